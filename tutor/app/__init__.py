@@ -1,0 +1,1 @@
+"""The Textual app. Depends on the core (lessons, sandbox, grading); never the reverse."""

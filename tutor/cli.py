@@ -1,0 +1,122 @@
+"""The command line: argument parsing and dispatch to ``tutor.commands``.
+
+Kept light on purpose: importing this module imports neither torch nor Textual, so
+``tutor list`` answers at once. Each subcommand's module is imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from tutor import __version__
+from tutor.errors import TutorError
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad usage already; keep its message to one line plus usage."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--lessons", type=Path, metavar="DIR", default=None,
+        help="lessons directory (default: the lessons that ship with tutor)",
+    )
+    parser = _Parser(
+        prog="tutor", parents=[common],
+        description="Learn PyTorch in the terminal. With no command, opens the interactive tutor.",
+    )
+    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
+    parser.add_argument("--workspace", type=Path, metavar="DIR", default=None, help="workspace of your solutions")
+    parser.add_argument("--device", choices=DEVICES, default="auto", help="where code runs (default: auto)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("list", parents=[common], help="lessons and exercises, with each exercise's status")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+
+    p = sub.add_parser("run", parents=[common], help="run Python files in the sandbox and inspect the results")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE.py")
+    p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S", help="wall-clock limit per file (default 10)")
+
+    p = sub.add_parser("grade", parents=[common], help="grade your solutions headless")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+    p.add_argument("--json", type=Path, metavar="FILE", dest="json_file", default=None)
+    p.add_argument("--junit", type=Path, metavar="FILE", default=None)
+    p.add_argument("--gradescope", type=Path, metavar="FILE", default=None)
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="exercises graded at once (default: cores)")
+
+    p = sub.add_parser("init", parents=[common], help="write a workspace of starter files")
+    p.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR")
+
+    p = sub.add_parser("hint", parents=[common], help="show the next hint of an exercise")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+
+    p = sub.add_parser("reset", parents=[common], help="put the starter back (the old file is kept as a backup)")
+    p.add_argument("id", nargs="?", metavar="ID")
+    p.add_argument("--all", action="store_true", help="reset every exercise")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+
+    p = sub.add_parser("solution", parents=[common], help="show the reference solution of a passed exercise")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+
+    p = sub.add_parser("check-lessons", parents=[common], help="validate lesson files")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument("--format-only", action="store_true", help="only validate the file format (no sandbox)")
+    return parser
+
+
+COMMANDS = {
+    None: "tutor.commands.tui",
+    "list": "tutor.commands.list_lessons",
+    "run": "tutor.commands.run",
+    "grade": "tutor.commands.grade",
+    "init": "tutor.commands.workspace",
+    "hint": "tutor.commands.workspace",
+    "reset": "tutor.commands.workspace",
+    "solution": "tutor.commands.workspace",
+    "check-lessons": "tutor.commands.check_lessons",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command])
+    try:
+        return int(module.main(args) or 0)
+    except TutorError as exc:
+        print(f"tutor: {exc.msg}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("tutor: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # stdout closed early (e.g. piped into `head`): not an error worth a traceback.
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""``tutor check-lessons [PATH ...]``: validate lesson files.
+
+Format validation needs no sandbox. Once grading exists, every reference solution must
+pass its checks and every starter must fail them (see ``tutor.grading``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tutor.lessons import load_lessons
+from tutor.lessons.discover import default_lessons_dir
+
+
+def main(args: argparse.Namespace) -> int:
+    paths: list[Path] = list(args.paths) or [args.lessons or default_lessons_dir()]
+    lessons = load_lessons(paths)
+    for error in lessons.errors:
+        print(error.msg, file=sys.stderr)
+    if lessons.errors:
+        return 2
+    exercises = lessons.exercises()
+    print(f"{len(lessons.lessons)} lesson(s), {len(exercises)} exercise(s): format ok")
+    if args.format_only or not exercises:
+        return 0
+    try:
+        from tutor.grading.lesson_check import check_exercises
+    except ImportError:
+        return 0
+    return check_exercises(lessons, args)

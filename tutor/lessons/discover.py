@@ -1,0 +1,96 @@
+"""Find and load a directory (or list) of lesson files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutor.errors import LessonError, UsageError
+from tutor.lessons.model import Exercise, Lesson
+from tutor.lessons.parser import parse_lesson_file
+
+SKIP_NAMES = {"README.md"}
+
+
+def default_lessons_dir() -> Path:
+    """The lessons that ship with tutor: the repository's ``lessons/`` in a source
+    checkout or editable install, ``<prefix>/share/tutor/lessons`` in a wheel install."""
+    override = os.environ.get("TUTOR_LESSONS")
+    if override:
+        return Path(override)
+    source = Path(__file__).resolve().parents[2] / "lessons"
+    if source.is_dir():
+        return source
+    return Path(sys.prefix) / "share" / "tutor" / "lessons"
+
+
+@dataclass
+class LessonSet:
+    """The lessons found, in order, and the files that failed to parse."""
+
+    lessons: list[Lesson] = field(default_factory=list)
+    errors: list[LessonError] = field(default_factory=list)
+
+    def exercises(self) -> list[Exercise]:
+        return [e for lesson in self.lessons for e in lesson.exercises]
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for exercise in self.exercises():
+            if exercise.id == exercise_id:
+                return exercise
+        raise KeyError(exercise_id)
+
+    def lesson(self, lesson_id: str) -> Lesson:
+        for lesson in self.lessons:
+            if lesson.id == lesson_id:
+                return lesson
+        raise KeyError(lesson_id)
+
+
+def lesson_files(paths: list[Path]) -> list[Path]:
+    """Expand directories into their ``*.md`` lesson files (README.md excluded)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.glob("*.md") if p.name not in SKIP_NAMES))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or directory")
+    return files
+
+
+def load_lessons(paths: list[Path] | Path | None = None) -> LessonSet:
+    """Parse every lesson under ``paths``; collect errors instead of stopping at one.
+
+    Two files declaring the same lesson id are an error on the second file.
+    """
+    if paths is None:
+        paths = [default_lessons_dir()]
+    elif isinstance(paths, Path):
+        paths = [paths]
+    result = LessonSet()
+    seen: dict[str, Lesson] = {}
+    for file in lesson_files(list(paths)):
+        try:
+            lesson = parse_lesson_file(file)
+        except LessonError as exc:
+            result.errors.append(exc)
+            continue
+        if lesson.id in seen:
+            first = seen[lesson.id]
+            result.errors.append(LessonError(file, _id_line(file), f"duplicate lesson id '{lesson.id}' (also in {first.path})"))
+            continue
+        seen[lesson.id] = lesson
+        result.lessons.append(lesson)
+    result.lessons.sort(key=lambda l: (l.order, l.id))
+    return result
+
+
+def _id_line(path: Path) -> int:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.lstrip().startswith("id") and "=" in line:
+            return number
+    return 1

@@ -1,0 +1,140 @@
+"""The lesson model: plain, immutable data that the parser builds and everyone reads.
+
+No torch here: the front process (CLI, TUI) loads lessons and must start fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A run of Markdown between code cells."""
+
+    markdown: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """A runnable ``python`` fence in a lesson.
+
+    ``expected_output`` is the text of the ``output`` fence that follows it, if any; the
+    test suite runs the snippet and compares its stdout with it.
+    """
+
+    index: int
+    code: str
+    line: int
+    expected_output: str | None = None
+    requires: tuple[str, ...] = ()
+    run: bool = True
+
+
+@dataclass(frozen=True)
+class Check:
+    """One ``[[check]]`` table of an exercise's ``checks`` fence.
+
+    The fields mirror the documented check syntax (``lessons/README.md``); grading gives
+    them meaning. ``line`` is the line of the ``[[check]]`` header in the lesson file.
+    """
+
+    name: str
+    line: int
+    expr: str
+    setup: str = ""
+    compare: tuple[str, ...] = ()
+    grad: tuple[str, ...] = ()
+    rtol: float | None = None
+    atol: float | None = None
+    hidden: bool = False
+    view_of: str | None = None
+    no_mutation: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Exercise-wide rules: things the solution must not do."""
+
+    banned: tuple[str, ...] = ()
+    no_loops: bool = False
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise: a prompt, starter and reference code, hints and checks."""
+
+    id: str
+    short_id: str
+    lesson_id: str
+    title: str
+    line: int
+    prompt: str
+    starter: str
+    solution: str
+    hints: tuple[str, ...]
+    checks: tuple[Check, ...]
+    seeds: tuple[int, ...] = (0, 1, 2)
+    requires: tuple[str, ...] = ()
+    timeout: float = 10.0
+    rules: Rules = field(default_factory=Rules)
+    starter_line: int = 0
+    solution_line: int = 0
+    checks_line: int = 0
+
+    @property
+    def visible_checks(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.hidden)
+
+    @property
+    def hidden_count(self) -> int:
+        return sum(1 for c in self.checks if c.hidden)
+
+
+Block = Union[Prose, Snippet, Exercise]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One lesson file, parsed."""
+
+    id: str
+    title: str
+    order: int
+    topics: tuple[str, ...]
+    path: Path
+    blocks: tuple[Block, ...]
+    summary: str = ""
+    requires: tuple[str, ...] = ()
+
+    @property
+    def snippets(self) -> tuple[Snippet, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, Snippet))
+
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        return tuple(b for b in self.blocks if isinstance(b, Exercise))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "order": self.order,
+            "topics": list(self.topics),
+            "path": str(self.path),
+            "snippets": len(self.snippets),
+            "exercises": [
+                {
+                    "id": e.id,
+                    "title": e.title,
+                    "checks": len(e.visible_checks),
+                    "hidden_checks": e.hidden_count,
+                    "hints": len(e.hints),
+                    "requires": list(e.requires),
+                }
+                for e in self.exercises
+            ],
+        }
