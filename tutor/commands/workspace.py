@@ -1,11 +1,149 @@
-"""Placeholder until its issue lands."""
+"""``tutor init | hint | reset | solution``: the learner's workspace from the command line."""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import sys
+from pathlib import Path
 
+from tutor.commands.common import lessons_from
 from tutor.errors import UsageError
+from tutor.lessons import Exercise, LessonSet
+from tutor.progress import Workspace, default_workspace
+
+
+def resolve_exercise(lessons: LessonSet, ident: str) -> Exercise:
+    """The exercise named ``ident``: a full id (``lesson/exercise``) or, when only one
+    lesson has it, the short one. Otherwise a :class:`UsageError` with close matches."""
+    exercises = lessons.exercises()
+    for exercise in exercises:
+        if exercise.id == ident:
+            return exercise
+    short = [e for e in exercises if e.short_id == ident]
+    if len(short) == 1:
+        return short[0]
+    if len(short) > 1:
+        names = ", ".join(e.id for e in short)
+        raise UsageError(f"'{ident}' is ambiguous: {names}")
+    ids = [e.id for e in exercises]
+    close = difflib.get_close_matches(ident, ids + [e.short_id for e in exercises], n=5, cutoff=0.5)
+    close_ids = list(dict.fromkeys(_full_id(exercises, c) for c in close))
+    hint = f"; did you mean {', '.join(close_ids)}?" if close_ids else "; `tutor list` shows them all"
+    raise UsageError(f"unknown exercise '{ident}'{hint}")
+
+
+def _full_id(exercises: list[Exercise], name: str) -> str:
+    for exercise in exercises:
+        if name in (exercise.id, exercise.short_id):
+            return exercise.id
+    return name
+
+
+def workspace_root(args: argparse.Namespace) -> Path:
+    return getattr(args, "dir", None) or getattr(args, "workspace", None) or default_workspace()
+
+
+def _console(stderr: bool = False):  # rich is imported only when a command prints
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _flush_warnings(workspace: Workspace) -> None:
+    for warning in workspace.warnings:
+        print(f"tutor: warning: {warning}", file=sys.stderr)
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def cmd_init(args: argparse.Namespace, workspace: Workspace) -> int:
+    report = workspace.init()
+    console = _console()
+    console.print(f"Workspace: [b]{workspace.root}[/]", markup=True)
+    for label, paths in (("wrote", report.written), ("updated", report.updated), ("kept", report.kept)):
+        for path in paths:
+            console.print(f"  {label:<8} {_relative(path, workspace.root)}", markup=False, soft_wrap=True)
+    console.print(
+        f"{len(report.written)} written, {len(report.updated)} updated, {len(report.kept)} kept "
+        "(files you changed are never overwritten)."
+    )
+    if report.written or report.updated:
+        first = (report.written or report.updated)[0]
+        console.print(f"Next: open {first} in your editor, then run `tutor grade`.", markup=False, soft_wrap=True)
+    return 0
+
+
+def cmd_hint(args: argparse.Namespace, workspace: Workspace) -> int:
+    exercise = resolve_exercise(workspace.lessons, args.id)
+    number, text = workspace.next_hint(exercise)
+    total = len(exercise.hints)
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+
+    last = " (the last one)" if number == total else ""
+    title = f"hint {number} of {total}{last} · {exercise.id}"
+    _console().print(Panel(Markdown(text.strip()), title=title, title_align="left", expand=False))
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace, workspace: Workspace) -> int:
+    if args.all == bool(args.id):
+        raise UsageError("give one exercise id, or --all (not both)")
+    if args.id:
+        targets = [resolve_exercise(workspace.lessons, args.id)]
+    else:
+        targets = workspace.lessons.exercises()
+        if not args.yes and not _confirm(len(targets), workspace.root):
+            print("tutor: nothing reset", file=sys.stderr)
+            return 1
+    console = _console()
+    for exercise in targets:
+        backup = workspace.reset(exercise)
+        path = workspace.path_for(exercise)
+        if backup is None:
+            console.print(f"reset {exercise.id}: starter at {path}", markup=False, soft_wrap=True)
+        else:
+            console.print(f"reset {exercise.id}: starter at {path}; your old file is kept at {backup}", markup=False, soft_wrap=True)
+    return 0
+
+
+def _confirm(count: int, root: Path) -> bool:
+    if not sys.stdin.isatty():
+        raise UsageError("reset --all asks for confirmation; stdin is not a terminal, so pass --yes")
+    answer = input(f"Put the starter back in all {count} exercises in {root}? Changed files are kept as backups. [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
+    exercise = resolve_exercise(workspace.lessons, args.id)
+    if workspace.progress(exercise.id).passed_at is None:
+        print(
+            f"tutor: the solution of {exercise.id} unlocks once your solution passes: "
+            f"run `tutor grade {exercise.id}` (stuck? `tutor hint {exercise.id}`)",
+            file=sys.stderr,
+        )
+        return 1
+    from rich.syntax import Syntax
+
+    console = _console()
+    console.print(f"Reference solution of {exercise.id} ({exercise.title}):", markup=False, soft_wrap=True)
+    console.print(Syntax(exercise.solution.rstrip("\n"), "python", theme="ansi_dark", background_color="default"))
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "hint": cmd_hint, "reset": cmd_reset, "solution": cmd_solution}
 
 
 def main(args: argparse.Namespace) -> int:
-    raise UsageError(f"'tutor {args.command}' is not available yet in this build")
+    lessons = lessons_from(args)
+    workspace = Workspace(workspace_root(args), lessons)
+    try:
+        return COMMANDS[args.command](args, workspace)
+    finally:
+        _flush_warnings(workspace)
