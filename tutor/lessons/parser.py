@@ -24,8 +24,11 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EXERCISE_RE = re.compile(r"^Exercise:\s*(?P<title>.*?)\s*\{#(?P<id>[^}]*)\}\s*$")
 FENCE_OPEN_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
+# TOML allows spaces inside the brackets: ``[[ check ]]`` opens a table too.
+CHECK_TABLE_RE = re.compile(r"^\s*\[\[\s*check\s*\]\]")
 
 HEADER_KEYS = {"id": str, "title": str, "order": int, "topics": list, "summary": str, "requires": list}
+TYPE_NAMES = {str: "a string", int: "an integer", list: "a list"}
 REQUIRED_HEADER_KEYS = ("id", "title", "order", "topics")
 EXERCISE_KEYS = {"seeds", "requires", "timeout", "rules", "check"}
 RULE_KEYS = {"banned", "no_loops"}
@@ -37,6 +40,9 @@ COMPARE_KINDS = frozenset(
     }
 )
 EXERCISE_FENCES = {"starter", "solution", "hint", "checks"}
+# The words after ``python``/``toml`` that name a fence's role; any other word is an option.
+FENCE_ROLES = {"starter", "solution", "checks"}
+SNIPPET_OPTIONS = {"requires", "norun"}
 DEFAULT_SEEDS = (0, 1, 2)
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -88,10 +94,8 @@ def _parse_header(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
         raise LessonError(path, line, f"malformed metadata header: {message}") from None
 
     def key_line(key: str) -> int:
-        for i in range(1, end):
-            if re.match(rf"^\s*{re.escape(key)}\s*=", lines[i]):
-                return i + 1
-        return 1
+        found = _find_key(lines[1:end], key)
+        return found + 1 if found else 1
 
     for key in header:
         if key not in HEADER_KEYS:
@@ -102,7 +106,7 @@ def _parse_header(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
             raise LessonError(path, 1, f"metadata header has no '{key}'")
     for key, kind in HEADER_KEYS.items():
         if key in header and (not isinstance(header[key], kind) or isinstance(header[key], bool)):
-            raise LessonError(path, key_line(key), f"'{key}' must be a {kind.__name__}")
+            raise LessonError(path, key_line(key), f"'{key}' must be {TYPE_NAMES[kind]}")
     if not ID_RE.match(header["id"]):
         raise LessonError(path, key_line("id"), f"lesson id '{header['id']}' must be lowercase letters, digits and '-'")
     if not header["title"].strip():
@@ -123,6 +127,15 @@ def _parse_header(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
 
 
 # --- fences ---------------------------------------------------------------------------
+
+
+def _find_key(lines: list[str], key: str) -> int | None:
+    """1-based line in ``lines`` where TOML ``key`` is set (``key =`` or a ``[key]`` table)."""
+    pattern = re.compile(rf"^\s*(?:{re.escape(key)}\s*=|\[+\s*{re.escape(key)}\s*\]+)")
+    for number, line in enumerate(lines, start=1):
+        if pattern.match(line):
+            return number
+    return None
 
 
 def _check_fences_closed(body: list[str], offset: int, path: Path) -> None:
@@ -159,13 +172,13 @@ def _split_info(info: str) -> tuple[str, str, dict[str, str]]:
     role = ""
     options: dict[str, str] = {}
     for word in words[1:]:
-        if "=" in word:
-            key, _, value = word.partition("=")
-            options[key] = value
-        elif not role:
+        key, equals, value = word.partition("=")
+        # Only a known role word is a role: ``python norun`` is a snippet with an option,
+        # not a fence whose role is "norun".
+        if not equals and not role and word in FENCE_ROLES:
             role = word
         else:
-            options[word] = ""
+            options[key] = value
     return lang, role, options
 
 
@@ -274,13 +287,23 @@ class _LessonBuilder:
             self.flush_text(fence.start)
             self.pos = fence.end
             self.add_exercise_fence(role, fence)
+        elif fence.lang == "python" and not fence.role:
+            # A plain python fence in an exercise is part of the prompt; an unknown word
+            # after ``python`` is most likely a misspelt ``starter`` or ``solution``.
+            self.check_snippet_options(fence)
         elif role == "output":
             raise self.error(fence.start, "'output' fence inside an exercise (outputs belong to lesson snippets)")
 
-    def add_snippet(self, fence: _Fence) -> None:
-        unknown = set(fence.options) - {"requires", "norun"}
+    def check_snippet_options(self, fence: _Fence) -> None:
+        unknown = set(fence.options) - SNIPPET_OPTIONS
         if unknown:
-            raise self.error(fence.start, f"unknown snippet option '{sorted(unknown)[0]}' (known: requires=..., norun)")
+            raise self.error(
+                fence.start,
+                f"unknown python fence option '{sorted(unknown)[0]}' (known: starter, solution, requires=..., norun)",
+            )
+
+    def add_snippet(self, fence: _Fence) -> None:
+        self.check_snippet_options(fence)
         self.compile_python(fence.content, fence.start, "snippet")
         self.flush_text(fence.start)
         self.pos = fence.end
@@ -375,7 +398,7 @@ class _LessonBuilder:
             match = TOML_LINE_RE.search(str(exc))
             at = file_line(int(match.group(1))) if match else self.line(fence.start)
             raise LessonError(self.path, at, f"malformed checks: {TOML_LINE_RE.sub('', str(exc)).strip()}") from None
-        check_lines = [i + 1 for i, l in enumerate(lines) if l.strip().startswith("[[check]]")]
+        check_lines = [i + 1 for i, l in enumerate(lines) if CHECK_TABLE_RE.match(l)]
 
         def fail(message: str, toml_line: int | None = None) -> LessonError:
             at = file_line(toml_line) if toml_line else self.line(fence.start)
@@ -383,7 +406,10 @@ class _LessonBuilder:
 
         for key in data:
             if key not in EXERCISE_KEYS:
-                raise fail(f"unknown key '{key}' in checks of {where} (known: {', '.join(sorted(EXERCISE_KEYS))})")
+                raise fail(
+                    f"unknown key '{key}' in checks of {where} (known: {', '.join(sorted(EXERCISE_KEYS))})",
+                    _find_key(lines, key),
+                )
         tables = data.get("check", [])
         if not isinstance(tables, list) or not tables:
             raise fail(f"{where} has no [[check]] table")
@@ -394,21 +420,23 @@ class _LessonBuilder:
         elif isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
             meta["seeds"] = tuple(seeds)
         else:
-            raise fail("'seeds' must be a positive count or a non-empty list of integers")
+            raise fail("'seeds' must be a positive count or a non-empty list of integers", _find_key(lines, "seeds"))
         requires = data.get("requires", [])
         if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-            raise fail("'requires' must be a list of package names")
+            raise fail("'requires' must be a list of package names", _find_key(lines, "requires"))
         meta["requires"] = tuple(requires)
         timeout = data.get("timeout", 10.0)
         if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-            raise fail("'timeout' must be a positive number of seconds")
+            raise fail("'timeout' must be a positive number of seconds", _find_key(lines, "timeout"))
         meta["timeout"] = float(timeout)
         rules = data.get("rules", {})
         if not isinstance(rules, dict) or set(rules) - RULE_KEYS:
-            raise fail(f"[rules] takes only {', '.join(sorted(RULE_KEYS))}")
+            raise fail(f"[rules] takes only {', '.join(sorted(RULE_KEYS))}", _find_key(lines, "rules"))
+        if not isinstance(rules.get("no_loops", False), bool):
+            raise fail("'no_loops' must be true or false", _find_key(lines, "no_loops"))
         banned = rules.get("banned", [])
         if not isinstance(banned, list) or not all(isinstance(b, str) for b in banned):
-            raise fail("'banned' must be a list of names such as \"torch.softmax\"")
+            raise fail("'banned' must be a list of names such as \"torch.softmax\"", _find_key(lines, "banned"))
         meta["rules"] = Rules(banned=tuple(banned), no_loops=bool(rules.get("no_loops", False)))
 
         checks = []
@@ -417,14 +445,18 @@ class _LessonBuilder:
             at = check_lines[n] if n < len(check_lines) else None
             if not isinstance(table, dict):
                 raise fail("'check' must be written as [[check]] tables")
+            for key in table:
+                if key not in CHECK_KEYS:
+                    # Point at the misspelt key itself, searching only this table's lines.
+                    stop = check_lines[n + 1] - 1 if n + 1 < len(check_lines) else len(lines)
+                    found = _find_key(lines[at:stop], key) if at else None
+                    known = ", ".join(sorted(CHECK_KEYS))
+                    raise fail(f"unknown check key '{key}' (known: {known})", at + found if at and found else at)
             line = file_line(at) if at else self.line(fence.start)
             checks.append(self.parse_check(table, at, line, fail, names))
         return meta, tuple(checks)
 
     def parse_check(self, table: dict[str, Any], at: int | None, line: int, fail: Any, names: set[str]) -> Check:
-        for key in table:
-            if key not in CHECK_KEYS:
-                raise fail(f"unknown check key '{key}' (known: {', '.join(sorted(CHECK_KEYS))})", at)
         name = table.get("name")
         if not isinstance(name, str) or not name.strip():
             raise fail("a check needs a 'name'", at)
