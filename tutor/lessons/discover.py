@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,15 +51,25 @@ class LessonSet:
 
 
 def lesson_files(paths: list[Path]) -> list[Path]:
-    """Expand directories into their ``*.md`` lesson files (README.md excluded)."""
+    """Expand directories into their ``*.md`` lesson files (README.md excluded).
+
+    A file named twice (``a.md lessons/``) is read once, so it is not its own duplicate.
+    """
     files: list[Path] = []
+    seen: set[Path] = set()
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.glob("*.md") if p.name not in SKIP_NAMES))
+            found = sorted(p for p in path.glob("*.md") if p.name not in SKIP_NAMES)
+            if not found:
+                raise UsageError(f"{path}: no lesson files (*.md) in this directory")
         elif path.exists():
-            files.append(path)
+            found = [path]
         else:
             raise UsageError(f"{path}: no such file or directory")
+        for file in found:
+            if file.resolve() not in seen:
+                seen.add(file.resolve())
+                files.append(file)
     return files
 
 
@@ -91,6 +102,6 @@ def load_lessons(paths: list[Path] | Path | None = None) -> LessonSet:
 
 def _id_line(path: Path) -> int:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.lstrip().startswith("id") and "=" in line:
+        if re.match(r"\s*id\s*=", line):
             return number
     return 1
