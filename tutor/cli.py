@@ -15,6 +15,7 @@ from tutor import __version__
 from tutor.errors import TutorError
 
 DEVICES = ("auto", "cpu", "cuda")
+LESSONS_HELP = "lessons directory (default: the lessons that ship with tutor)"
 
 
 def _positive_float(text: str) -> float:
@@ -34,13 +35,16 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--lessons", type=Path, metavar="DIR", default=None,
-        help="lessons directory (default: the lessons that ship with tutor)",
+        "--lessons", type=Path, metavar="DIR", default=argparse.SUPPRESS,
+        help=LESSONS_HELP,
     )
     parser = _Parser(
-        prog="tutor", parents=[common],
+        prog="tutor",
         description="Learn PyTorch in the terminal. With no command, opens the interactive tutor.",
     )
+    # Options accepted before and after the command are SUPPRESSed in the subparsers,
+    # else a subparser's default would erase `tutor --workspace W hint ID`.
+    parser.add_argument("--lessons", type=Path, metavar="DIR", default=None, help=LESSONS_HELP)
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     parser.add_argument("--workspace", type=Path, metavar="DIR", default=None, help="workspace of your solutions")
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where code runs (default: auto)")
@@ -48,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", parents=[common], help="lessons and exercises, with each exercise's status")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
 
     p = sub.add_parser("run", parents=[common], help="run Python files in the sandbox and inspect the results")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE.py")
@@ -58,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("grade", parents=[common], help="grade your solutions headless")
     p.add_argument("ids", nargs="*", metavar="ID")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
     p.add_argument("--json", type=Path, metavar="FILE", dest="json_file", default=None)
     p.add_argument("--junit", type=Path, metavar="FILE", default=None)
     p.add_argument("--gradescope", type=Path, metavar="FILE", default=None)
@@ -70,17 +74,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("hint", parents=[common], help="show the next hint of an exercise")
     p.add_argument("id", metavar="ID")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
 
     p = sub.add_parser("reset", parents=[common], help="put the starter back (the old file is kept as a backup)")
     p.add_argument("id", nargs="?", metavar="ID")
     p.add_argument("--all", action="store_true", help="reset every exercise")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
 
     p = sub.add_parser("solution", parents=[common], help="show the reference solution of a passed exercise")
     p.add_argument("id", metavar="ID")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=None)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
 
     p = sub.add_parser("check-lessons", parents=[common], help="validate lesson files")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
