@@ -1,0 +1,272 @@
+"""Turn check results into data that crosses a process boundary, and back.
+
+Runs in sandbox children (imports torch). The learner's child *encodes*; the judge's
+child *decodes*. Decoding trusts nothing: the learner's code ran in the encoding process
+and may have tampered with anything there, so every field is validated as if it were
+hostile input, and tensors are rebuilt from raw bytes (never unpickled).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+# Captured at import time, before any learner code runs in this process.
+_type = type
+_isinstance = isinstance
+_Tensor = torch.Tensor
+_Parameter = torch.nn.Parameter
+_Module = torch.nn.Module
+_Optimizer = torch.optim.Optimizer
+
+DTYPES: dict[str, torch.dtype] = {
+    str(d): d
+    for d in (
+        torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.complex64, torch.complex128,
+        torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64, torch.bool,
+    )
+}
+MAX_DEPTH = 8
+MAX_ITEMS = 10_000
+MAX_TENSOR_BYTES = 256 * 1024 * 1024
+
+SCALARS = (bool, int, float, str, type(None))
+
+
+class Encoder:
+    """Collects blobs while turning a value into a JSON tree."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.blobs: dict[str, bytes] = {}
+
+    def tensor(self, t: torch.Tensor) -> dict[str, Any]:
+        key = f"{self.prefix}{len(self.blobs)}"
+        flat = t.detach().to("cpu").contiguous().reshape(-1)
+        if flat.dtype not in DTYPES.values():
+            flat = flat.to(torch.float64)
+        self.blobs[key] = flat.view(torch.uint8).numpy().tobytes()
+        return {
+            "kind": "tensor",
+            "blob": key,
+            "dtype": str(flat.dtype),
+            "shape": [int(s) for s in t.shape],
+            "requires_grad": bool(t.requires_grad),
+            "device": str(t.device.type),
+            "parameter": _type(t) is _Parameter,
+        }
+
+    def encode(self, value: Any, depth: int = 0) -> dict[str, Any]:
+        if depth > MAX_DEPTH:
+            return {"kind": "object", "type": "too deeply nested", "repr": ""}
+        kind = _type(value)
+        if kind is _Tensor or kind is _Parameter:
+            return self.tensor(value)
+        if _isinstance(value, _Tensor):
+            # A subclass may lie through __eq__ or __torch_function__; never treat it as a
+            # tensor. Its name is all the judge needs to explain the failure.
+            return {"kind": "object", "type": f"Tensor subclass {kind.__name__}", "repr": ""}
+        if kind is bool or kind is int or kind is str or value is None:
+            return {"kind": "py", "value": value}
+        if kind is float:
+            if math.isfinite(value):
+                return {"kind": "py", "value": value}
+            return {"kind": "float", "value": repr(value)}
+        if kind is torch.Size:
+            return {"kind": "tuple", "items": [{"kind": "py", "value": int(s)} for s in value]}
+        if kind is torch.dtype:
+            return {"kind": "dtype", "value": str(value)}
+        if kind is torch.device:
+            return {"kind": "device", "value": str(value)}
+        if kind in (list, tuple):
+            items = [self.encode(v, depth + 1) for v in list(value)[:MAX_ITEMS]]
+            return {"kind": kind.__name__, "items": items}
+        if kind is dict:
+            return {"kind": "dict", "items": {str(k): self.encode(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}}
+        if _isinstance(value, _Module):
+            return self.module(value)
+        if _isinstance(value, _Optimizer):
+            return self.optimizer(value)
+        if _is_scheduler(value):
+            return {"kind": "scheduler", "type": kind.__name__, "lrs": [list(map(float, s)) for s in value.__dict__.get("_tutor_lrs", [])]}
+        return {"kind": "object", "type": kind.__name__, "repr": _safe_repr(value)}
+
+    def module(self, m: torch.nn.Module) -> dict[str, Any]:
+        return {
+            "kind": "module",
+            "type": _type(m).__name__,
+            "modules": [[name, _type(sub).__name__] for name, sub in m.named_modules() if name],
+            "parameters": [[name, [int(s) for s in p.shape]] for name, p in m.named_parameters()],
+            "state_dict": {k: self.tensor(v) for k, v in m.state_dict().items() if _type(v) in (_Tensor, _Parameter)},
+        }
+
+    def optimizer(self, opt: torch.optim.Optimizer) -> dict[str, Any]:
+        groups = []
+        for group in opt.param_groups:
+            hyper = {}
+            for key, val in group.items():
+                if key == "params":
+                    hyper["params"] = [[int(s) for s in p.shape] for p in val]
+                elif _type(val) in SCALARS and not (_type(val) is float and not math.isfinite(val)):
+                    hyper[key] = val
+                elif _type(val) in (tuple, list) and all(_type(v) in (int, float) for v in val):
+                    hyper[key] = list(val)
+            groups.append(hyper)
+        return {"kind": "optimizer", "type": _type(opt).__name__, "param_groups": groups}
+
+
+def _is_scheduler(value: Any) -> bool:
+    sched = torch.optim.lr_scheduler
+    return _isinstance(value, (sched.LRScheduler, sched.ReduceLROnPlateau))
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)[:200]
+    except Exception:  # noqa: BLE001 - a learner's __repr__ may raise anything
+        return "<unprintable>"
+
+
+def install_lr_recorder() -> None:
+    """Record the learning rates after every scheduler step on the scheduler itself, so a
+    check can compare lr sequences without the learner printing anything."""
+    sched = torch.optim.lr_scheduler
+    for cls in (sched.LRScheduler, sched.ReduceLROnPlateau):
+        original = cls.step
+        if getattr(original, "_tutor_wrapped", False):
+            continue
+
+        def step(self, *args, __original=original, **kwargs):  # type: ignore[no-untyped-def]
+            result = __original(self, *args, **kwargs)
+            opt = getattr(self, "optimizer", None)
+            if opt is not None:
+                self.__dict__.setdefault("_tutor_lrs", []).append([float(g["lr"]) for g in opt.param_groups])
+            return result
+
+        step._tutor_wrapped = True  # type: ignore[attr-defined]
+        cls.step = step  # type: ignore[method-assign]
+
+
+# --- decoding (judge side) ------------------------------------------------------------
+
+
+class BadData(Exception):
+    """The data from a child is malformed: treated as an error of whoever sent it."""
+
+
+def decode(node: Any, blobs: dict[str, bytes], depth: int = 0) -> Any:
+    """Rebuild a value encoded by :class:`Encoder`; raise :class:`BadData` on anything odd.
+
+    Tensors come back as ``Tensor``; containers as tagged tuples so the comparison knows
+    a tuple from a list; modules, optimizers and schedulers as their dicts.
+    """
+    if depth > MAX_DEPTH + 2 or not isinstance(node, dict):
+        raise BadData("malformed value")
+    kind = node.get("kind")
+    if kind == "tensor":
+        return TensorData(decode_tensor(node, blobs), node.get("requires_grad") is True)
+    if kind == "py":
+        value = node.get("value")
+        if type(value) not in SCALARS:
+            raise BadData("malformed scalar")
+        return value
+    if kind == "float":
+        if node.get("value") not in ("nan", "inf", "-inf"):
+            raise BadData("malformed float")
+        return float(node["value"])
+    if kind in ("dtype", "device"):
+        if not isinstance(node.get("value"), str):
+            raise BadData(f"malformed {kind}")
+        return Tagged(kind, node["value"])
+    if kind in ("list", "tuple"):
+        items = node.get("items")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise BadData("malformed sequence")
+        return Tagged(kind, [decode(i, blobs, depth + 1) for i in items])
+    if kind == "dict":
+        items = node.get("items")
+        if not isinstance(items, dict) or len(items) > MAX_ITEMS:
+            raise BadData("malformed dict")
+        return Tagged("dict", {str(k): decode(v, blobs, depth + 1) for k, v in items.items()})
+    if kind == "module":
+        sd = node.get("state_dict")
+        if not isinstance(sd, dict):
+            raise BadData("malformed module")
+        return Tagged("module", {
+            "type": str(node.get("type")),
+            "modules": [[str(a), str(b)] for a, b in _pairs(node.get("modules"))],
+            "parameters": [[str(a), _shape(b)] for a, b in _pairs(node.get("parameters"))],
+            "state_dict": {str(k): decode_tensor(v, blobs) for k, v in sd.items()},
+        })
+    if kind == "optimizer":
+        groups = node.get("param_groups")
+        if not isinstance(groups, list):
+            raise BadData("malformed optimizer")
+        return Tagged("optimizer", {"type": str(node.get("type")), "param_groups": groups})
+    if kind == "scheduler":
+        lrs = node.get("lrs")
+        if not isinstance(lrs, list) or not all(isinstance(s, list) and all(isinstance(x, (int, float)) for x in s) for s in lrs):
+            raise BadData("malformed scheduler")
+        return Tagged("scheduler", {"type": str(node.get("type")), "lrs": lrs})
+    if kind == "object":
+        return Tagged("object", {"type": str(node.get("type")), "repr": str(node.get("repr", ""))[:200]})
+    raise BadData(f"unknown kind {kind!r}")
+
+
+class TensorData:
+    """A decoded tensor and whether it required grad where it was made."""
+
+    __slots__ = ("tensor", "requires_grad")
+
+    def __init__(self, tensor: torch.Tensor, requires_grad: bool) -> None:
+        self.tensor = tensor
+        self.requires_grad = requires_grad
+
+
+class Tagged:
+    """A decoded non-tensor value that remembers what it was (tuple vs list, module...)."""
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: str, value: Any) -> None:
+        self.kind = kind
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Tagged({self.kind}, {self.value!r})"
+
+
+def _pairs(value: Any) -> list[tuple[Any, Any]]:
+    if not isinstance(value, list) or not all(isinstance(p, list) and len(p) == 2 for p in value):
+        raise BadData("malformed list of pairs")
+    return [(a, b) for a, b in value]
+
+
+def _shape(value: Any) -> list[int]:
+    if not isinstance(value, list) or len(value) > 16 or not all(type(s) is int and s >= 0 for s in value):
+        raise BadData("malformed shape")
+    return value
+
+
+def decode_tensor(node: Any, blobs: dict[str, bytes]) -> torch.Tensor:
+    if not isinstance(node, dict) or node.get("kind") != "tensor":
+        raise BadData("expected a tensor")
+    dtype = DTYPES.get(node.get("dtype"))  # type: ignore[arg-type]
+    if dtype is None:
+        raise BadData(f"unknown dtype {node.get('dtype')!r}")
+    shape = _shape(node.get("shape"))
+    raw = blobs.get(node.get("blob"))  # type: ignore[arg-type]
+    if raw is None:
+        raise BadData("tensor bytes missing")
+    numel = math.prod(shape)
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if len(raw) != numel * itemsize or len(raw) > MAX_TENSOR_BYTES:
+        raise BadData("tensor bytes do not match its shape and dtype")
+    if numel == 0:
+        t = torch.empty(shape, dtype=dtype)
+    else:
+        t = torch.frombuffer(bytearray(raw), dtype=torch.uint8).view(dtype).reshape(shape)
+    t.requires_grad_(False)
+    return t

@@ -1,0 +1,146 @@
+"""Grade one exercise: run the learner's code and the reference in separate sandbox
+children, then let a third, clean child judge the data. No torch in this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from tutor.grading.report import CheckResult, ExerciseReport
+from tutor.grading.rules import check_rules
+from tutor.lessons.model import Check, Exercise
+from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
+
+HARNESS_TASK = "tutor.grading.harness:run_checks"
+JUDGE_TASK = "tutor.grading.judge:judge"
+JUDGE_TIMEOUT = 60.0
+
+_reference_cache: dict[tuple[str, str, bool, str], RunResult] = {}
+_cache_lock = threading.Lock()
+
+
+def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, filename: str) -> dict[str, Any]:
+    return {
+        "checks": [
+            {"name": c.name, "setup": c.setup, "expr": c.expr, "grad": list(c.grad), "view_of": c.view_of,
+             "no_mutation": list(c.no_mutation)}
+            for c in checks
+        ],
+        "seeds": list(exercise.seeds),
+        "banned": list(exercise.rules.banned),
+        "device": device,
+        "filename": filename,
+    }
+
+
+def _judge_checks(checks: tuple[Check, ...], exercise: Exercise) -> list[dict[str, Any]]:
+    return [
+        {"name": c.name, "compare": list(c.compare), "grad": list(c.grad), "rtol": c.rtol, "atol": c.atol,
+         "view_of": c.view_of, "no_mutation": list(c.no_mutation), "seeds": list(exercise.seeds)}
+        for c in checks
+    ]
+
+
+def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, checks: tuple[Check, ...], device: str, filename: str) -> RunResult:
+    return client.run(RunRequest(
+        code=code, filename=filename, task=HARNESS_TASK, device=device, timeout=exercise.timeout,
+        params=_harness_params(checks, exercise, device, filename), inspect=False,
+    ))
+
+
+def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: tuple[Check, ...], device: str) -> RunResult:
+    """The reference's check data, computed once per process for each exercise."""
+    key = (exercise.id, hashlib.sha256(exercise.solution.encode()).hexdigest(), len(checks) == len(exercise.checks), device)
+    with _cache_lock:
+        cached = _reference_cache.get(key)
+    if cached is not None:
+        return cached
+    result = _run_side(client, exercise, exercise.solution, checks, device, "reference.py")
+    if result.ok:
+        with _cache_lock:
+            _reference_cache[key] = result
+    return result
+
+
+def _failure_message(result: RunResult, exercise: Exercise) -> str:
+    if result.status == "timeout":
+        return f"timed out after {exercise.timeout:g} s (an endless loop, or too much work?)"
+    if result.status == "killed":
+        reason = result.error.message if result.error else "killed"
+        return f"your code was stopped: {reason}"
+    if result.error is not None:
+        where = f" (line {result.error.line})" if result.error.line else ""
+        return f"{result.error.type}{where}: {result.error.message}"
+    return "your code did not produce a result"
+
+
+def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol, *, include_hidden: bool = False,
+                 device: str = "cpu", filename: str = "solution.py") -> ExerciseReport:
+    """Grade ``source`` as a solution of ``exercise``.
+
+    ``include_hidden`` is the instructor's mode (``tutor grade``); locally, hidden checks
+    are counted but never run and never shown.
+    """
+    started = time.perf_counter()
+    checks = exercise.checks if include_hidden else exercise.visible_checks
+    hidden_unrun = 0 if include_hidden else exercise.hidden_count
+    hint = f"hint: `tutor hint {exercise.id}`" if exercise.hints else None
+
+    def report(status: str, message: str, results: list[CheckResult], output: str = "") -> ExerciseReport:
+        hidden = [CheckResult(name=f"hidden check {i + 1}", status="hidden", hidden=True,
+                              message="runs only when your instructor grades (tutor grade)") for i in range(hidden_unrun)]
+        return ExerciseReport(id=exercise.id, status=status, message=message, output=output, checks=results + hidden,  # type: ignore[arg-type]
+                              hidden_unrun=hidden_unrun, duration_ms=(time.perf_counter() - started) * 1000, hint=hint)
+
+    violations = check_rules(source, exercise.rules)
+    syntax = [v for v in violations if v.message.startswith("syntax error")]
+    if syntax:
+        return report("error", f"line {syntax[0].line}: {syntax[0].message}", [])
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ref_future = pool.submit(reference_result, client, exercise, checks, device)
+        mine = _run_side(client, exercise, source, checks, device, filename)
+        ref = ref_future.result()
+    output = mine.stdout
+    if not ref.ok:
+        return report("error", f"the reference solution failed ({_failure_message(ref, exercise)}): please report this lesson bug", [], output)
+    if not mine.ok:
+        message = _failure_message(mine, exercise)
+        if mine.missing_package:
+            message = f"needs package {mine.missing_package} (pip install {mine.missing_package})"
+        return report("error", message, [CheckResult(name=c.name, status="error", message=message) for c in checks], output)
+
+    blobs = {**{f"e:{k}": v for k, v in ref.blobs.items()}, **{f"g:{k}": v for k, v in mine.blobs.items()}}
+    verdict = client.run(RunRequest(
+        task=JUDGE_TASK, timeout=JUDGE_TIMEOUT, inspect=False, blobs=blobs,
+        params={"checks": _judge_checks(checks, exercise), "expected": ref.data, "got": mine.data},
+    ))
+    if not verdict.ok:
+        return report("error", f"the judge failed: {_failure_message(verdict, exercise)}", [], output)
+
+    results = [
+        CheckResult(name=v["name"], status=v["status"], message=v["message"], expected=v["expected"], got=v["got"],
+                    seed=v["seed"], details=v["details"])
+        for v in verdict.data["checks"]
+    ]
+    rule_problems = [f"line {v.line}: {v.message}" for v in violations]
+    tripped = mine.data.get("tripwire") if isinstance(mine.data.get("tripwire"), list) else []
+    rule_problems += [f"called {name} at run time, which this exercise bans" for name in tripped
+                      if not any(name in p for p in rule_problems)]
+    if rule_problems:
+        results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems)))
+
+    failed = [r for r in results if r.status == "fail"]
+    errored = [r for r in results if r.status == "error"]
+    if errored:
+        return report("error", f"{errored[0].name}: {errored[0].message}", results, output)
+    if failed:
+        return report("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results, output)
+    message = f"all {len(results)} checks passed" if not hidden_unrun else (
+        f"{len(results)} of {len(results) + hidden_unrun} checks passed; "
+        f"{hidden_unrun} hidden check{'s' if hidden_unrun > 1 else ''} run only when graded (tutor grade)")
+    return report("pass", message, results, output)
