@@ -138,6 +138,20 @@ def _find_key(lines: list[str], key: str) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class _TableSpan:
+    """The lines of one ``[[check]]`` table in its fence, so errors can name the key's line."""
+
+    lines: list[str]
+    first: int | None  # 1-based fence line of the ``[[check]]`` header, if found
+
+    def line_of(self, key: str | None = None) -> int | None:
+        found = _find_key(self.lines, key) if key else None
+        if self.first is None:
+            return None
+        return self.first + found if found else self.first
+
+
 def _check_fences_closed(body: list[str], offset: int, path: Path) -> None:
     """CommonMark lets an unclosed fence run to the end of the file; for a lesson that is
     always a mistake (the rest of the lesson silently becomes code), so we reject it."""
@@ -445,65 +459,68 @@ class _LessonBuilder:
             at = check_lines[n] if n < len(check_lines) else None
             if not isinstance(table, dict):
                 raise fail("'check' must be written as [[check]] tables")
-            for key in table:
-                if key not in CHECK_KEYS:
-                    # Point at the misspelt key itself, searching only this table's lines.
-                    stop = check_lines[n + 1] - 1 if n + 1 < len(check_lines) else len(lines)
-                    found = _find_key(lines[at:stop], key) if at else None
-                    known = ", ".join(sorted(CHECK_KEYS))
-                    raise fail(f"unknown check key '{key}' (known: {known})", at + found if at and found else at)
+            stop = check_lines[n + 1] - 1 if n + 1 < len(check_lines) else len(lines)
+            span = _TableSpan(lines[at:stop] if at else [], at)
             line = file_line(at) if at else self.line(fence.start)
-            checks.append(self.parse_check(table, at, line, fail, names))
+            checks.append(self.parse_check(table, span, line, fail, names))
         return meta, tuple(checks)
 
-    def parse_check(self, table: dict[str, Any], at: int | None, line: int, fail: Any, names: set[str]) -> Check:
+    def parse_check(self, table: dict[str, Any], span: _TableSpan, line: int, fail: Any, names: set[str]) -> Check:
+        at = span.line_of
+        for key in table:
+            if key not in CHECK_KEYS:
+                raise fail(f"unknown check key '{key}' (known: {', '.join(sorted(CHECK_KEYS))})", at(key))
         name = table.get("name")
         if not isinstance(name, str) or not name.strip():
-            raise fail("a check needs a 'name'", at)
+            raise fail("a check needs a 'name'", at("name"))
         if name in names:
-            raise fail(f"two checks are named '{name}'", at)
+            raise fail(f"two checks are named '{name}'", at("name"))
         names.add(name)
         expr = table.get("expr")
         if not isinstance(expr, str) or not expr.strip():
-            raise fail(f"check '{name}' needs an 'expr': the expression whose value is compared", at)
+            raise fail(f"check '{name}' needs an 'expr': the expression whose value is compared", at())
         try:
             compile(expr, "<expr>", "eval")
         except SyntaxError as exc:
-            raise fail(f"check '{name}': 'expr' is not a Python expression: {exc.msg}", at) from None
+            raise fail(f"check '{name}': 'expr' is not a Python expression: {exc.msg}", at("expr")) from None
         setup = table.get("setup", "")
         if not isinstance(setup, str):
-            raise fail(f"check '{name}': 'setup' must be a string of Python code", at)
+            raise fail(f"check '{name}': 'setup' must be a string of Python code", at("setup"))
         try:
             compile(setup, "<setup>", "exec")
         except SyntaxError as exc:
-            raise fail(f"check '{name}': syntax error in 'setup': {exc.msg}", at) from None
+            raise fail(f"check '{name}': syntax error in 'setup': {exc.msg}", at("setup")) from None
         compare = table.get("compare", [])
         if isinstance(compare, str):
             compare = [compare]
         if not isinstance(compare, list) or not all(isinstance(c, str) for c in compare):
-            raise fail(f"check '{name}': 'compare' must be a list of strings", at)
+            raise fail(f"check '{name}': 'compare' must be a list of strings", at("compare"))
         for kind in compare:
             if kind not in COMPARE_KINDS:
-                raise fail(f"check '{name}': unknown comparison '{kind}' (known: {', '.join(sorted(COMPARE_KINDS))})", at)
+                known = ", ".join(sorted(COMPARE_KINDS))
+                raise fail(f"check '{name}': unknown comparison '{kind}' (known: {known})", at("compare"))
         grad = table.get("grad", [])
         no_mutation = table.get("no_mutation", [])
         for key, value in (("grad", grad), ("no_mutation", no_mutation)):
             if not isinstance(value, list) or not all(isinstance(v, str) and v.isidentifier() for v in value):
-                raise fail(f"check '{name}': '{key}' must be a list of variable names from 'setup'", at)
+                raise fail(f"check '{name}': '{key}' must be a list of variable names from 'setup'", at(key))
         tolerances = {}
         for key in ("rtol", "atol"):
             value = table.get(key)
             if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
-                raise fail(f"check '{name}': '{key}' must be a non-negative number", at)
+                raise fail(f"check '{name}': '{key}' must be a non-negative number", at(key))
             tolerances[key] = float(value) if value is not None else None
         if ("rtol" in table) != ("atol" in table):
-            raise fail(f"check '{name}': give both 'rtol' and 'atol' or neither (torch.testing.assert_close rule)", at)
+            raise fail(
+                f"check '{name}': give both 'rtol' and 'atol' or neither (torch.testing.assert_close rule)",
+                at("rtol" if "rtol" in table else "atol"),
+            )
         view_of = table.get("view_of")
         if view_of is not None and not (isinstance(view_of, str) and view_of.isidentifier()):
-            raise fail(f"check '{name}': 'view_of' must name a variable from 'setup'", at)
+            raise fail(f"check '{name}': 'view_of' must name a variable from 'setup'", at("view_of"))
         hidden = table.get("hidden", False)
         if not isinstance(hidden, bool):
-            raise fail(f"check '{name}': 'hidden' must be true or false", at)
+            raise fail(f"check '{name}': 'hidden' must be true or false", at("hidden"))
         return Check(
             name=name,
             line=line,
