@@ -1,0 +1,83 @@
+"""``tutor check-lessons``, beyond the format: every reference solution passes its checks,
+every starter fails them, and every snippet prints what its ``output`` fence shows."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tutor.grading.grade import grade_source
+from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
+from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
+
+
+def normalise_output(text: str) -> str:
+    """Trailing spaces and trailing blank lines never count as a difference."""
+    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
+
+
+def snippet_problem(snippet: Snippet, result: RunResult) -> str | None:
+    """Why a snippet's run disagrees with the lesson, or ``None``."""
+    if result.missing_package:
+        return None  # optional package absent here: the learner sees "needs package X"
+    if not result.ok:
+        reason = result.error.message if result.error else result.status
+        return f"snippet {snippet.index + 1} failed: {result.status}: {reason}"
+    if snippet.expected_output is None:
+        return None
+    got, want = normalise_output(result.stdout), normalise_output(snippet.expected_output)
+    if got == want:
+        return None
+    for n, (a, b) in enumerate(zip(want.splitlines() + ["<end>"], got.splitlines() + ["<end>"]), start=1):
+        if a != b:
+            return f"snippet {snippet.index + 1} output differs at its line {n}: the lesson shows {a!r}, the run printed {b!r}"
+    return f"snippet {snippet.index + 1} output differs"
+
+
+def _check_exercise(exercise: Exercise, lesson: Lesson, client: SandboxClientProtocol, device: str) -> list[str]:
+    problems = []
+    ref = grade_source(exercise, exercise.solution, client, include_hidden=True, device=device, filename="reference.py")
+    if ref.status != "pass":
+        problems.append(f"{lesson.path}:{exercise.solution_line}: exercise '{exercise.id}': the reference solution does not pass: {ref.message}")
+    starter = grade_source(exercise, exercise.starter, client, include_hidden=True, device=device, filename="starter.py")
+    if starter.status == "pass":
+        problems.append(f"{lesson.path}:{exercise.starter_line}: exercise '{exercise.id}': the starter passes every check; it must fail")
+    return problems
+
+
+def _check_snippet(snippet: Snippet, lesson: Lesson, client: SandboxClientProtocol, device: str) -> list[str]:
+    if not snippet.run:
+        return []
+    result = client.run(RunRequest(code=snippet.code, filename=f"{lesson.id}-snippet-{snippet.index + 1}.py", device=device, timeout=30))
+    problem = snippet_problem(snippet, result)
+    return [f"{lesson.path}:{snippet.line}: {problem}"] if problem else []
+
+
+def check_exercises(lessons: LessonSet, args: argparse.Namespace) -> int:
+    from tutor.sandbox.client import SandboxClient
+
+    device = "cpu"
+    dirs = sorted({l.path.parent.resolve() for l in lessons.lessons})
+    jobs = os.cpu_count() or 1
+    work = [(lesson, item) for lesson in lessons.lessons for item in (*lesson.exercises, *lesson.snippets)]
+    print(f"checking {sum(isinstance(i, Exercise) for _, i in work)} exercise(s) and "
+          f"{sum(isinstance(i, Snippet) for _, i in work)} snippet(s) in the sandbox...", file=sys.stderr, flush=True)
+    with SandboxClient(hide_paths=[Path(d) for d in dirs], device=device) as client:
+        def one(pair: tuple[Lesson, Exercise | Snippet]) -> list[str]:
+            lesson, item = pair
+            if isinstance(item, Exercise):
+                return _check_exercise(item, lesson, client, device)
+            return _check_snippet(item, lesson, client, device)
+
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            problems = [p for found in pool.map(one, work) for p in found]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    print("every reference passes, every starter fails, every snippet prints its output")
+    return 0

@@ -1,0 +1,114 @@
+"""Grade reports: the JSON contract, JUnit XML and Gradescope's ``results.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from tutor.grading.report import ExerciseReport
+
+REPORT_VERSION = 1
+
+
+def overall_status(reports: list[ExerciseReport]) -> str:
+    if any(r.status == "error" for r in reports):
+        return "error"
+    if any(r.status == "fail" for r in reports):
+        return "fail"
+    return "pass"
+
+
+def to_json(reports: list[ExerciseReport]) -> dict[str, Any]:
+    """The ``tutor grade --json`` contract (DESIGN.md)."""
+    return {
+        "version": REPORT_VERSION,
+        "status": overall_status(reports),
+        "summary": {
+            "passed": sum(r.status == "pass" for r in reports),
+            "failed": sum(r.status == "fail" for r in reports),
+            "errored": sum(r.status == "error" for r in reports),
+        },
+        "exercises": [r.to_json() for r in reports],
+    }
+
+
+def _check_lines(report: ExerciseReport) -> str:
+    lines = []
+    for check in report.checks:
+        line = f"[{check.status}] {check.name}"
+        if check.message:
+            line += f": {check.message}"
+        if check.seed is not None and check.status != "pass":
+            line += f" (seed {check.seed})"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def to_junit(reports: list[ExerciseReport]) -> bytes:
+    """One ``<testcase>`` per exercise; a failed exercise carries ``<failure>`` with the
+    message, an errored one ``<error>``; check details go in the element text."""
+    suite = ET.Element("testsuite", {
+        "name": "tutor", "tests": str(len(reports)),
+        "failures": str(sum(r.status == "fail" for r in reports)),
+        "errors": str(sum(r.status == "error" for r in reports)),
+        "time": f"{sum(r.duration_ms for r in reports) / 1000:.3f}",
+    })
+    for report in reports:
+        lesson, _, name = report.id.partition("/")
+        case = ET.SubElement(suite, "testcase", {"classname": lesson, "name": name or report.id, "time": f"{report.duration_ms / 1000:.3f}"})
+        if report.status in ("fail", "error"):
+            element = ET.SubElement(case, "failure" if report.status == "fail" else "error", {"message": report.message})
+            element.text = _check_lines(report)
+        if report.output:
+            ET.SubElement(case, "system-out").text = report.output
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+
+
+def to_gradescope(reports: list[ExerciseReport]) -> dict[str, Any]:
+    """Gradescope autograder ``results.json``: one test per exercise, 1 point each."""
+    tests = []
+    for report in reports:
+        body = report.message
+        if report.checks:
+            body += "\n" + _check_lines(report)
+        tests.append({
+            "name": report.id,
+            "score": 1.0 if report.status == "pass" else 0.0,
+            "max_score": 1.0,
+            "status": "passed" if report.status == "pass" else "failed",
+            "output": body.strip(),
+        })
+    return {
+        "score": float(sum(t["score"] for t in tests)),
+        "output": f"{sum(r.status == 'pass' for r in reports)} of {len(reports)} exercises passed",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never
+    half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    write_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())
