@@ -131,10 +131,11 @@ def test_a_bad_field_costs_only_that_field(ws: Workspace, root: Path) -> None:
     data["exercises"]["beta/triple"] = "nonsense"
     path.write_text(json.dumps(data))
 
-    entry = Workspace(root, ws.lessons).progress("alpha/double")
+    reader = Workspace(root, ws.lessons)
+    entry = reader.progress("alpha/double")
 
     assert (entry.status, entry.attempts) == ("passed", 0)
-    assert ws.warnings == []
+    assert reader.warnings == []
 
 
 def _child(work) -> int:

@@ -6,11 +6,15 @@ import argparse
 import difflib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tutor.commands.common import lessons_from
 from tutor.errors import UsageError
 from tutor.lessons import Exercise, LessonSet
 from tutor.progress import Workspace, default_workspace
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def resolve_exercise(lessons: LessonSet, ident: str) -> Exercise:
@@ -44,10 +48,10 @@ def workspace_root(args: argparse.Namespace) -> Path:
     return getattr(args, "dir", None) or getattr(args, "workspace", None) or default_workspace()
 
 
-def _console(stderr: bool = False):  # rich is imported only when a command prints
-    from rich.console import Console
+def _console() -> Console:
+    from rich.console import Console  # imported only when a command prints
 
-    return Console(stderr=stderr, highlight=False)
+    return Console(highlight=False)
 
 
 def _flush_warnings(workspace: Workspace) -> None:
