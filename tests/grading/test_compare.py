@@ -1,0 +1,130 @@
+"""The judge's comparison, in-process: encode as a child would, decode as the judge does."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from tutor.grading.compare import compare_values
+from tutor.grading.encode import BadData, Encoder, decode
+
+
+def roundtrip(value):
+    enc = Encoder("b")
+    node = enc.encode(value)
+    return decode(node, enc.blobs)
+
+
+def diff(expected, got, compare=(), rtol=None, atol=None):
+    return compare_values(roundtrip(expected), roundtrip(got), "result", set(compare), rtol, atol)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int64,
+                                   torch.int32, torch.uint8, torch.bool, torch.complex64])
+def test_tensors_survive_the_trip_bit_for_bit(dtype):
+    t = (torch.arange(12).reshape(3, 4) % 3).to(dtype)
+    back = roundtrip(t).tensor
+    assert back.dtype == dtype and back.shape == t.shape and torch.equal(back, t)
+
+
+def test_non_contiguous_and_zero_dim_and_empty_tensors():
+    t = torch.arange(6.0).reshape(2, 3).t()
+    assert torch.equal(roundtrip(t).tensor, t)
+    assert roundtrip(torch.tensor(3.5)).tensor.shape == ()
+    assert roundtrip(torch.empty(0, 4)).tensor.shape == (0, 4)
+
+
+def test_equal_tensors_have_no_difference():
+    t = torch.randn(3, 4)
+    assert diff(t, t.clone()) is None
+
+
+def test_values_within_default_float32_tolerance_pass():
+    t = torch.ones(3)
+    assert diff(t, t + 1e-7) is None
+    assert diff(t, t + 1e-3) is not None
+
+
+def test_shape_is_strict_no_broadcasting_and_0d_is_not_1_element():
+    d = diff(torch.tensor(1.0), torch.tensor([1.0]))
+    assert d is not None and d.message == "result: shape differs: expected (), got (1,)"
+    d = diff(torch.ones(3, 1), torch.ones(3))
+    assert "expected (3, 1), got (3,)" in d.message
+
+
+def test_dtype_difference_is_named():
+    d = diff(torch.ones(2, dtype=torch.int64), torch.ones(2))
+    assert d.message == "result: dtype differs: expected torch.int64, got torch.float32"
+
+
+def test_value_difference_names_first_index_and_both_values():
+    e = torch.zeros(2, 3)
+    g = e.clone()
+    g[1, 2] = 0.5
+    d = diff(e, g)
+    assert d.details["first_index"] == [1, 2]
+    assert d.details["expected_value"] == "0" and d.details["got_value"] == "0.5"
+    assert d.details["max_abs_diff"] == pytest.approx(0.5)
+    assert "1 of 6 elements differ" in d.message
+
+
+def test_tolerance_can_be_overridden_per_check():
+    assert diff(torch.ones(2), torch.ones(2) + 0.01, rtol=0.0, atol=0.1) is None
+
+
+def test_nan_equals_nan_but_not_a_number():
+    assert diff(torch.tensor([math.nan]), torch.tensor([math.nan])) is None
+    assert diff(torch.tensor([1.0]), torch.tensor([math.nan])) is not None
+
+
+def test_a_tensor_that_lost_its_graph_is_reported():
+    x = torch.ones(2, requires_grad=True)
+    d = diff(x * 2, (x * 2).detach())
+    assert d is not None and "does not require grad" in d.message
+
+
+def test_containers_compare_element_by_element_and_tuple_is_not_list():
+    assert diff((1, torch.ones(2)), (1, torch.ones(2))) is None
+    assert "expected a tuple" in diff((1, 2), [1, 2]).message
+    d = diff({"a": torch.ones(2)}, {"a": torch.zeros(2)})
+    assert d.message.startswith("result['a']: values differ")
+
+
+def test_modules_compare_structure_and_parameter_shapes():
+    a = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    b = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    d = diff(a, b)
+    assert d is not None and "2.weight" in d.message and "(3, 8)" in d.message
+    c = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 2))
+    assert "layers differ" in diff(a, c).message
+    assert "state_dict" in (diff(a, torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2)), ["state_dict"]).message)
+
+
+def test_optimizer_param_groups_are_compared():
+    p = [torch.zeros(2, requires_grad=True)]
+    d = diff(torch.optim.SGD(p, lr=0.1, momentum=0.9), torch.optim.SGD(p, lr=0.1, momentum=0.5))
+    assert "param_groups[0]['momentum']: expected 0.9, got 0.5" in d.message
+
+
+def test_subclass_and_fake_tensors_never_decode_as_tensors():
+    class Liar(torch.Tensor):
+        pass
+
+    d = diff(torch.zeros(2), torch.zeros(2).as_subclass(Liar))
+    assert "Tensor subclass Liar" in d.message
+
+
+@pytest.mark.parametrize("node, blobs", [
+    ({"kind": "tensor", "blob": "b0", "dtype": "torch.float32", "shape": [4]}, {"b0": b"\0" * 15}),
+    ({"kind": "tensor", "blob": "b0", "dtype": "torch.evil", "shape": [1]}, {"b0": b"\0" * 4}),
+    ({"kind": "tensor", "blob": "b9", "dtype": "torch.float32", "shape": [1]}, {}),
+    ({"kind": "tensor", "blob": "b0", "dtype": "torch.float32", "shape": [-1]}, {"b0": b""}),
+    ({"kind": "pickle", "value": "cos\nsystem\n"}, {}),
+    ({"kind": "py", "value": {"a": 1}}, {}),
+    ("not a dict", {}),
+])
+def test_malformed_data_from_a_child_is_rejected(node, blobs):
+    with pytest.raises(BadData):
+        decode(node, blobs)

@@ -1,0 +1,153 @@
+"""An instructor's story: `tutor grade` on a class workspace, headless, with reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tutor.cli import main
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).parent / "data"
+SOFTMAX = "grading/softmax-rows"
+LR = "grading/halve-lr"
+RIGHT_SOFTMAX = """
+def softmax_rows(X):
+    e = (X - X.max(dim=1, keepdim=True).values).exp()
+    return e / e.sum(dim=1, keepdim=True)
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert main(["init", str(root), "--lessons", str(DATA)]) == 0
+    capsys.readouterr()
+    return root
+
+
+def solution_file(root: Path, exercise_id: str) -> Path:
+    lesson, name = exercise_id.split("/")
+    return root / lesson / f"{name}.py"
+
+
+def grade(*args: str) -> int:
+    return main(["grade", "--lessons", str(DATA), *args])
+
+
+def test_starters_fail_and_the_reports_say_so(workspace, tmp_path, capsys):
+    report, junit, gradescope = tmp_path / "r.json", tmp_path / "junit.xml", tmp_path / "gs.json"
+    code = grade("--workspace", str(workspace), "--json", str(report), "--junit", str(junit), "--gradescope", str(gradescope))
+    assert code == 1
+    out = capsys.readouterr().out
+    assert "0 passed, 2 failed, 0 errored" in out
+
+    payload = json.loads(report.read_text())
+    assert payload["version"] == 1 and payload["status"] == "fail"
+    assert payload["summary"] == {"passed": 0, "failed": 2, "errored": 0}
+    assert [e["id"] for e in payload["exercises"]] == [SOFTMAX, LR]
+    for exercise in payload["exercises"]:
+        assert set(exercise) == {"id", "status", "message", "output", "checks"}
+        assert exercise["status"] == "fail"
+        for check in exercise["checks"]:
+            assert {"name", "status", "expected", "got"} <= set(check)
+    hidden = [c for c in payload["exercises"][0]["checks"] if c["name"] == "large inputs stay finite"]
+    assert hidden, "tutor grade runs hidden checks"
+
+    suite = ET.parse(junit).getroot().find("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == ["softmax-rows", "halve-lr"]
+    failure = cases[0].find("failure")
+    assert failure is not None and "checks failed" in failure.get("message")
+    assert suite.get("failures") == "2"
+
+    gs = json.loads(gradescope.read_text())
+    assert gs["score"] == 0.0
+    assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in gs["tests"]] == [
+        (SOFTMAX, 0.0, 1.0, "failed"), (LR, 0.0, 1.0, "failed")]
+    assert all(t["output"] for t in gs["tests"])
+
+
+def test_a_crash_in_one_solution_still_grades_the_others(workspace, tmp_path, capsys):
+    solution_file(workspace, SOFTMAX).write_text(RIGHT_SOFTMAX)
+    solution_file(workspace, LR).write_text("import ctypes\nctypes.string_at(0)\n")  # segfault
+    report = tmp_path / "r.json"
+    assert grade("--workspace", str(workspace), "--json", str(report)) == 1
+    payload = json.loads(report.read_text())
+    statuses = {e["id"]: e["status"] for e in payload["exercises"]}
+    assert statuses == {SOFTMAX: "pass", LR: "error"}
+    assert payload["summary"] == {"passed": 1, "failed": 0, "errored": 1}
+    capsys.readouterr()
+    assert main(["list", "--json", "--lessons", str(DATA), "--workspace", str(workspace)]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    status = {e["id"]: e["status"] for l in listed["lessons"] for e in l["exercises"]}
+    assert status[SOFTMAX] == "passed" and status[LR] == "failed"
+
+
+def test_grading_one_id_that_passes_exits_zero(workspace, capsys):
+    solution_file(workspace, SOFTMAX).write_text(RIGHT_SOFTMAX)
+    assert grade("--workspace", str(workspace), SOFTMAX) == 0
+    assert "1 passed, 0 failed, 0 errored" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["grading/softmax-row"], "did you mean grading/softmax-rows"),
+    (["nothing-like-it"], "unknown exercise 'nothing-like-it'"),
+])
+def test_unknown_ids_are_bad_input(workspace, capsys, args, message):
+    assert grade("--workspace", str(workspace), *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_missing_workspace_is_bad_input(tmp_path, capsys):
+    assert grade("--workspace", str(tmp_path / "nope")) == 2
+    assert "no workspace here" in capsys.readouterr().err
+
+
+def _tutor_processes() -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"tutor" in cmdline and b"sandbox" in cmdline:
+                found.add(int(entry.name))
+    return found
+
+
+def test_sigkill_at_random_moments_never_loses_a_solution_or_progress(workspace):
+    solution_file(workspace, SOFTMAX).write_text(RIGHT_SOFTMAX)
+    before = {p: p.read_bytes() for p in workspace.rglob("*.py")}
+    servers_before = _tutor_processes()
+    rng = random.Random(1234)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for _ in range(50):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tutor", "grade", "--lessons", str(DATA), "--workspace", str(workspace)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        )
+        time.sleep(rng.uniform(0.0, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        progress = workspace / ".tutor" / "progress.json"
+        if progress.exists():
+            json.loads(progress.read_text())
+    after = {p: p.read_bytes() for p in workspace.rglob("*.py")}
+    assert after == before
+    deadline = time.monotonic() + 10
+    while _tutor_processes() - servers_before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not (_tutor_processes() - servers_before), "a sandbox server outlived its killed front"

@@ -1,0 +1,183 @@
+"""A learner's story at the grader: one right answer passes, every wrong or cheating one
+fails or errors with a message that says why. Runs through the real sandbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tutor.grading.grade import grade_source
+from tutor.lessons import load_lessons
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).parent / "data"
+LESSON_FILE = DATA / "grading-lesson.md"
+
+
+@pytest.fixture(scope="module")
+def exercise():
+    return load_lessons(DATA).exercise("grading/softmax-rows")
+
+
+@pytest.fixture(scope="module")
+def grade(sandbox, exercise):
+    def run(source: str, *, include_hidden: bool = True):
+        return grade_source(exercise, source, sandbox, include_hidden=include_hidden)
+
+    return run
+
+
+RIGHT = """
+def softmax_rows(X):
+    e = (X - X.max(dim=1, keepdim=True).values).exp()
+    return e / e.sum(dim=1, keepdim=True)
+"""
+
+
+def test_a_correct_solution_passes(grade):
+    report = grade(RIGHT)
+    assert report.status == "pass", report.message
+    assert [c.status for c in report.checks] == ["pass", "pass", "pass"]
+    assert report.message == "all 3 checks passed"
+
+
+def test_locally_hidden_checks_are_counted_never_run_or_shown(grade):
+    report = grade(RIGHT, include_hidden=False)
+    assert report.status == "pass"
+    assert report.hidden_unrun == 1
+    assert "all" not in report.message and "1 hidden check" in report.message
+    hidden = [c for c in report.checks if c.status == "hidden"]
+    assert len(hidden) == 1 and "large inputs" not in hidden[0].name and not hidden[0].details
+
+
+def test_naive_softmax_passes_visible_checks_but_fails_the_hidden_overflow_check(grade):
+    naive = "def softmax_rows(X):\n    return X.exp() / X.exp().sum(dim=1, keepdim=True)\n"
+    assert grade(naive, include_hidden=False).status == "pass"
+    report = grade(naive)
+    assert report.status == "fail"
+    failed = [c for c in report.checks if c.status == "fail"]
+    assert failed[0].name == "large inputs stay finite"
+    assert "values differ" in failed[0].message and "nan" in failed[0].message.lower()
+
+
+WRONG = {
+    "off-by-one shape": (
+        "def softmax_rows(X):\n    e = X[:, :-1].exp()\n    return e / e.sum(dim=1, keepdim=True)\n",
+        "fail", ["shape differs: expected (4, 5), got (4, 4)"],
+    ),
+    "wrong dtype": (
+        "def softmax_rows(X):\n    e = X.double().exp()\n    return e / e.sum(dim=1, keepdim=True)\n",
+        "fail", ["dtype differs: expected torch.float32, got torch.float64"],
+    ),
+    "right values without a graph": (
+        "def softmax_rows(X):\n    e = X.detach().exp()\n    return e / e.sum(dim=1, keepdim=True)\n",
+        "error", ["does not require grad"],
+    ),
+    "normalised over the wrong dim": (
+        "def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=0, keepdim=True)\n",
+        "fail", ["values differ at index", "expected", "max abs diff"],
+    ),
+    "a hard-coded answer for seed 0": (
+        "def softmax_rows(X):\n    torch.manual_seed(0)\n    Y = torch.randn(X.shape)\n"
+        "    e = Y.exp()\n    return (e / e.sum(dim=1, keepdim=True)).requires_grad_()\n",
+        "fail", ["(seed 1)"],
+    ),
+    "calls the banned F.softmax": (
+        "def softmax_rows(X):\n    return F.softmax(X, dim=1)\n",
+        "fail", ["uses F.softmax, which this exercise bans"],
+    ),
+    "hides the banned call from the source": (
+        "def softmax_rows(X):\n    return getattr(torch, 'soft' + 'max')(X, dim=1)\n",
+        "fail", ["called torch.softmax at run time"],
+    ),
+    "loops over rows": (
+        "def softmax_rows(X):\n    rows = []\n    for row in X:\n        e = row.exp()\n        rows.append(e / e.sum())\n"
+        "    return torch.stack(rows)\n",
+        "fail", ["without Python loops"],
+    ),
+    "modifies its input": (
+        "def softmax_rows(X):\n    if not X.requires_grad:\n        X.exp_()\n        return X / X.sum(dim=1, keepdim=True)\n"
+        "    e = X.exp()\n    return e / e.sum(dim=1, keepdim=True)\n",
+        "fail", ["modified its input X in place"],
+    ),
+    "monkeypatches torch's comparisons and prints PASSED": (
+        "import torch.testing\ntorch.testing.assert_close = lambda *a, **k: None\ntorch.allclose = lambda *a, **k: True\n"
+        "torch.equal = lambda *a, **k: True\ntorch.Tensor.__eq__ = lambda *a: True\nprint('PASSED: all checks passed')\n"
+        "def softmax_rows(X):\n    return X * 0\n",
+        "fail", ["values differ"],
+    ),
+    "exits early with status 0": (
+        "import sys\nsys.exit(0)\n",
+        "error", ["sys.exit(0)"],
+    ),
+    "os._exit(0) before any result": (
+        "import os\nos._exit(0)\n",
+        "error", [],
+    ),
+    "returns an object that pretends to be a tensor": (
+        "class Fake:\n    shape = (4, 5)\n    dtype = torch.float32\n    def __eq__(self, other):\n        return True\n"
+        "def softmax_rows(X):\n    return Fake()\n",
+        "fail", ["expected a tensor", "object Fake"],
+    ),
+    "a Tensor subclass with a lying __eq__ and __torch_function__": (
+        "class Liar(torch.Tensor):\n    def __eq__(self, other):\n        return True\n"
+        "    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n        return True\n"
+        "def softmax_rows(X):\n    return torch.zeros(X.shape).as_subclass(Liar)\n",
+        "fail", ["Tensor subclass Liar"],
+    ),
+    "writes fake results to every file descriptor": (
+        "import os\nfor fd in range(3, 256):\n    try:\n        os.write(fd, b'{\"status\": \"ok\", \"checks\": \"pass\"}\\n' * 50)\n"
+        "    except OSError:\n        pass\ndef softmax_rows(X):\n    return X\n",
+        "error|fail", [],
+    ),
+    "an endless loop": (
+        "def softmax_rows(X):\n    while True:\n        pass\n",
+        "error", ["timed out"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_wrong_or_cheating_solutions_never_pass(grade, name):
+    source, status, phrases = WRONG[name]
+    report = grade(source)
+    assert report.status in status.split("|"), f"{name}: {report.status}: {report.message}"
+    text = report.message + "\n" + "\n".join(f"{c.message} (seed {c.seed})" for c in report.checks)
+    for phrase in phrases:
+        assert phrase in text, f"{name}: {phrase!r} not in {text!r}"
+
+
+def test_a_failed_check_says_exactly_what_differed(grade):
+    report = grade("def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=0, keepdim=True)\n")
+    check = next(c for c in report.checks if c.status == "fail")
+    d = check.details
+    assert d["expected_shape"] == d["got_shape"] == [4, 5]
+    assert d["expected_dtype"] == d["got_dtype"] == "torch.float32"
+    assert d["max_abs_diff"] > 0 and d["max_rel_diff"] > 0
+    assert len(d["first_index"]) == 2
+    assert d["expected_value"] != d["got_value"]
+    assert d["expected_preview"] and d["got_preview"]
+    assert check.seed == 0 and d["seed"] == 0
+    assert report.hint == "hint: `tutor hint grading/softmax-rows`"
+
+
+def test_reading_the_reference_from_disk_is_impossible(grade):
+    thief = (
+        f"source = open({str(LESSON_FILE)!r}).read()\n"
+        "start = source.index('```python solution') + len('```python solution')\n"
+        "exec(source[start:source.index('```', start)])\n"
+    )
+    report = grade(thief)
+    assert report.status == "error"
+    assert "Error" in report.message  # FileNotFoundError or PermissionError, never a pass
+
+
+def test_scheduler_and_optimizer_checks_compare_lr_tables(sandbox):
+    exercise = load_lessons(DATA).exercise("grading/halve-lr")
+    starter = grade_source(exercise, exercise.starter, sandbox, include_hidden=True)
+    assert starter.status == "fail"
+    lr = next(c for c in starter.checks if c.name == "the lr table")
+    assert "learning rate after step 2: expected [0.001], got [0.0005]" in lr.message
+    assert grade_source(exercise, exercise.solution, sandbox, include_hidden=True).status == "pass"
