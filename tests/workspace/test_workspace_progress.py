@@ -168,3 +168,14 @@ def test_concurrent_writers_do_not_lose_each_others_updates(ws: Workspace, lesso
 
     assert ws.progress(exercise.id).attempts == 120
     assert ws.progress("beta/triple").attempts == 60
+
+
+def test_threads_sharing_one_workspace_do_not_lose_updates(ws: Workspace) -> None:
+    """`tutor grade` records results from a thread pool through one Workspace."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = ["alpha/double", "alpha/shared", "beta/shared", "beta/triple"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda i: ws.record_result(ids[i % 4], "pass"), range(80)))
+
+    assert {i: ws.progress(i).attempts for i in ids} == {i: 20 for i in ids}
