@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[common], help="run Python files in the sandbox and inspect the results")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE.py")
     p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
-    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S", help="wall-clock limit per file (default 10)")
 
     p = sub.add_parser("grade", parents=[common], help="grade your solutions headless")
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, metavar="FILE", dest="json_file", default=None)
     p.add_argument("--junit", type=Path, metavar="FILE", default=None)
     p.add_argument("--gradescope", type=Path, metavar="FILE", default=None)
-    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="exercises graded at once (default: cores)")
 
     p = sub.add_parser("init", parents=[common], help="write a workspace of starter files")
