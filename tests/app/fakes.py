@@ -1,0 +1,172 @@
+"""Stand-ins for the sandbox, the grader and the workspace, so the app's tests run
+in milliseconds and never import torch. Results are shaped like the JSON contract in
+DESIGN.md."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tutor.grading.report import CheckResult, ExerciseReport
+from tutor.lessons import Exercise, LessonSet, load_lessons
+from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
+
+LESSONS_DIR = Path(__file__).parent / "lessons"
+
+
+def sample_lessons() -> LessonSet:
+    return load_lessons([LESSONS_DIR])
+
+
+def tensor_result() -> RunResult:
+    return RunResult(
+        status="ok",
+        stdout="[bold red]not markup[/]\n",
+        duration_ms=4.2,
+        variables=[{
+            "name": "t", "type": "Tensor", "shape": [2, 3], "dtype": "float32", "device": "cpu",
+            "requires_grad": True, "is_leaf": True, "grad_fn": None,
+            "grad": {"shape": [2, 3], "values": [[1.0] * 3] * 2, "preview": "tensor([[1., 1., 1.],\n [1., 1., 1.]])"},
+            "preview": "tensor([[1., 1., 1.], [1., 1., 1.]], requires_grad=True)",
+        }],
+    )
+
+
+def schedule_result() -> RunResult:
+    return RunResult(
+        status="ok",
+        duration_ms=6.0,
+        variables=[{"name": "w", "type": "Parameter", "shape": [2], "dtype": "float32", "device": "cpu",
+                    "requires_grad": True, "is_leaf": True, "grad_fn": None, "grad": None, "preview": "[0., 0.]"}],
+        optimizers=[{"name": "opt", "type": "SGD", "param_groups": [{"lr": 0.025, "momentum": 0, "params": [0]}]}],
+        schedules=[{"name": "sched", "type": "StepLR", "steps": [[1, [0.1]], [2, [0.05]], [3, [0.05]], [4, [0.025]]]}],
+        series=[{"name": "losses", "values": [1.0, 0.5, 0.3, 0.2]}],
+    )
+
+
+def error_result() -> RunResult:
+    return RunResult(
+        status="error",
+        error=ErrorInfo(type="ZeroDivisionError", message="division by zero", line=2,
+                        traceback='File "<snippet>", line 2, in <module>\n    1 / 0\nZeroDivisionError: division by zero'),
+    )
+
+
+class FakeSandbox:
+    """Answers by the code's first line; ``while True`` blocks until ``cancel_all``."""
+
+    def __init__(self) -> None:
+        self.state = "ready"
+        self.requests: list[RunRequest] = []
+        self.started = threading.Event()
+        self.cancelled = threading.Event()
+        self.closed = False
+
+    def start(self) -> None:
+        self.state = "ready"
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        return None
+
+    def cuda_available(self) -> bool:
+        return False
+
+    def run(self, request: RunRequest) -> RunResult:
+        self.requests.append(request)
+        self.started.set()
+        if "while True" in request.code:
+            self.cancelled.wait(30)
+            return RunResult(status="killed")
+        if "opt.step()" in request.code:
+            return schedule_result()
+        if "1 / 0" in request.code:
+            return error_result()
+        if "torch.ones(2, 3" in request.code:
+            return tensor_result()
+        return RunResult(status="ok", duration_ms=1.0)
+
+    def cancel_all(self) -> None:
+        self.cancelled.set()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def fake_grade(exercise: Exercise, source: str, client: object, *, include_hidden: bool = False, device: str = "cpu") -> ExerciseReport:
+    """Passes `m + r`; anything else fails the first check with a value difference."""
+    hidden = [CheckResult(name=c.name, status="hidden", hidden=True) for c in exercise.checks if c.hidden]
+    if "return m + r" in source:
+        checks = [CheckResult(name=c.name, status="pass") for c in exercise.visible_checks] + hidden
+        return ExerciseReport(id=exercise.id, status="pass", checks=checks, hidden_unrun=len(hidden))
+    first = exercise.visible_checks[0]
+    failed = CheckResult(
+        name=first.name, status="fail", message="values differ", seed=1,
+        details={
+            "expected_shape": [3, 4], "got_shape": [3, 4], "expected_dtype": "float32", "got_dtype": "float32",
+            "max_abs_diff": 1.25, "max_rel_diff": 1.0, "first_index": [0, 1],
+            "expected_value": 0.5, "got_value": -0.75,
+            "expected_preview": "[[0.1, 0.5, ...]]", "got_preview": "[[0.3, -0.75, ...]]",
+        },
+    )
+    return ExerciseReport(id=exercise.id, status="fail", checks=[failed] + hidden, hidden_unrun=len(hidden),
+                          hint=exercise.hints[0])
+
+
+@dataclass
+class Progress:
+    status: str = "not started"
+    hints_shown: int = 0
+    passed_at: str | None = None
+
+
+@dataclass
+class FakeWorkspace:
+    """Files under ``root`` like the real workspace; progress kept in memory."""
+
+    root: Path
+    entries: dict[str, Progress] = field(default_factory=dict)
+    saves: int = 0
+
+    def path_for(self, exercise: Exercise) -> Path:
+        return self.root / exercise.lesson_id / f"{exercise.short_id}.py"
+
+    def ensure(self, exercise: Exercise) -> Path:
+        path = self.path_for(exercise)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(exercise.starter, encoding="utf-8")
+        return path
+
+    def read(self, exercise: Exercise) -> str:
+        return self.path_for(exercise).read_text(encoding="utf-8")
+
+    def save(self, exercise: Exercise, text: str) -> None:
+        self.saves += 1
+        path = self.path_for(exercise)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+
+    def reset(self, exercise: Exercise) -> Path | None:
+        path = self.ensure(exercise)
+        backup = path.with_name(path.name + ".bak")
+        backup.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        path.write_text(exercise.starter, encoding="utf-8")
+        self.progress(exercise.id).status = "not started"
+        return backup
+
+    def progress(self, exercise_id: str) -> Progress:
+        return self.entries.setdefault(exercise_id, Progress())
+
+    def record_result(self, exercise_id: str, status: str) -> None:
+        entry = self.progress(exercise_id)
+        entry.status = "passed" if status == "pass" else "failed"
+        if status == "pass":
+            entry.passed_at = "now"
+
+    def next_hint(self, exercise: Exercise) -> tuple[int, str]:
+        entry = self.progress(exercise.id)
+        number = min(entry.hints_shown + 1, len(exercise.hints))
+        entry.hints_shown = number
+        return number, exercise.hints[number - 1]

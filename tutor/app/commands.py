@@ -1,0 +1,31 @@
+"""The command palette's lesson search: titles, prose and code of every lesson."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.command import Hit, Hits, Provider
+
+from tutor.app.search import search_lessons
+
+
+class LessonSearch(Provider):
+    """Hits open the lesson (or the exercise) that mentions the query."""
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        for hit in search_lessons(app.services.lessons, query):  # type: ignore[attr-defined]
+            target = hit.exercise or hit.lesson
+            title = hit.lesson.title + (f" › {hit.exercise.title}" if hit.exercise else "")
+            yield Hit(
+                score=1.0 if hit.where == "title" else 0.5,
+                match_display=title,
+                command=partial(app.open_entry, target),  # type: ignore[attr-defined]
+                text=title,
+                help=f"{hit.where}: {hit.context}",
+            )
+
+    async def discover(self) -> Hits:
+        app = self.app
+        for lesson in app.services.lessons.lessons:  # type: ignore[attr-defined]
+            yield Hit(1.0, f"{lesson.order}. {lesson.title}", partial(app.open_entry, lesson), help=lesson.summary or None)  # type: ignore[attr-defined]

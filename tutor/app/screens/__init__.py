@@ -1,0 +1,1 @@
+"""The app's screens: lesson list, lesson, exercise, and modal dialogs."""

@@ -1,0 +1,125 @@
+"""Modal dialogs: an error, a yes/no question, the help text, a side-by-side compare."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static, TextArea
+
+
+class Dialog(ModalScreen[bool]):
+    """A centred box with a title; Escape closes it. Subclasses differ by content and CSS."""
+
+    BINDINGS = [Binding("escape", "dismiss(False)", "Close")]
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.dialog_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog") as box:
+            box.border_title = self.dialog_title
+            yield from self.body()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+
+class ErrorDialog(Dialog):
+    """Something went wrong that the learner should read; the text is shown as typed."""
+
+    def __init__(self, title: str, message: str) -> None:
+        super().__init__(title)
+        self.message = message
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(self.message), classes="message")
+        yield Button("OK", variant="error", id="ok")
+
+    def on_button_pressed(self) -> None:
+        self.dismiss(False)
+
+
+class ConfirmDialog(Dialog):
+    """A yes/no question; dismisses with ``True`` for yes."""
+
+    BINDINGS = [Binding("y", "dismiss(True)", "Yes"), Binding("n,escape", "dismiss(False)", "No")]
+
+    def __init__(self, title: str, question: str) -> None:
+        super().__init__(title)
+        self.question = question
+
+    def body(self) -> ComposeResult:
+        yield Static(Text(self.question), classes="message")
+        with Horizontal(classes="buttons"):
+            yield Button("Yes (y)", variant="warning", id="yes")
+            yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+HELP = """\
+Everywhere
+  ?            this help
+  /  ctrl+p    search lessons (titles, prose, code)
+  q            quit (from the lesson list)
+
+Lesson list
+  enter        open the lesson or exercise
+  space        fold or unfold a lesson
+
+Lesson
+  tab / j k    next / previous cell
+  enter  r     run the focused cell
+  R            run every cell of the lesson in order
+  x            open the next exercise of the lesson
+  escape       cancel a run; otherwise go back
+
+Exercise
+  ctrl+r       save and check
+  ctrl+s       save (atomic)
+  ctrl+g       show the next hint
+  ctrl+o       open the file in $EDITOR
+  ctrl+t       reset to the starter (asks first, keeps a backup)
+  ctrl+l       compare with the reference solution (once passed)
+  escape       leave the editor; again: go back
+The exercise file is watched: save it in any editor and it is
+reloaded and checked here.
+"""
+
+
+class HelpDialog(Dialog):
+    """The keys, on one page."""
+
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss(False)", "Close")]
+
+    def __init__(self) -> None:
+        super().__init__("help")
+
+    def body(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(HELP), classes="message")
+
+
+class CompareDialog(Dialog):
+    """The learner's solution beside the reference one."""
+
+    def __init__(self, title: str, yours: str, reference: str) -> None:
+        super().__init__(title)
+        self.yours = yours
+        self.reference = reference
+
+    def body(self) -> ComposeResult:
+        with Horizontal(classes="compare"):
+            for label, text in (("yours", self.yours), ("reference", self.reference)):
+                with Vertical():
+                    yield Label(label, classes="section")
+                    yield TextArea(text, language="python", read_only=True, show_line_numbers=False)

@@ -1,0 +1,277 @@
+"""An exercise: the prompt, an editor on the learner's file, checks, hints, reset."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, TextArea
+
+from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
+from tutor.app.widgets.check_report import CheckReport
+from tutor.errors import TutorError
+from tutor.grading.report import ExerciseReport
+from tutor.lessons import Exercise
+
+SANDBOX_GROUP = "sandbox"
+
+
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """What changes when any editor saves the file (an atomic rename changes both)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+class ExerciseScreen(Screen[None]):
+    """Edit, check, get hints. Keys are ctrl-chords with priority, because the editor
+    has focus and must keep every printable key for the learner's code."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "check", "Check", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+g", "hint", "Hint", priority=True),
+        Binding("ctrl+o", "open_editor", "$EDITOR", priority=True),
+        Binding("ctrl+t", "reset", "Reset", priority=True),
+        Binding("ctrl+l", "compare", "Solution", priority=True),
+        Binding("escape", "cancel_or_back", "Back"),
+        Binding("f1", "app.help", "Help"),
+    ]
+
+    class GradeFinished(Message):
+        """The grader's verdict on the learner's file."""
+
+        def __init__(self, report: ExerciseReport) -> None:
+            super().__init__()
+            self.report = report
+
+    class GradeFailed(Message):
+        """Grading could not run (no sandbox, no grader): not the learner's fault."""
+
+        def __init__(self, message: str) -> None:
+            super().__init__()
+            self.message = message
+
+    def __init__(self, exercise: Exercise) -> None:
+        super().__init__()
+        self.exercise = exercise
+        self.sub_title = f"exercise {exercise.id}"
+        self._saved_text = ""
+        self._stamp: tuple[int, int] | None = None
+
+    @property
+    def workspace(self):  # noqa: ANN201 - a WorkspaceLike
+        return self.app.services.workspace  # type: ignore[attr-defined]
+
+    @property
+    def path(self) -> Path:
+        return self.workspace.path_for(self.exercise)
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#editor", TextArea)
+
+    @property
+    def report(self) -> CheckReport:
+        return self.query_one(CheckReport)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="prompt-pane") as prompt:
+            prompt.border_title = self.exercise.title
+            yield Markdown(self.exercise.prompt, id="prompt")
+            yield Markdown("", id="hints")
+        editor = TextArea.code_editor("", language="python", id="editor")
+        yield editor
+        yield CheckReport(id="report")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        try:
+            self.workspace.ensure(self.exercise)
+            text = self.workspace.read(self.exercise)
+        except TutorError as exc:
+            self.app.show_error("cannot open the exercise", exc.msg)  # type: ignore[attr-defined]
+            text = self.exercise.starter
+        self._load(text)
+        shown = getattr(self.workspace.progress(self.exercise.id), "hints_shown", 0)
+        self._show_hints(shown)
+        self.editor.focus()
+        self.set_interval(self.app.services.watch_interval, self.poll_file)  # type: ignore[attr-defined]
+
+    def _load(self, text: str) -> None:
+        self._saved_text = text
+        self.editor.load_text(text)
+        self._stamp = file_stamp(self.path)
+        self._mark_modified()
+
+    def _mark_modified(self) -> None:
+        modified = self.editor.text != self._saved_text
+        self.editor.border_title = str(self.path.name) + (" • modified" if modified else "")
+        self.editor.set_class(modified, "-modified")
+
+    @on(TextArea.Changed, "#editor")
+    def _edited(self) -> None:
+        self._mark_modified()
+
+    # -- saving and watching ------------------------------------------------------
+
+    def action_save(self) -> bool:
+        """Write the editor's text (atomically, through the workspace). False on failure."""
+        text = self.editor.text
+        try:
+            self.workspace.save(self.exercise, text)
+        except TutorError as exc:
+            self.notify(exc.msg, title="not saved", severity="error")
+            return False
+        self._saved_text = text
+        self._stamp = file_stamp(self.path)
+        self._mark_modified()
+        return True
+
+    def poll_file(self) -> None:
+        """Watch mode: another editor saved the file, so show it and check it.
+
+        Polling (a stat every half second) rather than file events, because events do
+        not arrive on WSL mounts, in some containers and on network file systems.
+        """
+        stamp = file_stamp(self.path)
+        if stamp is None or stamp == self._stamp:
+            return
+        self._stamp = stamp
+        try:
+            text = self.workspace.read(self.exercise)
+        except TutorError:
+            return
+        if text == self.editor.text:
+            self._saved_text = text
+            self._mark_modified()
+            return
+        lost = self.editor.text != self._saved_text
+        self._load(text)
+        self.notify(
+            "Reloaded from disk" + (" (edits made here were replaced)" if lost else "") + "; checking.",
+            title=self.path.name,
+            severity="warning" if lost else "information",
+        )
+        self.run_check(text)
+
+    # -- checking -------------------------------------------------------------------
+
+    def action_check(self) -> None:
+        if self.action_save():
+            self.run_check(self.editor.text)
+
+    def run_check(self, source: str) -> None:
+        self.report.checking = True
+        self.grade(source)
+
+    @work(thread=True, exclusive=True, group=SANDBOX_GROUP, exit_on_error=False)
+    def grade(self, source: str) -> None:
+        """Grade ``source`` in the sandbox; blocking, hence a thread worker."""
+        app = self.app
+        try:
+            client = app.wait_for_client()  # type: ignore[attr-defined]
+            grade = app.grader()  # type: ignore[attr-defined]
+            report = grade(self.exercise, source, client, include_hidden=False, device=app.run_device)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
+            self.post_message(self.GradeFailed(str(exc) or type(exc).__name__))
+            return
+        self.post_message(self.GradeFinished(report))
+
+    @on(GradeFinished)
+    def _graded(self, event: GradeFinished) -> None:
+        self.report.checking = False
+        self.report.report = event.report
+        try:
+            self.workspace.record_result(self.exercise.id, event.report.status)
+        except TutorError as exc:
+            self.notify(exc.msg, title="progress not saved", severity="warning")
+        if event.report.status == "pass":
+            self.notify("Passed. ctrl+l compares yours with the reference solution.", title=self.exercise.title)
+
+    @on(GradeFailed)
+    def _grade_failed(self, event: GradeFailed) -> None:
+        self.report.checking = False
+        self.notify(event.message, title="could not check", severity="error")
+
+    def action_cancel_or_back(self) -> None:
+        running = [w for w in self.workers if w.group == SANDBOX_GROUP and w.is_running]
+        if running:
+            self.workers.cancel_group(self, SANDBOX_GROUP)
+            self.app.cancel_runs()  # type: ignore[attr-defined]
+            self.report.checking = False
+            self.notify("Check cancelled.")
+            return
+        if self.editor.text != self._saved_text and self.action_save():
+            self.notify(f"Saved {self.path.name}.")
+        self.app.pop_screen()
+
+    # -- hints, reset, solution, $EDITOR -----------------------------------------
+
+    def _show_hints(self, count: int) -> None:
+        hints = self.exercise.hints[:count]
+        total = len(self.exercise.hints)
+        text = "\n\n".join(f"**Hint {n} of {total}.** {hint}" for n, hint in enumerate(hints, start=1))
+        self.query_one("#hints", Markdown).update(text)
+
+    def action_hint(self) -> None:
+        try:
+            number, _ = self.workspace.next_hint(self.exercise)
+        except TutorError as exc:
+            self.notify(exc.msg, severity="warning")
+            return
+        self._show_hints(number)
+        self.query_one("#hints").scroll_visible()
+
+    def action_reset(self) -> None:
+        def reset(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            try:
+                backup = self.workspace.reset(self.exercise)
+                text = self.workspace.read(self.exercise)
+            except TutorError as exc:
+                self.notify(exc.msg, title="reset failed", severity="error")
+                return
+            self._load(text)
+            self.report.report = None
+            kept = f" Your file was kept as {backup}." if backup else ""
+            self.notify("The starter is back." + kept, title="reset", timeout=8)
+
+        self.app.push_screen(
+            ConfirmDialog("reset", f"Put the starter back in {self.path.name}? The current file is kept as a backup."),
+            reset,
+        )
+
+    def action_compare(self) -> None:
+        progress = self.workspace.progress(self.exercise.id)
+        if getattr(progress, "status", "") != "passed" and not getattr(progress, "passed_at", None):
+            self.notify("The reference solution opens once your solution passes.", title="not yet")
+            return
+        self.app.push_screen(CompareDialog(f"{self.exercise.title}: yours and the reference", self.editor.text, self.exercise.solution))
+
+    def action_open_editor(self) -> None:
+        command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not command:
+            self.notify("Set $EDITOR (or $VISUAL) to the editor you want, e.g. export EDITOR=vim.", severity="warning")
+            return
+        if not self.action_save():
+            return
+        try:
+            with self.app.suspend():
+                subprocess.run([*shlex.split(command), str(self.path)], check=False)
+        except Exception as exc:  # noqa: BLE001 - SuspendNotSupported, a missing editor binary
+            self.notify(f"could not open {command}: {exc}", severity="error")
+            return
+        self.poll_file()

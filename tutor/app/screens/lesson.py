@@ -1,0 +1,175 @@
+"""A lesson: prose, runnable cells with their results, and links to its exercises."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, Static
+from textual.worker import get_current_worker
+
+from tutor.app.progress_view import StatusBoard
+from tutor.app.widgets.code_cell import CodeCell
+from tutor.lessons import Exercise, Lesson, Prose, Snippet
+from tutor.sandbox.api import RunRequest
+
+SANDBOX_GROUP = "sandbox"
+
+
+class ExerciseCard(Static, can_focus=True):
+    """A link from the lesson to one of its exercises."""
+
+    BINDINGS = [Binding("enter", "open", "Open exercise")]
+
+    def __init__(self, exercise: Exercise, status: str) -> None:
+        super().__init__(markup=False)
+        self.exercise = exercise
+        self.border_title = "exercise"
+        self.show_status(status)
+
+    def show_status(self, status: str) -> None:
+        self.update(Text(f"{self.exercise.title}  ({status}) · enter: open the editor"))
+        for name in ("passed", "failed"):
+            self.set_class(status == name, f"-{name}")
+
+    def action_open(self) -> None:
+        self.app.open_entry(self.exercise)  # type: ignore[attr-defined]
+
+    def on_click(self) -> None:
+        self.action_open()
+
+
+class LessonScreen(Screen[None]):
+    """Read a lesson and run its cells. The screen owns the sandbox worker: cells ask,
+    the worker runs them one after another, and each result comes back to its cell."""
+
+    BINDINGS = [
+        Binding("r", "run_focused", "Run cell"),
+        Binding("R", "run_all", "Run all"),
+        Binding("escape", "cancel_or_back", "Cancel/Back"),
+        Binding("x", "next_exercise", "Exercise"),
+        Binding("j", "focus_cell(1)", "Next", show=False),
+        Binding("k", "focus_cell(-1)", "Previous", show=False),
+        Binding("slash", "app.search", "Search", show=False),
+        Binding("question_mark", "app.help", "Help"),
+    ]
+
+    class RunFailed(Message):
+        """The sandbox itself failed (not the learner's code): say so, stop the spinner."""
+
+        def __init__(self, cell: CodeCell, message: str) -> None:
+            super().__init__()
+            self.cell = cell
+            self.message = message
+
+    def __init__(self, lesson: Lesson) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.sub_title = lesson.title
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        board = StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+        with VerticalScroll(id="lesson-body"):
+            for block in self.lesson.blocks:
+                if isinstance(block, Prose):
+                    if block.markdown.strip():
+                        yield Markdown(block.markdown)
+                elif isinstance(block, Snippet):
+                    yield CodeCell(block)
+                elif isinstance(block, Exercise):
+                    yield ExerciseCard(block, board.status(block))
+        yield Footer()
+
+    def on_mount(self) -> None:
+        cells = self.cells
+        if cells:
+            cells[0].focus()
+
+    def on_screen_resume(self) -> None:
+        board = StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+        for card in self.query(ExerciseCard):
+            card.show_status(board.status(card.exercise))
+
+    @property
+    def cells(self) -> list[CodeCell]:
+        return list(self.query(CodeCell))
+
+    # -- running ---------------------------------------------------------------
+
+    def action_run_focused(self) -> None:
+        if isinstance(self.focused, CodeCell):
+            self.focused.action_run()
+        else:
+            self.notify("Focus a cell first (tab moves between cells).")
+
+    def action_run_all(self) -> None:
+        runnable = [cell for cell in self.cells if cell.snippet.run]
+        if runnable:
+            self.run_cells(runnable)
+
+    @on(CodeCell.RunRequested)
+    def _run_requested(self, event: CodeCell.RunRequested) -> None:
+        self.run_cells([event.cell])
+
+    @work(thread=True, exclusive=True, group=SANDBOX_GROUP, exit_on_error=False)
+    def run_cells(self, cells: list[CodeCell]) -> None:
+        """Run ``cells`` in order in the sandbox; a newer request or Esc stops the loop."""
+        worker = get_current_worker()
+        app = self.app
+        for cell in cells:
+            if worker.is_cancelled:
+                return
+            app.call_from_thread(cell.set_running, True)
+            request = RunRequest(
+                code=cell.snippet.code,
+                filename=f"{self.lesson.id}/cell-{cell.snippet.index + 1}.py",
+                device=app.run_device,  # type: ignore[attr-defined]
+            )
+            try:
+                client = app.wait_for_client()  # type: ignore[attr-defined]
+                result = client.run(request)
+            except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
+                self.post_message(self.RunFailed(cell, str(exc) or type(exc).__name__))
+                return
+            cell.post_message(CodeCell.RunFinished(cell, result))
+
+    @on(CodeCell.RunFinished)
+    def _run_finished(self, event: CodeCell.RunFinished) -> None:
+        event.cell.show_result(event.result)
+
+    @on(RunFailed)
+    def _run_failed(self, event: RunFailed) -> None:
+        event.cell.set_running(False)
+        self.notify(event.message, title="sandbox unavailable", severity="error")
+
+    def action_cancel_or_back(self) -> None:
+        running = [w for w in self.workers if w.group == SANDBOX_GROUP and w.is_running]
+        if running:
+            self.workers.cancel_group(self, SANDBOX_GROUP)
+            # Cancelling a thread worker only raises a flag; the child must be killed too.
+            self.app.cancel_runs()  # type: ignore[attr-defined]
+            self.notify("Run cancelled.")
+        else:
+            self.app.pop_screen()
+
+    # -- moving around ---------------------------------------------------------
+
+    def action_focus_cell(self, step: int) -> None:
+        stops = list(self.query("CodeCell, ExerciseCard"))
+        if not stops:
+            return
+        current = stops.index(self.focused) if self.focused in stops else (-1 if step > 0 else len(stops))
+        target = stops[max(0, min(len(stops) - 1, current + step))]
+        target.focus()
+
+    def action_next_exercise(self) -> None:
+        exercises = self.lesson.exercises
+        if exercises:
+            self.app.open_entry(exercises[0])  # type: ignore[attr-defined]
+        else:
+            self.notify("This lesson has no exercise.")

@@ -1,0 +1,139 @@
+"""The lesson browser: every lesson in order, its exercises and their status."""
+
+from __future__ import annotations
+
+from typing import Union
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from tutor.app.progress_view import StatusBoard
+from tutor.errors import LessonError
+from tutor.lessons import Exercise, Lesson
+
+Entry = Union[Lesson, Exercise, LessonError]
+
+MARKS = {"passed": "✓", "failed": "✗", "not started": "·"}
+MARK_COLOURS = {"passed": "success", "failed": "error", "not started": "foreground-muted"}
+
+
+class LessonTree(Tree[Entry]):
+    """Lessons, each folding out its exercises; broken lesson files at the end."""
+
+    DEFAULT_CSS = "LessonTree { height: 1fr; }"
+
+
+class LessonListScreen(Screen[None]):
+    """The first screen: pick a lesson or an exercise."""
+
+    BINDINGS = [
+        Binding("q", "app.quit", "Quit"),
+        Binding("slash", "app.search", "Search"),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("space", "toggle", "Fold", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        tree = LessonTree("lessons", id="lessons")
+        tree.show_root = False
+        tree.auto_expand = False
+        tree.guide_depth = 2
+        yield tree
+        yield Static(id="details", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.fill()
+        tree = self.query_one(LessonTree)
+        tree.focus()
+        if tree.root.children:
+            tree.move_cursor(tree.root.children[0])
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted:
+            self.refresh_labels()
+
+    @property
+    def board(self) -> StatusBoard:
+        return StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+
+    def _colour(self, status: str) -> str:
+        return self.app.theme_variables.get(MARK_COLOURS[status], "")
+
+    def _lesson_label(self, lesson: Lesson, board: StatusBoard) -> Text:
+        done, total = board.lesson_progress(lesson)
+        label = Text(f"{lesson.order:>2}. {lesson.title}")
+        if total:
+            colour = self._colour("passed") if done == total else self._colour("not started")
+            label.append(f"  {done}/{total} passed", style=colour)
+        return label
+
+    def _exercise_label(self, exercise: Exercise, board: StatusBoard) -> Text:
+        status = board.status(exercise)
+        label = Text(MARKS[status] + " ", style=self._colour(status))
+        label.append(f"exercise: {exercise.title}")
+        label.append(f"  {status}", style=self._colour(status))
+        return label
+
+    def fill(self) -> None:
+        """Build the tree from the lessons; the first lesson starts unfolded."""
+        lessons = self.app.services.lessons  # type: ignore[attr-defined]
+        tree = self.query_one(LessonTree)
+        tree.clear()
+        board = self.board
+        for n, lesson in enumerate(lessons.lessons):
+            node = tree.root.add(self._lesson_label(lesson, board), data=lesson, expand=n == 0)
+            for exercise in lesson.exercises:
+                node.add_leaf(self._exercise_label(exercise, board), data=exercise)
+        for error in lessons.errors:
+            label = Text("⚠ broken: ", style=self._colour("failed"))
+            label.append(f"{error.path.name}:{error.line}: {error.message}")
+            tree.root.add_leaf(label, data=error)
+        if not lessons.lessons and not lessons.errors:
+            tree.root.add_leaf(Text("no lessons found"), data=None)
+
+    def refresh_labels(self) -> None:
+        """Statuses change while the learner works; labels follow without a rebuild."""
+        board = self.board
+        for node in self.query_one(LessonTree).root.children:
+            if isinstance(node.data, Lesson):
+                node.set_label(self._lesson_label(node.data, board))
+                for child in node.children:
+                    if isinstance(child.data, Exercise):
+                        child.set_label(self._exercise_label(child.data, board))
+        self._describe(self.query_one(LessonTree).cursor_node)
+
+    def action_toggle(self) -> None:
+        node = self.query_one(LessonTree).cursor_node
+        if node is not None and node.allow_expand:
+            node.toggle()
+
+    @on(Tree.NodeHighlighted)
+    def _highlighted(self, event: Tree.NodeHighlighted[Entry]) -> None:
+        self._describe(event.node)
+
+    def _describe(self, node: TreeNode[Entry] | None) -> None:
+        data = node.data if node else None
+        details = self.query_one("#details", Static)
+        if isinstance(data, Lesson):
+            done, total = self.board.lesson_progress(data)
+            text = f"{data.title}: {data.summary or ''}\n{len(data.snippets)} cells · {total} exercises, {done} passed · enter: open"
+        elif isinstance(data, Exercise):
+            progress = self.board.progress(data)
+            hints = getattr(progress, "hints_shown", 0)
+            text = f"{data.id}: {progress.status} · {len(data.visible_checks)} checks · {hints}/{len(data.hints)} hints seen · enter: open"
+        elif isinstance(data, LessonError):
+            text = f"{data.msg}\nFix the file and restart tutor; `tutor check-lessons` lists every problem."
+        else:
+            text = ""
+        details.update(Text(text))
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[Entry]) -> None:
+        self.app.open_entry(event.node.data)  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Widgets of the app: code cells, result panels, check reports, plots."""

@@ -1,0 +1,81 @@
+"""The verdict of a check run: one line per check and, on failure, what differed."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import LoadingIndicator, Static
+
+from tutor.app import format as fmt
+from tutor.app.widgets.result_panel import text_table
+from tutor.grading.report import CheckResult, ExerciseReport
+
+MARKS = {"pass": "✓", "fail": "✗", "error": "!", "hidden": "•"}
+
+
+def headline(report: ExerciseReport) -> str:
+    """One line that never claims more than was checked: hidden checks that did not
+    run are named, so a local pass is never read as "all passed"."""
+    ran = [c for c in report.checks if c.status != "hidden"]
+    passed = sum(1 for c in ran if c.status == "pass")
+    hidden = report.hidden_unrun or sum(1 for c in report.checks if c.status == "hidden")
+    tail = f" · {hidden} hidden check{'s' if hidden != 1 else ''} run only in `tutor grade`" if hidden else ""
+    if report.status == "pass":
+        return f"✓ Passed {passed} of {len(ran)} visible checks{tail}"
+    if report.status == "error" and not ran:
+        return f"! Could not check: {report.message}" if report.message else "! Could not check"
+    verdict = "✗ Failed" if report.status == "fail" else "! Error"
+    return f"{verdict}: {passed} of {len(ran)} visible checks pass{tail}"
+
+
+class CheckReport(VerticalScroll):
+    """Set ``report`` to show a verdict, ``checking`` while a check runs."""
+
+    DEFAULT_CSS = """
+    CheckReport { height: auto; }
+    CheckReport LoadingIndicator { height: 1; }
+    CheckReport DataTable { height: auto; margin-left: 2; }
+    CheckReport .detail { padding-left: 2; }
+    """
+
+    report: reactive[ExerciseReport | None] = reactive(None, recompose=True)
+    checking: reactive[bool] = reactive(False, recompose=True)
+
+    def compose(self) -> ComposeResult:
+        if self.checking:
+            yield LoadingIndicator()
+            return
+        report = self.report
+        if report is None:
+            yield Static("Press ctrl+r to check your solution.", classes="note")
+            return
+        yield Static(headline(report), markup=False, classes=f"headline -{report.status}")
+        if report.message and report.checks:
+            yield Static(Text(report.message), classes="detail")
+        for check in report.checks:
+            yield from self._check(check)
+        if report.output:
+            yield Static("your code printed:", classes="section")
+            yield Static(Text(report.output.rstrip("\n")), classes="stdout detail")
+        if report.status != "pass" and report.hint:
+            yield Static(Text(f"hint: {report.hint}"), classes="hint detail")
+
+    def _check(self, check: CheckResult) -> ComposeResult:
+        label = check.name + (" (hidden: runs only in `tutor grade`)" if check.status == "hidden" else "")
+        yield Static(Text(f"{MARKS.get(check.status, '?')} {label}"), classes=f"check -{check.status}")
+        if check.status not in ("fail", "error"):
+            return
+        seed = check.seed if check.seed is not None else check.details.get("seed")
+        message = check.message + (f" (seed {seed})" if seed is not None else "")
+        if message.strip():
+            yield Static(Text(message), classes="detail")
+        rows = fmt.difference_rows(check.details)
+        if not rows and (check.expected or check.got):
+            rows = [("value", check.expected or fmt.NONE, check.got or fmt.NONE)]
+        if rows:
+            yield text_table(("", "expected", "got"), rows)
+        notes = fmt.difference_notes(check.details)
+        if notes:
+            yield Static(Text(notes), classes="detail")

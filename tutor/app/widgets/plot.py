@@ -1,0 +1,57 @@
+"""A small line plot drawn with plotext, sized to the widget and coloured by the theme."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widget import Widget
+
+MISSING_PLOTEXT = "plots need the plotext package: pip install plotext"
+
+
+def plot_text(lines: Sequence[tuple[Sequence[float], Sequence[float]]], width: int, height: int) -> str:
+    """The lines drawn as plain text of ``width`` x ``height`` cells.
+
+    plotext keeps one global figure, so call this from the UI thread only. Colours are
+    stripped: the widget colours the text from the theme instead.
+    """
+    import plotext as plt
+
+    figure = plt.figure
+    figure.clear()
+    figure.plot_size(width, height)
+    for xs, ys in lines:
+        if xs:
+            figure.draw(figure.signal(list(xs), list(ys)).lines())
+    return plt.uncolorize(figure.build().string())
+
+
+class Plot(Widget):
+    """Lines of (x, y) points; redrawn whenever the widget changes size."""
+
+    DEFAULT_CSS = """
+    Plot {
+        height: 10;
+        width: 1fr;
+        min-width: 20;
+    }
+    """
+
+    def __init__(self, lines: Sequence[tuple[Sequence[float], Sequence[float]]], **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.lines = [(list(xs), list(ys)) for xs, ys in lines]
+        self._cache: tuple[tuple[int, int], Text] | None = None
+
+    def render(self) -> Text:
+        size = (self.content_size.width, self.content_size.height)
+        if self._cache and self._cache[0] == size:
+            return self._cache[1]
+        if size[0] < 10 or size[1] < 3 or not any(xs for xs, _ in self.lines):
+            return Text("")
+        try:
+            text = Text(plot_text(self.lines, *size), no_wrap=True, overflow="crop")
+        except ImportError:
+            text = Text(MISSING_PLOTEXT)
+        self._cache = (size, text)
+        return text
