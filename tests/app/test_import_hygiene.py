@@ -1,0 +1,25 @@
+"""The front never imports torch: the lesson list must not wait for it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+FRONT_MODULES = [
+    "tutor.cli",
+    "tutor.app",
+    "tutor.app.app",
+    "tutor.app.screens.lesson_list",
+    "tutor.app.screens.lesson",
+    "tutor.app.screens.exercise",
+    "tutor.app.screens.dialogs",
+]
+
+
+@pytest.mark.parametrize("module", FRONT_MODULES)
+def test_importing_the_front_does_not_import_torch(module: str) -> None:
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
