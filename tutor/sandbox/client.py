@@ -1,0 +1,263 @@
+"""The front's handle on the sandbox server (no torch here).
+
+``SandboxClient`` spawns ``python -m tutor.sandbox.server`` in the background and
+talks frames to it over pipes. A reader thread hands each result to the thread that
+asked for it, so ``run`` is blocking, thread-safe and may have many runs in flight.
+If the server dies, the runs in flight end as errors and the next ``run`` starts a
+new server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tutor.errors import SandboxError, UsageError
+from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult, SandboxClientProtocol
+from tutor.sandbox.protocol import FrameDecoder, ProtocolError, encode
+
+START_TIMEOUT = 120.0
+# Beyond a run's own timeout, how long we wait for the server before giving up on it.
+RESULT_GRACE = 30.0
+
+
+def result_from_json(data: dict[str, Any], blobs: dict[str, bytes] | None = None) -> RunResult:
+    """Rebuild a RunResult from the server's JSON (already sanitised by the server)."""
+    error = data.get("error")
+    return RunResult(
+        status=data.get("status", "error"),
+        stdout=data.get("stdout", ""),
+        error=ErrorInfo(**{k: error.get(k) for k in ("type", "message", "traceback", "line") if k in error})
+        if isinstance(error, dict) else None,
+        duration_ms=float(data.get("duration_ms", 0.0)),
+        device=data.get("device", "cpu"),
+        isolation=list(data.get("isolation", [])),
+        resources=dict(data.get("resources", {})),
+        variables=list(data.get("variables", [])),
+        modules=list(data.get("modules", [])),
+        optimizers=list(data.get("optimizers", [])),
+        schedules=list(data.get("schedules", [])),
+        series=list(data.get("series", [])),
+        truncated=bool(data.get("truncated", False)),
+        missing_package=data.get("missing_package"),
+        data=dict(data.get("data", {})),
+        blobs=dict(blobs or {}),
+    )
+
+
+def _failed(kind: str, message: str, device: str) -> RunResult:
+    return RunResult(status="error", error=ErrorInfo(kind, message), device=device)
+
+
+class _Pending:
+    """A run waiting for its result."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        self.proc = proc
+        self.done = threading.Event()
+        self.result: RunResult | None = None
+
+
+class SandboxClient(SandboxClientProtocol):
+    """One warm sandbox server, shared by every run of this front process."""
+
+    def __init__(self, *, hide_paths: Sequence[Path] = (), device: str = "auto") -> None:
+        self.hide_paths = [Path(p).resolve() for p in hide_paths]
+        self.device = device
+        self.state = "dead"
+        self.server_pid: int | None = None
+        self.workroot: Path | None = None
+        self._cuda = False
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._ready = threading.Event()
+        self._lock = threading.Lock()  # guards start/close and writes to the server
+        self._pending: dict[int, _Pending] = {}
+        self._ids = itertools.count(1)
+        self._reader: threading.Thread | None = None
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Spawn the server unless it is starting or running; returns at once."""
+        with self._lock:
+            if self.state != "dead":
+                return
+            config = {"hide_paths": [str(p) for p in self.hide_paths], "front_pid": os.getpid()}
+            env = dict(os.environ)
+            # The server imports tutor from wherever this process did.
+            package_root = str(Path(__file__).resolve().parents[2])
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+            debug = os.environ.get("TUTOR_SANDBOX_DEBUG")
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "tutor.sandbox.server", json.dumps(config)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=None if debug else subprocess.DEVNULL,
+                start_new_session=True, env=env, close_fds=True,
+            )
+            self._ready.clear()
+            self.state = "starting"
+            self._reader = threading.Thread(target=self._read_loop, args=(self._proc,), daemon=True,
+                                            name="sandbox-reader")
+            self._reader.start()
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Block until the server answers; raise SandboxError if it cannot start."""
+        self.start()
+        if not self._ready.wait(START_TIMEOUT if timeout is None else timeout):
+            raise SandboxError("the sandbox did not start in time")
+        if self.state != "ready":
+            raise SandboxError("the sandbox server stopped unexpectedly")
+
+    def close(self) -> None:
+        """Stop the server and reap it (its children die with it)."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+            self.state = "dead"
+        if proc is None:
+            return
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(encode({"op": "shutdown"}))
+            proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if self._reader is not None:
+            self._reader.join(timeout=10)
+        self._fail_pending(proc, "the sandbox was closed")
+
+    def __enter__(self) -> SandboxClient:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- queries -----------------------------------------------------------------
+
+    def cuda_available(self) -> bool:
+        self.wait_ready()
+        return self._cuda
+
+    def resolve_device(self, device: str = "auto") -> str:
+        """``auto`` -> ``cuda`` where available, else ``cpu``; ``cuda`` where there is
+        none is the user's mistake."""
+        if device == "cpu":
+            return "cpu"
+        if device == "cuda":
+            if not self.cuda_available():
+                raise UsageError("--device cuda: no CUDA device is available on this machine")
+            return "cuda"
+        if device == "auto":
+            return "cuda" if self.cuda_available() else "cpu"
+        raise UsageError(f"unknown device {device!r} (choose auto, cpu or cuda)")
+
+    # --- runs --------------------------------------------------------------------
+
+    def run(self, request: RunRequest) -> RunResult:
+        """Run one request in a fresh child; blocks until its result."""
+        device = self.resolve_device(self.device if request.device == "auto" else request.device)
+        self.wait_ready()
+        run_id = next(self._ids)
+        header = {
+            "op": "run", "id": run_id,
+            "request": {
+                "code": request.code, "filename": request.filename, "task": request.task,
+                "device": device, "timeout": request.timeout, "params": request.params,
+                "inspect": request.inspect,
+            },
+        }
+        try:
+            frame = encode(header, request.blobs)
+        except (ValueError, TypeError, ProtocolError) as exc:
+            return _failed("RequestError", f"the request cannot be sent: {exc}", device)
+        with self._lock:
+            proc = self._proc
+            if proc is None or self.state != "ready":
+                return _failed("SandboxDied", "the sandbox server is not running", device)
+            pending = self._pending[run_id] = _Pending(proc)
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write(frame)
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                self._pending.pop(run_id, None)
+                return _failed("SandboxDied", "the sandbox server stopped unexpectedly", device)
+        if not pending.done.wait(request.timeout + RESULT_GRACE):
+            with self._lock:
+                self._pending.pop(run_id, None)
+            return _failed("SandboxDied", "the sandbox server stopped answering", device)
+        assert pending.result is not None
+        return pending.result
+
+    def cancel_all(self) -> None:
+        """Kill every running child; their runs return status ``killed``."""
+        with self._lock:
+            proc = self._proc
+            if proc is None or self.state != "ready":
+                return
+            try:
+                assert proc.stdin is not None
+                proc.stdin.write(encode({"op": "cancel_all"}))
+                proc.stdin.flush()
+            except (OSError, ValueError):
+                pass
+
+    # --- the reader thread -------------------------------------------------------
+
+    def _read_loop(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        fd = proc.stdout.fileno()
+        decoder = FrameDecoder()
+        try:
+            while True:
+                data = os.read(fd, 1 << 20)
+                if not data:
+                    break
+                for frame in decoder.feed(data):
+                    self._dispatch(frame.header, frame.blobs)
+        except (OSError, ProtocolError):
+            pass
+        with self._lock:
+            if self._proc is proc:
+                self.state = "dead"
+                self._proc = None
+        self._ready.set()
+        self._fail_pending(proc, "the sandbox server stopped unexpectedly")
+        proc.wait()
+
+    def _dispatch(self, header: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        op = header.get("op")
+        if op == "ready":
+            self.server_pid = header.get("pid")
+            self.workroot = Path(header["workroot"]) if header.get("workroot") else None
+            self._cuda = bool(header.get("cuda"))
+            self.state = "ready"
+            self._ready.set()
+        elif op == "result":
+            with self._lock:
+                pending = self._pending.pop(header.get("id"), None)
+            if pending is not None:
+                pending.result = result_from_json(header.get("result", {}), blobs)
+                pending.done.set()
+
+    def _fail_pending(self, proc: subprocess.Popen[bytes], message: str) -> None:
+        with self._lock:
+            lost = [key for key, item in self._pending.items() if item.proc is proc]
+            failed = [self._pending.pop(key) for key in lost]
+        for item in failed:
+            item.result = _failed("SandboxDied", message, self.device)
+            item.done.set()

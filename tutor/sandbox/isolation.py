@@ -1,0 +1,217 @@
+"""The isolation layers a sandbox child applies to itself before running code.
+
+Each function applies one layer and returns the names it managed to apply, so every
+result can report what protected it. A layer the kernel or our privileges refuse is
+skipped, not fatal: the sandbox works as root and as a normal user, applying what each
+allows. No torch here; the server imports this before forking.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import resource
+import signal
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REC, MS_PRIVATE = 0x4000, 0x40000
+PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 1, 8, 38
+CAP_DAC_READ_SEARCH = 2
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+# Children of a root server run as one of these uids, a different one per run, so
+# RLIMIT_NPROC (which root ignores) counts only that run's processes and threads.
+SANDBOX_UID_BASE = 1_900_000_000
+SANDBOX_UID_SPAN = 100_000_000
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+@dataclass
+class Limits:
+    """Per-run resource limits. ``address_space`` is None where it cannot apply (CUDA
+    reserves far more virtual memory than any sane cap)."""
+
+    cpu_seconds: int = 30
+    address_space: int | None = 4 * 1024**3
+    file_size: int = 64 * 1024**2
+    processes: int = 256
+    open_files: int = 1024
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def unshare(flags: int) -> None:
+    _check(_libc.unshare(flags), "unshare")
+
+
+def setns(fd: int, nstype: int) -> None:
+    _check(_libc.setns(fd, nstype), "setns")
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+    _check(
+        _libc.mount(
+            source.encode(), target.encode(), fstype.encode() if fstype else None,
+            ctypes.c_ulong(flags), data.encode() if data else None,
+        ),
+        f"mount {target}",
+    )
+
+
+def _hide(paths: Sequence[Path]) -> None:
+    # Private first, so the empty tmpfs we lay over each path never leaks to the host.
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    for path in paths:
+        _mount("tmpfs", str(path), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w") as handle:
+        handle.write(text)
+
+
+def enter_namespaces(hide_paths: Sequence[Path], *, root: bool) -> list[str]:
+    """New mount and network namespaces; the hidden paths covered by empty tmpfs.
+
+    As a normal user this goes through a user namespace, then a second, nested one:
+    mounts made in the first are locked in the second, so code that is "root" inside
+    cannot unmount the covers and read what they hide.
+    """
+    hide = [p for p in hide_paths if p.is_dir()]
+    applied: list[str] = []
+    try:
+        if root:
+            unshare(CLONE_NEWNS | CLONE_NEWNET)
+        else:
+            uid, gid = os.getuid(), os.getgid()
+            unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"{uid} {uid} 1")
+            _write("/proc/self/gid_map", f"{gid} {gid} 1")
+            applied.append("userns")
+    except OSError:
+        return applied
+    applied += ["netns", "mountns"]
+    if hide:
+        try:
+            _hide(hide)
+            if not root:
+                unshare(CLONE_NEWUSER | CLONE_NEWNS)
+                _write("/proc/self/uid_map", f"{os.getuid()} {os.getuid()} 1")
+            applied.append("hidden-paths")
+        except OSError:
+            pass
+    return applied
+
+
+def set_limits(limits: Limits, *, counted: bool) -> list[str]:
+    """rlimits for CPU, memory, file size, open files and processes. ``counted`` says
+    whether RLIMIT_NPROC is enforced for us (it is not for real root)."""
+    pairs = [
+        (resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1),
+        (resource.RLIMIT_FSIZE, limits.file_size, limits.file_size),
+        (resource.RLIMIT_CORE, 0, 0),
+        (resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
+        (resource.RLIMIT_NPROC, limits.processes, limits.processes),
+    ]
+    if limits.address_space is not None:
+        pairs.append((resource.RLIMIT_AS, limits.address_space, limits.address_space))
+    for which, soft, hard in pairs:
+        _, old_hard = resource.getrlimit(which)
+        if old_hard != resource.RLIM_INFINITY:
+            soft, hard = min(soft, old_hard), min(hard, old_hard)
+        resource.setrlimit(which, (soft, hard))
+    # A file grown past the limit should fail as an OSError, not kill the process.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return ["rlimits", "nproc"] if counted else ["rlimits"]
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def _keep_only_capability(cap: int) -> None:
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    data[cap // 32].effective = data[cap // 32].permitted = 1 << (cap % 32)
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+
+
+def drop_privileges(uid: int) -> list[str]:
+    """Become an unprivileged uid (root only): no writes to the system, no signals to
+    the server, and an RLIMIT_NPROC that holds.
+
+    One capability stays: reading and searching any directory. Python itself may live
+    where only root can look (e.g. ``/root/.pyenv``), and a child must still import
+    the standard library from there. Writes, signals and everything else are gone;
+    the hidden paths are empty tmpfs, and the seccomp filter refuses
+    ``open_by_handle_at``, the one way that capability could reach under them.
+    """
+    _libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _keep_only_capability(CAP_DAC_READ_SEARCH)
+    return ["uid"]
+
+
+def die_with_parent() -> None:
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def no_new_privs() -> list[str]:
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+    return ["no_new_privs"]
+
+
+_DENIED_SYSCALLS = (
+    "open_by_handle_at", "name_to_handle_at", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_send_signal", "pidfd_getfd",
+    "mount", "umount2", "pivot_root", "unshare", "setns", "bpf", "perf_event_open",
+    "keyctl", "add_key", "request_key", "userfaultfd", "kexec_load", "init_module",
+    "finit_module", "delete_module", "reboot", "swapon", "swapoff",
+)
+_DENIED_FAMILIES = (socket.AF_INET, socket.AF_INET6, socket.AF_PACKET)
+
+
+def seccomp_filter(protected_pids: Sequence[int] = ()) -> list[str]:
+    """Deny network sockets, debugging other processes and namespace games; and, where
+    no pid namespace hides them, signals to the server and the front."""
+    try:
+        import pyseccomp as sc
+    except (ImportError, RuntimeError):
+        return []
+    denied = sc.ERRNO(errno.EPERM)
+    flt = sc.SyscallFilter(sc.ALLOW)
+    for name in _DENIED_SYSCALLS:
+        try:
+            flt.add_rule(denied, name)
+        except (OSError, ValueError):
+            continue  # a syscall this architecture does not have
+    for family in _DENIED_FAMILIES:
+        flt.add_rule(denied, "socket", sc.Arg(0, sc.EQ, family))
+    for pid in protected_pids:
+        for target in (pid, -pid):
+            value = target & 0xFFFFFFFF  # pid_t compared as 32 bits, sign included
+            flt.add_rule(denied, "kill", sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, value))
+            flt.add_rule(denied, "tgkill", sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, value))
+            flt.add_rule(denied, "pidfd_open", sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, value))
+    flt.load()
+    return ["seccomp"]

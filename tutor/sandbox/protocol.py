@@ -1,0 +1,135 @@
+"""The wire format between front, server and child: JSON headers plus raw bytes.
+
+A frame is ``MAGIC | u32 header length | header JSON | blob bytes...``. The header is
+a JSON object; its ``"blobs"`` entry lists ``[name, size]`` pairs, and that many bytes
+follow in that order. Nothing is ever unpickled: a peer can send us only JSON values
+and byte strings, and every frame is validated before anyone looks at it, because the
+child's side of the channel is reachable by learner code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+MAGIC = b"TUT1"
+_PREFIX = struct.Struct(">4sI")
+MAX_HEADER = 32 * 1024 * 1024
+MAX_BLOBS_TOTAL = 2 * 1024 * 1024 * 1024
+MAX_BLOB_COUNT = 4096
+
+
+class ProtocolError(Exception):
+    """A frame broke the format: the peer is buggy or hostile."""
+
+
+@dataclass
+class Frame:
+    """One decoded message: its JSON header and its named byte strings."""
+
+    header: dict[str, Any]
+    blobs: dict[str, bytes] = field(default_factory=dict)
+
+
+def encode(header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> bytes:
+    """Serialise one frame. ``header`` must not use the key ``"blobs"`` itself."""
+    blobs = blobs or {}
+    body = dict(header)
+    body["blobs"] = [[name, len(data)] for name, data in blobs.items()]
+    text = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    if len(text) > MAX_HEADER:
+        raise ProtocolError(f"header too large ({len(text)} bytes)")
+    return b"".join([_PREFIX.pack(MAGIC, len(text)), text, *blobs.values()])
+
+
+def _parse_header(raw: bytes) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(f"header is not JSON: {exc}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("header is not a JSON object")
+    spec = header.pop("blobs", [])
+    if not isinstance(spec, list) or len(spec) > MAX_BLOB_COUNT:
+        raise ProtocolError("bad blob list")
+    sizes: list[tuple[str, int]] = []
+    total = 0
+    for entry in spec:
+        if (
+            not isinstance(entry, list) or len(entry) != 2
+            or not isinstance(entry[0], str) or type(entry[1]) is not int or entry[1] < 0
+        ):
+            raise ProtocolError(f"bad blob entry {entry!r:.80}")
+        total += entry[1]
+        if total > MAX_BLOBS_TOTAL:
+            raise ProtocolError("blobs too large")
+        sizes.append((entry[0], entry[1]))
+    if len({name for name, _ in sizes}) != len(sizes):
+        raise ProtocolError("duplicate blob names")
+    return header, sizes
+
+
+class FrameDecoder:
+    """Incremental decoder: feed it bytes as they arrive, collect whole frames.
+
+    After a :class:`ProtocolError` the stream is unusable; callers drop the peer.
+    """
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._header: dict[str, Any] | None = None
+        self._sizes: list[tuple[str, int]] = []
+
+    @property
+    def pending(self) -> int:
+        """Bytes received that do not yet form a whole frame."""
+        return len(self._buf) + (1 if self._header is not None else 0)
+
+    def feed(self, data: bytes) -> list[Frame]:
+        self._buf += data
+        frames: list[Frame] = []
+        while True:
+            frame = self._next()
+            if frame is None:
+                return frames
+            frames.append(frame)
+
+    def _next(self) -> Frame | None:
+        if self._header is None:
+            if len(self._buf) < _PREFIX.size:
+                if self._buf and not MAGIC.startswith(bytes(self._buf[:4])):
+                    raise ProtocolError("bad magic")
+                return None
+            magic, length = _PREFIX.unpack_from(self._buf)
+            if magic != MAGIC:
+                raise ProtocolError("bad magic")
+            if length > MAX_HEADER:
+                raise ProtocolError(f"header length {length} too large")
+            if len(self._buf) < _PREFIX.size + length:
+                return None
+            raw = bytes(self._buf[_PREFIX.size:_PREFIX.size + length])
+            del self._buf[:_PREFIX.size + length]
+            self._header, self._sizes = _parse_header(raw)
+        need = sum(size for _, size in self._sizes)
+        if len(self._buf) < need:
+            return None
+        blobs: dict[str, bytes] = {}
+        offset = 0
+        for name, size in self._sizes:
+            blobs[name] = bytes(self._buf[offset:offset + size])
+            offset += size
+        del self._buf[:need]
+        frame = Frame(self._header, blobs)
+        self._header, self._sizes = None, []
+        return frame
+
+
+def write_frame(fd: int, header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> None:
+    """Write a whole frame to a blocking file descriptor."""
+    data = memoryview(encode(header, blobs))
+    while data:
+        written = os.write(fd, data)
+        data = data[written:]

@@ -1,0 +1,43 @@
+"""Make learner-produced text safe to show in a terminal.
+
+Escape sequences from a snippet could move the cursor, retitle the window or paint
+over the TUI, so every string that came out of a child loses them before the front
+sees it: CSI/OSC/other ESC sequences, C0 controls except newline and tab, DEL and the
+C1 range. Carriage returns become newlines so progress bars stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_ESCAPES = re.compile(
+    r"""
+    \x1b\[[0-?]*[ -/]*[@-~]            # CSI ... final byte
+    | \x1b\][^\x07\x1b]*(?:\x07|\x1b\\)? # OSC ... BEL or ST
+    | \x1b[PX^_][^\x1b]*(?:\x1b\\)?      # DCS, SOS, PM, APC ... ST
+    | \x1b[ -/]*[0-~]?                   # other two-byte escapes, or a lone ESC
+    | \x9b[0-?]*[ -/]*[@-~]              # 8-bit CSI
+    """,
+    re.VERBOSE,
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` without terminal control sequences (``\\n`` and ``\\t`` kept)."""
+    if text.isprintable():
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
+
+
+def clean(value: Any) -> Any:
+    """Apply :func:`clean_text` to every string (keys included) inside JSON data."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k) if isinstance(k, str) else k: clean(v) for k, v in value.items()}
+    return value

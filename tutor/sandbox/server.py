@@ -1,0 +1,406 @@
+"""The sandbox server: imports torch once, forks a fresh child per run (a zygote).
+
+Run as ``python -m tutor.sandbox.server CONFIG_JSON`` by :class:`SandboxClient`,
+talking frames over its stdin/stdout. One single-threaded event loop watches the
+front's requests, every child's output pipe, result pipe and pidfd, and the
+deadlines. The server never initialises CUDA (a process cannot fork after that);
+children that run on the GPU initialise it themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import selectors
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tutor.sandbox import isolation
+from tutor.sandbox.child import OUTPUT_CAP, ChildJob, run_child
+from tutor.sandbox.protocol import Frame, FrameDecoder, ProtocolError, write_frame
+from tutor.sandbox.sanitize import clean, clean_text
+
+WORK_ROOT = Path(tempfile.gettempdir()) / "tutor-sandbox"
+TRUNCATED_NOTE = "\n[output truncated: more than 1 MB]\n"
+MAX_RESULT_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class Run:
+    """One child in flight and what it has sent so far."""
+
+    id: int
+    pid: int
+    pidfd: int
+    out_fd: int | None
+    result_fd: int | None
+    workdir: Path
+    nonce: str
+    device: str
+    deadline: float
+    started: float
+    output: bytearray = field(default_factory=bytearray)
+    output_dropped: bool = False
+    decoder: FrameDecoder = field(default_factory=FrameDecoder)
+    result_bytes: int = 0
+    frames: list[Frame] = field(default_factory=list)
+    bad_result: str | None = None
+    ending: str | None = None  # "timeout" | "killed" once we decided to end it
+
+
+def _error(kind: str, message: str) -> dict[str, Any]:
+    return {"type": kind, "message": message, "traceback": "", "line": None}
+
+
+def _signal_name(number: int) -> str:
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    description = signal.strsignal(number) or ""
+    return f"{name} ({description.lower()})" if description else name
+
+
+class Server:
+    """The event loop. ``serve()`` returns when the front closes the channel."""
+
+    def __init__(self, config: dict[str, Any], front_in: int, front_out: int) -> None:
+        self.hide_paths = [Path(p) for p in config.get("hide_paths", [])]
+        self.front_pid = int(config.get("front_pid", os.getppid()))
+        self.front_in, self.front_out = front_in, front_out
+        self.root = os.geteuid() == 0
+        self.selector = selectors.DefaultSelector()
+        self.runs: dict[int, Run] = {}
+        self.decoder = FrameDecoder()
+        self.sequence = 0
+        self.workroot = self._make_workroot()
+        self.pidns_fd = self._pid_namespace_fd()
+        self.cuda = False
+
+    # --- setup -------------------------------------------------------------------
+
+    def _make_workroot(self) -> Path:
+        WORK_ROOT.mkdir(mode=0o711, exist_ok=True)
+        for stale in WORK_ROOT.iterdir():  # left by servers that were killed
+            pid = stale.name.split("-")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                shutil.rmtree(stale, ignore_errors=True)
+        path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=WORK_ROOT))
+        path.chmod(0o711)  # children running as other uids must reach their own dirs
+        return path
+
+    def _pid_namespace_fd(self) -> int | None:
+        """Our own pid namespace, to return to after each child is born in a new one."""
+        if not self.root:
+            return None
+        try:
+            fd = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            isolation.unshare(isolation.CLONE_NEWPID)
+            isolation.setns(fd, isolation.CLONE_NEWPID)
+            return fd
+        except OSError:
+            return None
+
+    def probe_cuda(self) -> bool:
+        """Ask a throwaway child whether CUDA works, keeping this process CUDA-free."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.close(read_end)
+                import torch
+
+                os.write(write_end, b"1" if torch.cuda.is_available() else b"0")
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        try:
+            return os.read(read_end, 1) == b"1"
+        finally:
+            os.close(read_end)
+            os.waitpid(pid, 0)
+
+    # --- the loop ----------------------------------------------------------------
+
+    def serve(self) -> None:
+        os.set_blocking(self.front_in, False)
+        self.selector.register(self.front_in, selectors.EVENT_READ, ("front", None))
+        self.send({"op": "ready", "pid": os.getpid(), "cuda": self.cuda, "workroot": str(self.workroot)})
+        try:
+            while True:
+                timeout = None
+                if self.runs:
+                    timeout = max(0.0, min(r.deadline for r in self.runs.values()) - time.monotonic())
+                for key, _ in self.selector.select(timeout):
+                    kind, run = key.data
+                    if kind == "front":
+                        if not self._read_front():
+                            return
+                    elif kind == "out":
+                        self._read_output(run)
+                    elif kind == "result":
+                        self._read_result(run)
+                    elif kind == "exit":
+                        self._finish(run)
+                now = time.monotonic()
+                for run in list(self.runs.values()):
+                    if run.deadline <= now and run.ending is None:
+                        self._kill(run, "timeout")
+        finally:
+            for run in list(self.runs.values()):
+                self._kill(run, "killed")
+                self._finish(run, notify=False)
+            shutil.rmtree(self.workroot, ignore_errors=True)
+
+    def send(self, header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> None:
+        os.set_blocking(self.front_out, True)
+        write_frame(self.front_out, header, blobs)
+
+    def _read_front(self) -> bool:
+        try:
+            data = os.read(self.front_in, 1 << 20)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        try:
+            frames = self.decoder.feed(data)
+        except ProtocolError:
+            return False  # the front is our own code; a broken channel means it is gone
+        for frame in frames:
+            op = frame.header.get("op")
+            if op == "run":
+                self._start(frame)
+            elif op == "cancel_all":
+                for run in self.runs.values():
+                    self._kill(run, "killed")
+            elif op == "shutdown":
+                return False
+        return True
+
+    # --- one run -----------------------------------------------------------------
+
+    def _start(self, frame: Frame) -> None:
+        request = dict(frame.header.get("request", {}))
+        run_id = int(frame.header["id"])
+        self.sequence += 1
+        timeout = float(request.get("timeout", 10.0))
+        device = str(request.get("device", "cpu"))
+        limits = isolation.Limits(
+            cpu_seconds=int(timeout * (os.cpu_count() or 1)) + 2,
+            address_space=None if device.startswith("cuda") else isolation.Limits.address_space,
+        )
+        workdir = Path(tempfile.mkdtemp(prefix="run-", dir=self.workroot))
+        out_r, out_w = os.pipe()
+        res_r, res_w = os.pipe()
+        nonce = secrets.token_hex(16)
+        job = ChildJob(
+            request=request, blobs=frame.blobs, out_fd=out_w, result_fd=res_w, workdir=workdir,
+            nonce=nonce, hide_paths=self.hide_paths, root=self.root,
+            uid=isolation.SANDBOX_UID_BASE + self.sequence % isolation.SANDBOX_UID_SPAN if self.root else None,
+            in_pid_namespace=self.pidns_fd is not None,
+            protected_pids=(os.getpid(), self.front_pid), limits=limits,
+        )
+        started = time.monotonic()
+        if self.pidns_fd is not None:
+            isolation.unshare(isolation.CLONE_NEWPID)
+        pid = os.fork()
+        if pid == 0:
+            run_child(job)
+        if self.pidns_fd is not None:
+            isolation.setns(self.pidns_fd, isolation.CLONE_NEWPID)
+        os.close(out_w)
+        os.close(res_w)
+        for fd in (out_r, res_r):
+            os.set_blocking(fd, False)
+        run = Run(id=run_id, pid=pid, pidfd=os.pidfd_open(pid), out_fd=out_r, result_fd=res_r,
+                  workdir=workdir, nonce=nonce, device=device, deadline=started + timeout, started=started)
+        self.runs[run_id] = run
+        self.selector.register(out_r, selectors.EVENT_READ, ("out", run))
+        self.selector.register(res_r, selectors.EVENT_READ, ("result", run))
+        self.selector.register(run.pidfd, selectors.EVENT_READ, ("exit", run))
+
+    def _close(self, run: Run, attr: str) -> None:
+        fd = getattr(run, attr)
+        if fd is not None:
+            self.selector.unregister(fd)
+            os.close(fd)
+            setattr(run, attr, None)
+
+    def _read_output(self, run: Run) -> None:
+        try:
+            data = os.read(run.out_fd, 1 << 16) if run.out_fd is not None else b""
+        except BlockingIOError:
+            return
+        if not data:
+            self._close(run, "out_fd")
+            return
+        room = OUTPUT_CAP + 4096 - len(run.output)
+        run.output += data[:max(room, 0)]
+        run.output_dropped |= len(data) > room
+
+    def _read_result(self, run: Run) -> None:
+        try:
+            data = os.read(run.result_fd, 1 << 20) if run.result_fd is not None else b""
+        except BlockingIOError:
+            return
+        if not data:
+            self._close(run, "result_fd")
+            return
+        run.result_bytes += len(data)
+        try:
+            if run.result_bytes > MAX_RESULT_BYTES:
+                raise ProtocolError("result too large")
+            run.frames += run.decoder.feed(data)
+            if len(run.frames) > 1:
+                raise ProtocolError("more than one result")
+        except ProtocolError as exc:
+            run.bad_result = str(exc)
+            self._close(run, "result_fd")
+
+    def _kill(self, run: Run, why: str) -> None:
+        if run.ending is None:
+            run.ending = why
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(run.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def _drain(self, run: Run) -> None:
+        # Without a pid namespace a stray grandchild may still hold the pipes: read
+        # what is there now, never wait for an end-of-file that may not come.
+        for _ in range(64):
+            if run.out_fd is None:
+                break
+            before = len(run.output)
+            self._read_output(run)
+            if len(run.output) == before:
+                break
+        for _ in range(1024):
+            if run.result_fd is None:
+                break
+            before = run.result_bytes
+            self._read_result(run)
+            if run.result_bytes == before:
+                break
+
+    def _finish(self, run: Run, *, notify: bool = True) -> None:
+        _, status, usage = os.wait4(run.pid, 0)
+        wall = time.monotonic() - run.started
+        try:
+            os.killpg(run.pid, signal.SIGKILL)  # stragglers that kept our group
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._drain(run)
+        self._close(run, "out_fd")
+        self._close(run, "result_fd")
+        self.selector.unregister(run.pidfd)
+        os.close(run.pidfd)
+        del self.runs[run.id]
+        shutil.rmtree(run.workdir, ignore_errors=True)
+        if notify:
+            result, blobs = self._verdict(run, status)
+            result["resources"] = {
+                "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+                "wall_s": round(wall, 4),
+                "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            }
+            result["duration_ms"] = round(wall * 1000, 3)
+            self.send({"op": "result", "id": run.id, "result": result}, blobs)
+
+    def _verdict(self, run: Run, status: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+        """Decide what happened; only a complete, well-formed frame carrying this run's
+        nonce from a child that then exited 0 counts as the child's own report."""
+        text = clean_text(run.output.decode("utf-8", "replace"))
+        base: dict[str, Any] = {"device": run.device, "isolation": [], "truncated": False}
+        frame = run.frames[0] if len(run.frames) == 1 and not run.bad_result and not run.decoder.pending else None
+        if frame is not None and frame.header.get("nonce") != run.nonce:
+            frame, run.bad_result = None, "the result did not come from the sandbox runner"
+        blobs: dict[str, bytes] = {}
+        if run.ending == "timeout":
+            result = {"status": "timeout", "error": _error("Timeout", "the run took too long and was stopped")}
+        elif run.ending == "killed":
+            result = {"status": "killed", "error": _error("Killed", "the run was cancelled")}
+        elif os.WIFSIGNALED(status):
+            number = os.WTERMSIG(status)
+            if number == signal.SIGXCPU:
+                result = {"status": "timeout", "error": _error("Timeout", "the CPU time limit was exceeded")}
+            else:
+                result = {"status": "error",
+                          "error": _error("Crash", f"the process was killed by {_signal_name(number)}")}
+        elif run.bad_result:
+            result = {"status": "error",
+                      "error": _error("ProtocolError", f"the run sent a malformed result ({run.bad_result})")}
+        elif frame is None or os.WEXITSTATUS(status) != 0:
+            code = os.WEXITSTATUS(status)
+            result = {"status": "error",
+                      "error": _error("Exited", f"the process exited with status {code} before reporting a result")}
+        else:
+            result = {k: v for k, v in frame.header.items() if k != "nonce"}
+            if result.get("status") not in ("ok", "error"):
+                result = {"status": "error", "error": _error("ProtocolError", "the run reported an unknown status")}
+            blobs = frame.blobs
+        merged = {**base, **clean(result)}
+        if run.output_dropped or len(run.output) > OUTPUT_CAP or merged.get("truncated"):
+            text = text[:OUTPUT_CAP] + TRUNCATED_NOTE
+            merged["truncated"] = True
+        merged["stdout"] = text
+        merged["device"] = run.device
+        merged["isolation"] = ["tmpdir", *(merged.get("isolation") or [])]
+        return merged, blobs
+
+
+def _warm_up(torch: Any) -> None:
+    """Pay once for the lazy imports that a first backward, optimizer step and
+    scheduler step trigger (about a second), so no child pays them.
+
+    Tiny ops only: a parallel op here would start OpenMP threads that a forked child
+    cannot use (it would hang on its first parallel op).
+    """
+    layer = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
+    layer(torch.ones(1, 2)).sum().backward()
+    optimizer.step()
+    scheduler.step()
+    str(torch.ones(2, 2))
+    from tutor.sandbox import schedules
+
+    schedules.forget()
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    # Keep the protocol on private descriptors; stray prints go to stderr.
+    front_in, front_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(2, 1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the front decides when we stop
+    import torch  # noqa: F401 - the whole point: children inherit it imported
+    import torch.nn.functional  # noqa: F401
+    import torch.optim  # noqa: F401
+
+    from tutor.sandbox import inspection, schedules  # noqa: F401 - warm for children
+
+    schedules.install()
+    _warm_up(torch)
+    try:
+        import pyseccomp  # noqa: F401
+    except (ImportError, RuntimeError):
+        pass
+    server = Server(config, front_in, front_out)
+    server.cuda = server.probe_cuda()
+    server.serve()
+
+
+if __name__ == "__main__":
+    main()
