@@ -48,7 +48,7 @@ class LessonScreen(Screen[None]):
     the worker runs them one after another, and each result comes back to its cell."""
 
     BINDINGS = [
-        Binding("r", "run_focused", "Run cell"),
+        Binding("r", "run_focused", "Run cell", show=False),
         Binding("R", "run_all", "Run all"),
         Binding("escape", "cancel_or_back", "Cancel/Back"),
         Binding("x", "next_exercise", "Exercise"),

@@ -88,7 +88,9 @@ class LessonListScreen(Screen[None]):
         tree.clear()
         board = self.board
         for n, lesson in enumerate(lessons.lessons):
-            node = tree.root.add(self._lesson_label(lesson, board), data=lesson, expand=n == 0)
+            node = tree.root.add(
+                self._lesson_label(lesson, board), data=lesson, expand=n == 0, allow_expand=bool(lesson.exercises)
+            )
             for exercise in lesson.exercises:
                 node.add_leaf(self._exercise_label(exercise, board), data=exercise)
         for error in lessons.errors:
@@ -123,7 +125,8 @@ class LessonListScreen(Screen[None]):
         details = self.query_one("#details", Static)
         if isinstance(data, Lesson):
             done, total = self.board.lesson_progress(data)
-            text = f"{data.title}: {data.summary or ''}\n{len(data.snippets)} cells · {total} exercises, {done} passed · enter: open"
+            plural = "" if total == 1 else "s"
+            text = f"{data.title}: {data.summary}\n{len(data.snippets)} cells · {total} exercise{plural}, {done} passed · enter: open"
         elif isinstance(data, Exercise):
             progress = self.board.progress(data)
             hints = getattr(progress, "hints_shown", 0)

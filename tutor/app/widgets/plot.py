@@ -32,7 +32,7 @@ class Plot(Widget):
 
     DEFAULT_CSS = """
     Plot {
-        height: 10;
+        height: 8;
         width: 1fr;
         min-width: 20;
     }

@@ -1,0 +1,71 @@
+"""Screenshots of the app at fixed sizes, built by the CLI's factory from fakes.
+
+Review a changed snapshot with `pytest tests/snapshots --snapshot-report`; accept it
+with `--snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from textual.widgets import TextArea
+
+from app.fakes import FakeSandbox, FakeWorkspace, fake_grade, sample_lessons
+from tutor.app.app import TutorApp, make_app
+
+
+def build(tmp_path) -> TutorApp:
+    return make_app(sample_lessons(), FakeWorkspace(tmp_path / "ws"), FakeSandbox(), grade=fake_grade, device="cpu")
+
+
+async def settle(pilot) -> None:
+    """Let the sandbox start, workers finish and the cursor stop blinking."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    for area in pilot.app.screen.query(TextArea):
+        area.cursor_blink = False
+    await pilot.pause()
+
+
+class TestBrowser:
+    def test_lesson_list_at_80x24(self, snap_compare, tmp_path) -> None:
+        """Two lessons, the first unfolded with its exercise 'not started', and the
+        broken lesson file with its file:line message; the header says 'cpu · sandbox ready'."""
+        assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=settle)
+
+
+class TestLesson:
+    def test_lesson_with_tensor_table_and_lr_table(self, snap_compare, tmp_path) -> None:
+        """After 'run all', scrolled to the second cell (focused, accent border): '✓ ran
+        on cpu', the tensor table row for w, the SGD optimizer line, the StepLR lr
+        table (0.1, 0.05, 0.05, 0.025) beside its plot, and the loss series plotted."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("enter", "R")
+            await pilot.app.screen.workers.wait_for_complete()
+            await pilot.pause()
+            cell = pilot.app.screen.cells[1]
+            cell.focus()
+            pilot.app.screen.query_one("#lesson-body").scroll_to_widget(cell, top=True, animate=False)
+            await pilot.pause()
+
+        # The third cell loops forever; the fake kills it as soon as it starts.
+        app = build(tmp_path)
+        app.services.client.cancelled.set()
+        assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+class TestExercise:
+    def test_exercise_with_a_failed_check(self, snap_compare, tmp_path) -> None:
+        """The starter in the editor, and under it the verdict: '✗ Failed: 0 of 1 visible
+        checks pass', the failed check with expected/got shape, dtype, value and preview,
+        'max abs diff 1.25 ... first difference at (0, 1)', the hidden check named only."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await pilot.app.screen.workers.wait_for_complete()
+            await settle(pilot)
+
+        assert snap_compare(build(tmp_path), terminal_size=(100, 40), run_before=run_before)
