@@ -75,7 +75,6 @@ class TutorApp(App[None]):
                 if self.services.client_factory is None:
                     raise SandboxUnavailable("no sandbox client configured")
                 self.client = self.services.client_factory()
-            self.call_from_thread(setattr, self, "sandbox_state", getattr(self.client, "state", "starting"))
             self.client.start()
             self.client.wait_ready(SANDBOX_START_TIMEOUT)
             device = self.services.device
