@@ -268,6 +268,7 @@ def _send(fd: int, nonce: str, out: dict[str, Any], blobs: dict[str, bytes], app
 def run_child(job: ChildJob) -> NoReturn:
     """The child's whole life after the fork."""
     status = 1
+    me = os.getpid()
     try:
         result_fd = _move_fds(job)
         os.setsid()
@@ -290,6 +291,8 @@ def run_child(job: ChildJob) -> NoReturn:
                 out, blobs = _run_task(job, device, capture)
         except BaseException as exc:  # noqa: BLE001 - the task function's failure is a result
             out, blobs = {"status": "error", "error": error_info(exc, request.get("filename") or "<solution>")}, {}
+        if os.getpid() != me:
+            return  # a process the code forked ran off the end: only the child reports
         _send(result_fd, job.nonce, out, blobs, applied, capture.truncated)
         status = 0
     finally:

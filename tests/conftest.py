@@ -1,0 +1,29 @@
+"""Fixtures shared by the whole suite.
+
+``sandbox`` is one real sandbox server for the whole test session: starting one costs
+about a second (it imports torch), a run through it a few milliseconds. Tests that use
+it are marked ``@pytest.mark.slow``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tutor.sandbox.client import SandboxClient
+
+REPO = Path(__file__).resolve().parents[1]
+LESSONS_DIR = REPO / "lessons"
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxClient]:
+    """A started sandbox that hides the shipped lessons, closed at session end."""
+    client = SandboxClient(hide_paths=[LESSONS_DIR], device="cpu")
+    client.start()
+    try:
+        yield client
+    finally:
+        client.close()

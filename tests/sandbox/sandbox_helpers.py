@@ -1,0 +1,52 @@
+"""Checks shared by the sandbox tests: is the server clean and still answering?"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tutor.sandbox.api import RunRequest
+from tutor.sandbox.client import SandboxClient
+from tutor.sandbox.isolation import SANDBOX_UID_BASE
+
+
+def server_children(sandbox: SandboxClient) -> list[int]:
+    """Every child of the server process, zombies included."""
+    children: list[int] = []
+    for task in Path(f"/proc/{sandbox.server_pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children += [int(pid) for pid in text]
+    return children
+
+
+def sandbox_uid_processes() -> list[int]:
+    """Processes running as one of the sandbox's uids (root servers only use them)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            uid = int((entry / "status").read_text().split("\nUid:")[1].split()[0])
+        except (OSError, IndexError):
+            continue
+        if uid >= SANDBOX_UID_BASE:
+            found.append(int(entry.name))
+    return found
+
+
+def signal_fifo(directory: Path) -> Path:
+    """A FIFO that a sandboxed snippet (any uid) can open to say "I am running"."""
+    fifo = directory / "started"
+    os.mkfifo(fifo, 0o666)
+    fifo.chmod(0o666)
+    return fifo
+
+
+def assert_recovered(sandbox: SandboxClient) -> None:
+    """The server answers the next run normally and left nothing behind."""
+    after = sandbox.run(RunRequest(code="print(2 + 2)"))
+    assert after.status == "ok" and after.stdout == "4\n", after.error
+    assert server_children(sandbox) == []
+    assert sandbox.workroot is not None and list(sandbox.workroot.iterdir()) == []
+    if os.geteuid() == 0:
+        assert sandbox_uid_processes() == []
