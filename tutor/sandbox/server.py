@@ -326,7 +326,9 @@ class Server:
             frame, run.bad_result = None, "the result did not come from the sandbox runner"
         blobs: dict[str, bytes] = {}
         if run.ending == "timeout":
-            result = {"status": "timeout", "error": _error("Timeout", "the run took too long and was stopped")}
+            limit = run.deadline - run.started
+            result = {"status": "timeout",
+                      "error": _error("Timeout", f"the run took longer than {limit:g} s and was stopped")}
         elif run.ending == "killed":
             result = {"status": "killed", "error": _error("Killed", "the run was cancelled")}
         elif os.WIFSIGNALED(status):
