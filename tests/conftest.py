@@ -16,12 +16,14 @@ from tutor.sandbox.client import SandboxClient
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS_DIR = REPO / "lessons"
+# Lesson sets the tests grade against hold reference solutions too: hide them all.
+HIDDEN_DIRS = [LESSONS_DIR, *sorted((REPO / "tests").glob("*/data")), REPO / "tests" / "data"]
 
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[SandboxClient]:
-    """A started sandbox that hides the shipped lessons, closed at session end."""
-    client = SandboxClient(hide_paths=[LESSONS_DIR], device="cpu")
+    """A started sandbox that hides every lesson set, closed at session end."""
+    client = SandboxClient(hide_paths=[p for p in HIDDEN_DIRS if p.is_dir()], device="cpu")
     client.start()
     try:
         yield client

@@ -45,9 +45,9 @@ def test_a_blob_list_must_name_sizes_exactly() -> None:
         FrameDecoder().feed(MAGIC + len(header).to_bytes(4, "big") + header)
 
 
-def test_nan_cannot_be_sent_as_json() -> None:
-    with pytest.raises(ValueError):
-        encode({"x": float("nan")})
+def test_infinite_differences_cross_the_wire_as_floats() -> None:
+    (frame,) = FrameDecoder().feed(encode({"diff": float("inf"), "bad": float("-inf")}))
+    assert frame.header == {"diff": float("inf"), "bad": float("-inf")}
 
 
 @pytest.mark.parametrize(

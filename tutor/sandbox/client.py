@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -51,6 +52,38 @@ def result_from_json(data: dict[str, Any], blobs: dict[str, bytes] | None = None
         data=dict(data.get("data", {})),
         blobs=dict(blobs or {}),
     )
+
+
+def cuda_probably_available() -> bool:
+    """Whether CUDA can work here, answered without importing torch: the installed
+    torch was built with CUDA and an NVIDIA driver is loaded. The server's probe
+    (``SandboxClient.cuda_available``) is the authoritative answer."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("torch")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    version = Path(next(iter(spec.submodule_search_locations))) / "version.py"
+    try:
+        match = re.search(r"^cuda\b[^=\n]*=\s*(\S+)", version.read_text(), re.MULTILINE)
+    except OSError:
+        return False
+    built_with_cuda = match is not None and match.group(1) != "None"
+    return built_with_cuda and Path("/proc/driver/nvidia/version").exists()
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``auto`` -> ``cuda`` where available, else ``cpu``; ``cuda`` where there is none
+    is a UsageError. For callers without a client yet (no torch import, no server)."""
+    if device == "cpu":
+        return "cpu"
+    if device not in ("auto", "cuda"):
+        raise UsageError(f"unknown device {device!r} (choose auto, cpu or cuda)")
+    if cuda_probably_available():
+        return "cuda"
+    if device == "cuda":
+        raise UsageError("--device cuda: no CUDA device is available on this machine")
+    return "cpu"
 
 
 def _failed(kind: str, message: str, device: str) -> RunResult:

@@ -39,7 +39,9 @@ def encode(header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> byt
     blobs = blobs or {}
     body = dict(header)
     body["blobs"] = [[name, len(data)] for name, data in blobs.items()]
-    text = json.dumps(body, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    # NaN and infinities are allowed: a comparison may well report an infinite
+    # difference, and Python's json reads them back as floats (still data, not code).
+    text = json.dumps(body, separators=(",", ":")).encode("utf-8")
     if len(text) > MAX_HEADER:
         raise ProtocolError(f"header too large ({len(text)} bytes)")
     return b"".join([_PREFIX.pack(MAGIC, len(text)), text, *blobs.values()])

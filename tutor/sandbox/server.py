@@ -379,8 +379,32 @@ def _warm_up(torch: Any) -> None:
     schedules.forget()
 
 
+def _exit_with_front(front_pid: int) -> None:
+    """Die as soon as the front does, even in the middle of importing torch.
+
+    End-of-file on our stdin says the same thing, but only once the event loop runs;
+    a front killed during our second of imports would leave us running that long, and
+    many such fronts add up. Children die with us (PR_SET_PDEATHSIG), and the next
+    server removes the working directories we leave.
+    """
+    import select
+    import threading
+
+    try:
+        pidfd = os.pidfd_open(front_pid)
+    except ProcessLookupError:
+        os._exit(0)
+
+    def watch() -> None:
+        select.select([pidfd], [], [])
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="front-watch").start()
+
+
 def main() -> None:
     config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    _exit_with_front(int(config.get("front_pid", os.getppid())))
     # Keep the protocol on private descriptors; stray prints go to stderr.
     front_in, front_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
