@@ -73,7 +73,7 @@ WRONG = {
     ),
     "right values without a graph": (
         "def softmax_rows(X):\n    e = X.detach().exp()\n    return e / e.sum(dim=1, keepdim=True)\n",
-        "error", ["does not require grad"],
+        "fail", ["does not require grad"],
     ),
     "normalised over the wrong dim": (
         "def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=0, keepdim=True)\n",
@@ -170,8 +170,8 @@ def test_reading_the_reference_from_disk_is_impossible(grade):
         "exec(source[start:source.index('```', start)])\n"
     )
     report = grade(thief)
-    assert report.status == "error"
-    assert "Error" in report.message  # FileNotFoundError or PermissionError, never a pass
+    assert report.status == "fail"
+    assert "FileNotFoundError" in report.message or "PermissionError" in report.message
 
 
 def test_scheduler_and_optimizer_checks_compare_lr_tables(sandbox):

@@ -13,6 +13,8 @@ from typing import Any
 
 import torch
 
+from tutor.sandbox import schedules
+
 # Captured at import time, before any learner code runs in this process.
 _type = type
 _isinstance = isinstance
@@ -90,7 +92,7 @@ class Encoder:
         if _isinstance(value, _Optimizer):
             return self.optimizer(value)
         if _is_scheduler(value):
-            return {"kind": "scheduler", "type": kind.__name__, "lrs": [list(map(float, s)) for s in value.__dict__.get("_tutor_lrs", [])]}
+            return {"kind": "scheduler", "type": kind.__name__, "lrs": _recorded_lrs(value)}
         return {"kind": "object", "type": kind.__name__, "repr": _safe_repr(value)}
 
     def module(self, m: torch.nn.Module) -> dict[str, Any]:
@@ -130,23 +132,16 @@ def _safe_repr(value: Any) -> str:
 
 
 def install_lr_recorder() -> None:
-    """Record the learning rates after every scheduler step on the scheduler itself, so a
+    """Record the learning rates after every scheduler step (the sandbox's hook), so a
     check can compare lr sequences without the learner printing anything."""
-    sched = torch.optim.lr_scheduler
-    for cls in (sched.LRScheduler, sched.ReduceLROnPlateau):
-        original = cls.step
-        if getattr(original, "_tutor_wrapped", False):
-            continue
+    schedules.install()
 
-        def step(self, *args, __original=original, **kwargs):  # type: ignore[no-untyped-def]
-            result = __original(self, *args, **kwargs)
-            opt = getattr(self, "optimizer", None)
-            if opt is not None:
-                self.__dict__.setdefault("_tutor_lrs", []).append([float(g["lr"]) for g in opt.param_groups])
-            return result
 
-        step._tutor_wrapped = True  # type: ignore[attr-defined]
-        cls.step = step  # type: ignore[method-assign]
+def _recorded_lrs(scheduler: Any) -> list[list[float]]:
+    for obj, steps in schedules.recorded():
+        if obj is scheduler:
+            return [[float(lr) for lr in lrs] for _, lrs in steps]
+    return []
 
 
 # --- decoding (judge side) ------------------------------------------------------------

@@ -72,6 +72,8 @@ def _failure_message(result: RunResult, exercise: Exercise) -> str:
     if result.status == "killed":
         reason = result.error.message if result.error else "killed"
         return f"your code was stopped: {reason}"
+    if result.error is not None and result.error.type == "SystemExit":
+        return f"your code exited early with sys.exit({result.error.message}) before the checks could run"
     if result.error is not None:
         where = f" (line {result.error.line})" if result.error.line else ""
         return f"{result.error.type}{where}: {result.error.message}"
@@ -134,10 +136,9 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     if rule_problems:
         results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems)))
 
-    failed = [r for r in results if r.status == "fail"]
-    errored = [r for r in results if r.status == "error"]
-    if errored:
-        return report("error", f"{errored[0].name}: {errored[0].message}", results, output)
+    # The run finished, so an exception inside one check is the learner's bug in that
+    # check: the exercise fails. "error" is kept for runs that could not be graded.
+    failed = [r for r in results if r.status in ("fail", "error")]
     if failed:
         return report("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results, output)
     message = f"all {len(results)} checks passed" if not hidden_unrun else (

@@ -144,8 +144,10 @@ def _run_one(compiled: Any, check: dict[str, Any], seed: int, device: torch.devi
                 and value.untyped_storage().data_ptr() == base.untyped_storage().data_ptr()
             )
         out["mutated"] = [n for n, before in watched.items() if not _same(before, namespace[n])]
-    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything, even SystemExit
-        if isinstance(exc, KeyboardInterrupt):
+    except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            # Exiting early ends the whole run: the sandbox reports it as an error, and
+            # no data from this process counts.
             raise
         out["error"] = _error(exc, filename)
         out["error"]["stage"] = stage
