@@ -86,6 +86,7 @@ def _lr(value: float) -> str:
 
 def render(path: Path, result: RunResult) -> None:
     """Print one result with rich; learner text is shown as plain text, never markup."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -99,13 +100,34 @@ def render(path: Path, result: RunResult) -> None:
         console.print(Text(result.stdout.rstrip("\n")))
     if result.error:
         console.print(Text(_error_text(result.error), style="red"))
-    if result.variables:
-        table = Table(title="variables", title_justify="left")
-        for column in ("name", "type", "shape", "dtype", "device", "grad", "value"):
-            table.add_column(column)
-        for var in result.variables:
-            table.add_row(*[Text(str(cell)) for cell in _variable_row(var)])
+    tensors = [v for v in result.variables if v.get("type") in ("Tensor", "Parameter") or "dtype" in v]
+    others = [v for v in result.variables if v not in tensors]
+    if tensors:
+        table = Table(title="tensors", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+        for column in ("name", "shape", "dtype", "device", "grad?", "grad_fn"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("grad", no_wrap=True, overflow="ellipsis", max_width=20)
+        for var in tensors:
+            grad = var.get("grad")
+            row = [var["name"], _shape(var.get("shape", [])), var.get("dtype", ""), var.get("device", ""),
+                   "yes" if var.get("requires_grad") else "no", var.get("grad_fn") or "-",
+                   _one_line(grad["preview"]) if grad else "-"]
+            table.add_row(*[Text(str(cell)) for cell in row])
         console.print(table)
+    if others:
+        table = Table(title="values", title_justify="left", box=box.SIMPLE_HEAD)
+        table.add_column("name", no_wrap=True)
+        table.add_column("type", no_wrap=True)
+        table.add_column("value", no_wrap=True, overflow="ellipsis", min_width=12)
+        for var in others:
+            table.add_row(Text(var["name"]), Text(var.get("type", "")), Text(_one_line(var.get("preview", ""))))
+        console.print(table)
+    for series in result.series:
+        values = [v for v in series.get("values", []) if isinstance(v, (int, float))]
+        if len(values) >= 2:
+            console.print(Text.assemble(("series ", "bold"), (series["name"], "bold"),
+                                        f": {len(values)} values, {values[0]:.4g} → {values[-1]:.4g}  ",
+                                        (_sparkline(values), "cyan")))
     if result.modules:
         table = Table(title="modules", title_justify="left")
         for column in ("name", "type", "parameters", "shapes"):
@@ -148,11 +170,21 @@ def _error_text(error: ErrorInfo) -> str:
     return f"{error.type}: {error.message}{where}"
 
 
-def _variable_row(var: dict[str, Any]) -> list[Any]:
-    if var.get("type") == "Tensor" or "dtype" in var:
-        grad = var.get("grad")
-        grad_text = grad["preview"] if grad else (var.get("grad_fn") or ("requires_grad" if var.get("requires_grad") else ""))
-        return [var["name"], var["type"], tuple(var.get("shape", [])), var.get("dtype", ""),
-                var.get("device", ""), grad_text, var.get("preview", "")]
-    return [var["name"], var["type"], "", "", "", "", var.get("preview", "")]
+def _one_line(text: str) -> str:
+    """A multi-line tensor preview squeezed onto one line for a table cell."""
+    return " ".join(text.split())
 
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def _sparkline(values: list[float], width: int = 40) -> str:
+    if len(values) > width:  # keep the shape of a long history: sample it evenly
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS)))] for v in values)
+
+
+def _shape(shape: list[int]) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
