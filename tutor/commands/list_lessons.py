@@ -30,15 +30,20 @@ def main(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     from rich.console import Console
-    from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title="tutor lessons", show_lines=False)
-    table.add_column("#", justify="right")
-    table.add_column("lesson")
-    table.add_column("topics")
-    table.add_column("exercises")
+    console = Console(highlight=False)
     for lesson in lessons.lessons:
-        rows = [f"{e.id}  [dim]{statuses.get(e.id, 'not started')}[/]" for e in lesson.exercises]
-        table.add_row(str(lesson.order), f"[b]{lesson.title}[/]\n[dim]{lesson.id}[/]", ", ".join(lesson.topics), "\n".join(rows) or "-")
-    Console().print(table)
+        exercises = lesson.exercises
+        passed = sum(statuses.get(e.id) == "passed" for e in exercises)
+        console.print(Text.assemble((f"{lesson.order:>2}  ", "dim"), (lesson.title, "bold"),
+                                    (f"  {passed}/{len(exercises)} passed" if exercises else "", "dim")))
+        console.print(Text(f"    {lesson.id} · {', '.join(lesson.topics)}", style="dim"))
+        for exercise in exercises:
+            status = statuses.get(exercise.id, "not started")
+            mark, style = STATUS_MARKS.get(status, ("·", "dim"))
+            console.print(Text.assemble("    ", (mark, style), f" {exercise.id}  ", (exercise.title, "italic"), "  ", (status, style)))
     return 0
+
+
+STATUS_MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "not started": ("·", "dim")}
