@@ -6,7 +6,9 @@ import pytest
 
 from tutor.app.app import TutorApp, make_app
 
-from .fakes import FakeSandbox, FakeWorkspace, fake_grade, sample_lessons
+from tutor.progress import Workspace
+
+from .fakes import FakeSandbox, fake_grade, sample_lessons, workspace_at
 
 
 @pytest.fixture
@@ -15,10 +17,10 @@ def sandbox() -> FakeSandbox:
 
 
 @pytest.fixture
-def workspace(tmp_path) -> FakeWorkspace:
-    return FakeWorkspace(tmp_path / "workspace")
+def workspace(tmp_path) -> Workspace:
+    return workspace_at(tmp_path / "workspace")
 
 
 @pytest.fixture
-def app(sandbox: FakeSandbox, workspace: FakeWorkspace) -> TutorApp:
+def app(sandbox: FakeSandbox, workspace: Workspace) -> TutorApp:
     return make_app(sample_lessons(), workspace, sandbox, grade=fake_grade, device="cpu", watch_interval=0.05)

@@ -1,15 +1,15 @@
-"""Stand-ins for the sandbox, the grader and the workspace, so the app's tests run
-in milliseconds and never import torch. Results are shaped like the JSON contract in
-DESIGN.md."""
+"""Stand-ins for the sandbox and the grader, so the app's tests run in milliseconds
+and never import torch. Results are shaped like the JSON contract in DESIGN.md. The
+workspace is the real one: it is plain files and already fast."""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.grading.report import CheckResult, ExerciseReport
 from tutor.lessons import Exercise, LessonSet, load_lessons
+from tutor.progress import Workspace
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
 
 LESSONS_DIR = Path(__file__).parent / "lessons"
@@ -113,60 +113,7 @@ def fake_grade(exercise: Exercise, source: str, client: object, *, include_hidde
                           hint=exercise.hints[0])
 
 
-@dataclass
-class Progress:
-    status: str = "not started"
-    hints_shown: int = 0
-    passed_at: str | None = None
-
-
-@dataclass
-class FakeWorkspace:
-    """Files under ``root`` like the real workspace; progress kept in memory."""
-
-    root: Path
-    entries: dict[str, Progress] = field(default_factory=dict)
-    saves: int = 0
-
-    def path_for(self, exercise: Exercise) -> Path:
-        return self.root / exercise.lesson_id / f"{exercise.short_id}.py"
-
-    def ensure(self, exercise: Exercise) -> Path:
-        path = self.path_for(exercise)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(exercise.starter, encoding="utf-8")
-        return path
-
-    def read(self, exercise: Exercise) -> str:
-        return self.path_for(exercise).read_text(encoding="utf-8")
-
-    def save(self, exercise: Exercise, text: str) -> None:
-        self.saves += 1
-        path = self.path_for(exercise)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-
-    def reset(self, exercise: Exercise) -> Path | None:
-        path = self.ensure(exercise)
-        backup = path.with_name(path.name + ".bak")
-        backup.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-        path.write_text(exercise.starter, encoding="utf-8")
-        self.progress(exercise.id).status = "not started"
-        return backup
-
-    def progress(self, exercise_id: str) -> Progress:
-        return self.entries.setdefault(exercise_id, Progress())
-
-    def record_result(self, exercise_id: str, status: str) -> None:
-        entry = self.progress(exercise_id)
-        entry.status = "passed" if status == "pass" else "failed"
-        if status == "pass":
-            entry.passed_at = "now"
-
-    def next_hint(self, exercise: Exercise) -> tuple[int, str]:
-        entry = self.progress(exercise.id)
-        number = min(entry.hints_shown + 1, len(exercise.hints))
-        entry.hints_shown = number
-        return number, exercise.hints[number - 1]
+def workspace_at(root: Path) -> Workspace:
+    """The real workspace (plain files, no torch), so the app's tests see exactly what
+    a learner's progress file gives it, including exercises it has never heard of."""
+    return Workspace(root, sample_lessons())

@@ -7,6 +7,7 @@ import pytest
 from tutor.app import format as fmt
 from tutor.app.search import search_lessons
 from tutor.app.widgets.check_report import headline
+from tutor.app.widgets.plot import integer_ticks
 from tutor.grading.report import CheckResult, ExerciseReport
 from tutor.sandbox.api import ErrorInfo, RunResult
 
@@ -45,14 +46,66 @@ def test_modules_list_their_parameters_under_one_heading() -> None:
     assert fmt.module_rows(modules) == [("net: Linear (12 params)", "weight", "(3, 3)"), ("", "bias", "(3,)")]
 
 
-def test_non_tensor_values_show_their_preview() -> None:
-    assert fmt.variable_rows([{"name": "n", "type": "int", "preview": "3"}]) == [("n", "int", "-", "-", "-", "-", "3")]
+def test_tensors_and_other_values_go_to_separate_tables() -> None:
+    variables = [
+        {"name": "n", "type": "int", "preview": "3"},
+        {"name": "x", "type": "Tensor", "shape": [2, 2], "dtype": "float32", "device": "cpu", "requires_grad": True,
+         "grad_fn": None, "grad": {"shape": [2, 2], "preview": "tensor([[ 0.,  2.],\n        [ 4., 10.]])"}},
+    ]
+    assert fmt.value_rows(variables) == [("n", "int", "3")]
+    assert fmt.tensor_rows(variables) == [("x", "(2, 2)", "float32", "cpu", "True", "-", "[[0., 2.], [4., 10.]]")]
+
+
+def test_an_optimizer_line_leaves_out_switched_off_implementation_flags() -> None:
+    optimizers = [{"name": "opt", "type": "SGD", "param_groups": [
+        {"lr": 0.1, "momentum": 0.9, "nesterov": False, "foreach": None, "fused": None, "maximize": False, "params": [0]}]}]
+    assert fmt.optimizer_lines(optimizers) == ["opt: SGD  group 0: lr=0.1 momentum=0.9 nesterov=False"]
+
+
+def test_a_long_lr_table_keeps_its_first_and_last_steps() -> None:
+    rows = [(str(n), "0.1") for n in range(1, 101)]
+    kept = fmt.elide(rows, 9)
+    assert [r[0] for r in kept] == ["1", "2", "3", "4", "…", "97", "98", "99", "100"]
+
+
+def test_a_traceback_keeps_the_failing_line_not_the_banner() -> None:
+    traceback = 'Traceback (most recent call last):\n  File "x.py", line 2, in <module>\n    1 / 0\nZeroDivisionError: division by zero'
+    assert fmt.traceback_tail(traceback) == '  File "x.py", line 2, in <module>\n    1 / 0'
+
+
+def test_a_value_difference_reads_expected_against_got_without_repeating_matches() -> None:
+    details = {"what": "result", "expected_shape": [3, 4], "got_shape": [3, 4], "expected_dtype": "torch.float32",
+               "got_dtype": "torch.float32", "first_index": [0, 1], "expected_value": "0.5", "got_value": "-0.75",
+               "mismatched": 12, "numel": 12, "max_abs_diff": 1.25, "max_rel_diff": 1.0,
+               "expected_preview": "tensor([[ 0.1000,  0.5000]])", "got_preview": "tensor([[ 0.3000, -0.7500]])"}
+    assert fmt.difference_rows(details) == [("value at (0, 1)", "0.5", "-0.75")]
+    assert fmt.preview_rows(details) == [("tensor([[0.1000, 0.5000]])", "tensor([[0.3000, -0.7500]])")]
+    assert fmt.difference_notes(details) == (
+        "12 of 12 elements differ · max abs diff 1.25 · max rel diff 1 · same shape (3, 4) and dtype torch.float32")
+    message = "result: values differ at index [0, 1]: expected 0.5, got -0.75 (12 of 12 elements differ; ...)"
+    assert fmt.check_summary(message, details) == "result: values differ"
+
+
+def test_a_shape_difference_gets_its_row() -> None:
+    details = {"expected_shape": [3, 4], "got_shape": [4], "expected_dtype": "torch.float32", "got_dtype": "torch.float32"}
+    assert fmt.difference_rows(details) == [("shape", "(3, 4)", "(4,)"), ("dtype", "torch.float32", "torch.float32")]
+
+
+@pytest.mark.parametrize(("xs", "width", "ticks"), [
+    ([1, 2, 3, 4, 5, 6, 7, 8], 60, [1, 2, 3, 4, 5, 6, 7, 8]),
+    (list(range(1, 101)), 60, [1, 16, 31, 46, 61, 76, 91]),
+    ([0.5, 1.0], 60, []),
+])
+def test_plots_of_steps_label_whole_steps(xs, width, ticks) -> None:
+    assert integer_ticks(xs, width) == ticks
 
 
 def test_a_local_pass_with_hidden_checks_never_claims_all_passed() -> None:
     report = ExerciseReport(id="a/b", status="pass", hidden_unrun=1,
                             checks=[CheckResult("one", "pass"), CheckResult("two", "hidden", hidden=True)])
-    assert headline(report) == "✓ Passed 1 of 1 visible checks · 1 hidden check run only in `tutor grade`"
+    assert headline(report) == "✓ Passed 1 of 1 visible checks · 1 hidden check runs only in `tutor grade`"
+    report.hidden_unrun = 2
+    assert headline(report).endswith("· 2 hidden checks run only in `tutor grade`")
 
 
 @pytest.mark.parametrize(

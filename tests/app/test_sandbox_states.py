@@ -6,7 +6,7 @@ from tutor.app.app import make_app
 from tutor.app.screens.lesson import LessonScreen
 from tutor.app.widgets.code_cell import CodeCell
 
-from .fakes import FakeWorkspace, fake_grade, sample_lessons
+from .fakes import fake_grade, sample_lessons, workspace_at
 
 
 def broken_factory():
@@ -14,7 +14,7 @@ def broken_factory():
 
 
 async def test_a_missing_sandbox_shows_unavailable_and_running_says_why(tmp_path) -> None:
-    app = make_app(sample_lessons(), FakeWorkspace(tmp_path), client_factory=broken_factory, grade=fake_grade, device="cpu")
+    app = make_app(sample_lessons(), workspace_at(tmp_path), client_factory=broken_factory, grade=fake_grade, device="cpu")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
@@ -34,7 +34,7 @@ async def test_a_missing_sandbox_shows_unavailable_and_running_says_why(tmp_path
 async def test_auto_device_resolves_once_the_sandbox_is_up(tmp_path) -> None:
     from .fakes import FakeSandbox
 
-    app = make_app(sample_lessons(), FakeWorkspace(tmp_path), FakeSandbox(), grade=fake_grade, device="auto")
+    app = make_app(sample_lessons(), workspace_at(tmp_path), FakeSandbox(), grade=fake_grade, device="auto")
     async with app.run_test(size=(100, 30)) as pilot:
         assert app.sub_title.startswith("auto · ")
         await pilot.pause()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from textual.command import CommandList
-from textual.widgets import DataTable, Markdown, Static, TextArea, Tree
+from textual.widgets import Markdown, Static, TextArea, Tree
 
 from tutor.app.app import TutorApp
 from tutor.app.screens.exercise import ExerciseScreen
@@ -11,10 +13,11 @@ from tutor.app.screens.lesson import LessonScreen
 from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.app.widgets.check_report import CheckReport
 from tutor.app.widgets.code_cell import CodeCell
+from tutor.app.widgets.info_table import InfoTable
 
 
-def table_text(table: DataTable) -> list[list[str]]:
-    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+def table_text(table: InfoTable) -> list[list[str]]:
+    return [list(row) for row in table.rows]
 
 
 async def sandbox_ready(app: TutorApp, pilot) -> None:
@@ -58,8 +61,8 @@ async def test_running_a_cell_shows_its_output_escaped_and_its_tensor_table(app:
         stdout = cell.query_one(".stdout", Static)
         # Learner output is shown as typed: the markup is text, not style.
         assert str(stdout.render()) == "[bold red]not markup[/]"
-        rows = table_text(cell.query_one(".variables", DataTable))
-        assert rows == [["t", "(2, 3)", "float32", "cpu", "yes", "-", "tensor([[1., 1., 1.], [1., 1., 1.]])"]]
+        rows = table_text(cell.query_one(".tensors", InfoTable))
+        assert rows == [["t", "(2, 3)", "float32", "cpu", "True", "-", "[[1., 1., 1.], [1., 1., 1.]]"]]
 
 
 async def test_run_all_shows_the_lr_table_of_a_scheduler(app: TutorApp, sandbox) -> None:
@@ -71,8 +74,8 @@ async def test_run_all_shows_the_lr_table_of_a_scheduler(app: TutorApp, sandbox)
         await pilot.press("r")
         await screen.workers.wait_for_complete()
         await pilot.pause()
-        table = screen.cells[1].query_one(".lr-table", DataTable)
-        assert [str(c.label) for c in table.columns.values()] == ["step", "lr"]
+        table = screen.cells[1].query_one(".lr-table", InfoTable)
+        assert table.headers == ("step", "lr")
         assert table_text(table) == [["1", "0.1"], ["2", "0.05"], ["3", "0.05"], ["4", "0.025"]]
         optimizers = screen.cells[1].query_one(".optimizers", Static)
         assert "opt: SGD  group 0: lr=0.025 momentum=0" in str(optimizers.render())
@@ -104,13 +107,11 @@ async def test_a_wrong_answer_shows_the_difference_and_a_right_one_passes(app: T
         assert "# TODO: add r to every row of m" in editor.text
 
         report = await check(screen, pilot)
-        assert texts(report, ".headline") == ["✗ Failed: 0 of 1 visible checks pass · 1 hidden check run only in `tutor grade`"]
+        assert texts(report, ".headline") == ["✗ Failed: 0 of 1 visible checks pass · 1 hidden check runs only in `tutor grade`"]
         assert texts(report, ".check") == ["✗ a 3x4 matrix", "• secret (hidden: runs only in `tutor grade`)"]
-        assert table_text(report.query_one(DataTable)) == [
-            ["shape", "(3, 4)", "(3, 4)"], ["dtype", "float32", "float32"],
-            ["value", "0.5", "-0.75"], ["preview", "[[0.1, 0.5, ...]]", "[[0.3, -0.75, ...]]"],
-        ]
-        assert "max abs diff 1.25 · max rel diff 1 · first difference at (0, 1)" in texts(report, ".detail")
+        assert table_text(report.query_one(".difference", InfoTable)) == [["value at (0, 1)", "0.5", "-0.75"]]
+        assert table_text(report.query_one(".previews", InfoTable)) == [["[[0.1, 0.5, ...]]", "[[0.3, -0.75, ...]]"]]
+        assert "max abs diff 1.25 · max rel diff 1 · same shape (3, 4) and dtype float32" in texts(report, ".detail")
         assert workspace.progress("first-steps/add-row").status == "failed"
 
         editor.text = "def add_row(m, r):\n    return m + r\n"
@@ -162,9 +163,10 @@ async def test_reset_asks_first_and_keeps_a_backup(app: TutorApp, workspace) -> 
         await pilot.pause()
         await pilot.press("y")
         await pilot.pause()
-        assert editor.text == screen.exercise.starter
-        backup = workspace.path_for(screen.exercise).with_name("add-row.py.bak")
+        assert "# TODO: add r to every row of m" in editor.text
+        [backup] = workspace.path_for(screen.exercise).parent.glob("add-row.py.bak-*")
         assert backup.read_text() == "my work\n"
+        assert any(str(backup) in n.message for n in app._notifications)
 
 
 async def test_saving_the_file_in_another_editor_reloads_and_checks_it(app: TutorApp, workspace) -> None:
@@ -234,3 +236,137 @@ async def test_help_lists_the_keys(app: TutorApp) -> None:
         assert "run every cell of the lesson in order" in str(app.screen.query_one(".message", Static).render())
         await pilot.press("escape")
         assert isinstance(app.screen, LessonListScreen)
+
+
+async def test_the_browser_describes_an_exercise_nobody_has_opened_yet(app: TutorApp) -> None:
+    """A fresh workspace has no progress entry for it: that is 'not started', not a crash."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sandbox_ready(app, pilot)
+        await pilot.press("down")
+        await pilot.pause()
+        details = str(app.screen.query_one("#details", Static).render())
+        assert details.startswith("first-steps/add-row: not started · 1 check (+1 hidden) · 0/2 hints seen")
+
+
+async def test_a_lesson_opens_at_its_title_with_the_first_cell_ready(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        assert screen.query_one("#lesson-body").scroll_y == 0
+        assert screen.focused is screen.cells[0]
+
+
+async def test_a_result_below_the_screen_is_scrolled_into_view(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        await pilot.press("j", "r")  # the second cell: its result lands below the fold
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        status = screen.cells[1].query_one(".status")
+        assert screen.query_one("#lesson-body").region.contains_region(status.region)
+
+
+async def test_a_running_cell_says_how_to_cancel(app: TutorApp, sandbox) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        await pilot.press("j", "j", "enter")
+        await pilot.pause()
+        assert "running · esc cancels" in texts(screen.cells[2], "Label")
+        sandbox.cancel_all()
+        await screen.workers.wait_for_complete()
+
+
+async def test_a_code_hit_opens_its_lesson_on_that_cell_and_never_twice(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        snippet = screen.lesson.snippets[2]
+        app.open_entry(screen.lesson, snippet=snippet)  # what the palette's "code:" hit calls
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is screen
+        assert screen.focused is screen.cells[2]
+        assert screen.query_one("#lesson-body").region.contains_region(screen.cells[2].region)
+
+
+def footer_fits(app: TutorApp, width: int) -> list[str]:
+    """The footer's keys that do not fit: it scrolls sideways rather than wrap."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    footer = app.screen.query_one(Footer)
+    keys = list(footer.query(FooterKey))
+    assert keys, "no footer keys"
+    room = footer.region.right - sum(w.region.width for w in footer.children if not isinstance(w, FooterKey))
+    used = sum(key.region.width for key in keys)
+    return [] if used <= room else [key.description for key in keys]
+
+
+async def test_every_footer_fits_80_columns(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sandbox_ready(app, pilot)
+        assert footer_fits(app, 80) == []
+        await pilot.press("enter")
+        await pilot.pause()
+        assert footer_fits(app, 80) == []
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, ExerciseScreen)
+        assert footer_fits(app, 80) == []
+
+
+async def test_escape_leaves_the_exercise_in_one_press_and_keeps_the_edit(app: TutorApp, workspace) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        assert screen.focused is screen.query_one("#editor")
+        screen.query_one("#editor", TextArea).text = "def add_row(m, r):\n    return m\n"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonListScreen)
+        assert workspace.path_for(screen.exercise).read_text() == "def add_row(m, r):\n    return m\n"
+
+
+async def test_q_quits_from_a_lesson_and_ctrl_q_from_the_editor(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first_lesson(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.return_code == 0 and not app.is_running
+
+
+async def test_ctrl_q_quits_from_inside_the_editor(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert "q" not in screen.query_one("#editor", TextArea).text.split("\n")[-1]
+        assert not app.is_running
+
+
+async def test_an_editor_rename_on_save_is_noticed_even_at_the_same_size_and_time(app: TutorApp, workspace) -> None:
+    """vim and VS Code write a new file and rename it over the old one; within one
+    mtime tick and with the same length, only the inode tells the two apart."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        path = workspace.path_for(screen.exercise)
+        old = path.read_text()
+        before = path.stat()
+        new = old.replace("return m\n", "return m+r\n").replace("#", "", 1).replace("  (", " (", 1)
+        new = new[: len(old)].ljust(len(old))
+        fresh = path.with_name(".add-row.py.swp")
+        fresh.write_text(new)
+        os.utime(fresh, ns=(before.st_atime_ns, before.st_mtime_ns))
+        os.replace(fresh, path)
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+        screen.poll_file()  # what the watch timer calls every watch_interval
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.query_one("#editor", TextArea).text == new
+
+
+async def test_a_wide_terminal_puts_the_editor_beside_the_prompt(app: TutorApp) -> None:
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_exercise(app, pilot)
+        prompt, editor, report = (screen.query_one(sel) for sel in ("#prompt-pane", "#editor", "#report"))
+        assert editor.region.x > prompt.region.right - 1
+        assert report.region.x == prompt.region.x and report.region.y >= prompt.region.bottom
+        assert editor.region.height > 30

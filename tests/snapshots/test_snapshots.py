@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from textual.widgets import TextArea
 
-from app.fakes import FakeSandbox, FakeWorkspace, fake_grade, sample_lessons
+from app.fakes import FakeSandbox, fake_grade, sample_lessons, workspace_at
 from tutor.app.app import TutorApp, make_app
 
 
 def build(tmp_path) -> TutorApp:
-    return make_app(sample_lessons(), FakeWorkspace(tmp_path / "ws"), FakeSandbox(), grade=fake_grade, device="cpu")
+    return make_app(sample_lessons(), workspace_at(tmp_path / "ws"), FakeSandbox(), grade=fake_grade, device="cpu")
 
 
 async def settle(pilot) -> None:
@@ -54,6 +54,25 @@ class TestLesson:
         assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
 
 
+class TestLessonNarrow:
+    def test_tensor_table_and_lr_table_at_80x24(self, snap_compare, tmp_path) -> None:
+        """At 80x24, after running the first cell then the second: the first cell's
+        tensor table fits the width (no horizontal scrollbar, the grad preview wraps),
+        and the second's result is scrolled into view with its lr table."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("enter", "enter")
+            await pilot.app.screen.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.press("j", "r")
+            await pilot.app.screen.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.pause()
+
+        assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+
 class TestExercise:
     def test_exercise_with_a_failed_check(self, snap_compare, tmp_path) -> None:
         """The starter in the editor, and under it the verdict: '✗ Failed: 0 of 1 visible
@@ -69,3 +88,32 @@ class TestExercise:
             await settle(pilot)
 
         assert snap_compare(build(tmp_path), terminal_size=(100, 40), run_before=run_before)
+
+    def test_a_failed_check_at_80x24(self, snap_compare, tmp_path) -> None:
+        """At 80x24 the footer shows every key up to 'f1 Help'; the verdict, the failed
+        check, its value row and the side-by-side previews are on screen under a
+        smaller editor."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await pilot.app.screen.workers.wait_for_complete()
+            await settle(pilot)
+
+        assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=run_before)
+
+    def test_a_wide_terminal_puts_the_editor_on_the_right(self, snap_compare, tmp_path) -> None:
+        """At 140x36 the prompt and the failed check report share the left column and
+        the editor fills the right one from top to bottom."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await pilot.pause()
+            await pilot.press("ctrl+r")
+            await pilot.app.screen.workers.wait_for_complete()
+            await settle(pilot)
+
+        assert snap_compare(build(tmp_path), terminal_size=(140, 36), run_before=run_before)

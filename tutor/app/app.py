@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 from tutor.app.commands import LessonSearch
 from tutor.app.services import GradeFunction, Services
 from tutor.errors import LessonError, SandboxError, TutorError
-from tutor.lessons import Exercise, Lesson, LessonSet
+from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.sandbox.api import SandboxClientProtocol
 
 #: How long a run waits for the sandbox to finish starting (it imports torch once).
@@ -143,16 +143,24 @@ class TutorApp(App[None]):
         if self.client is not None:
             self.client.cancel_all()
 
-    def open_entry(self, entry: Lesson | Exercise | LessonError | None) -> None:
-        """Open a lesson, an exercise, or explain a broken lesson file."""
+    def open_entry(self, entry: Lesson | Exercise | LessonError | None, *, snippet: Snippet | None = None) -> None:
+        """Open a lesson (on ``snippet``'s cell if given), an exercise, or explain a
+        broken lesson file. What is already open is shown again, not opened twice:
+        a second copy would hide the first one's results."""
         if isinstance(entry, Lesson):
             from tutor.app.screens.lesson import LessonScreen
 
-            self.push_screen(LessonScreen(entry))
+            screen = self.screen
+            if not (isinstance(screen, LessonScreen) and screen.lesson.id == entry.id):
+                screen = LessonScreen(entry)
+                self.push_screen(screen)
+            if snippet is not None:
+                screen.focus_snippet(snippet)
         elif isinstance(entry, Exercise):
             from tutor.app.screens.exercise import ExerciseScreen
 
-            self.push_screen(ExerciseScreen(entry))
+            if not (isinstance(self.screen, ExerciseScreen) and self.screen.exercise.id == entry.id):
+                self.push_screen(ExerciseScreen(entry))
         elif isinstance(entry, LessonError):
             self.show_error("broken lesson", entry.msg)
 

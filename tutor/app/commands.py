@@ -20,7 +20,7 @@ class LessonSearch(Provider):
             yield Hit(
                 score=1.0 if hit.where == "title" else 0.5,
                 match_display=title,
-                command=partial(app.open_entry, target),  # type: ignore[attr-defined]
+                command=partial(app.open_entry, target, snippet=hit.snippet),  # type: ignore[attr-defined]
                 text=title,
                 help=f"{hit.where}: {hit.context}",
             )

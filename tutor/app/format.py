@@ -5,14 +5,23 @@ Pure functions, no Textual: the widgets lay these out, the unit tests read them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tutor.sandbox.api import ErrorInfo, RunResult
 
-VARIABLE_COLUMNS = ("name", "shape", "dtype", "device", "grad?", "grad_fn", "grad")
+# "req_grad" rather than "requires_grad": five columns saved leave the grad preview
+# room to be read at 80 columns.
+TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
+VALUE_COLUMNS = ("name", "type", "value")
 MODULE_COLUMNS = ("module", "parameter", "shape")
 NONE = "-"
+
+
+def count(n: int, noun: str) -> str:
+    """``1 check``, ``2 checks``."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def shape_text(shape: Sequence[int] | None) -> str:
@@ -28,17 +37,30 @@ def one_line(text: Any, limit: int = 40) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def tensor_values(preview: str, limit: int = 60) -> str:
+    """``tensor([[ 0., 2.],\n [ 4., 6.]])`` as ``[[0., 2.], [4., 6.]]``: the column
+    already says it is a tensor, and a table cell has no room for the padding."""
+    flat = " ".join(str(preview).split())
+    if flat.startswith("tensor(") and flat.endswith(")"):
+        flat = flat[len("tensor("):-1]
+    return one_line(flat.replace("[ ", "["), limit)
+
+
 def lr_text(value: float) -> str:
     """Learning rates span decades; ``6g`` keeps 0.1, 0.00025 and 1e-07 all readable."""
     return f"{value:.6g}"
 
 
-def variable_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
-    """One row per top-level name: tensors get every field, other values a preview."""
+def is_tensor(var: dict[str, Any]) -> bool:
+    """Tensors (and parameters) carry a shape; every other value only a preview."""
+    return "shape" in var
+
+
+def tensor_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
+    """One row per top-level tensor, with the fields a learner checks first."""
     rows = []
     for var in variables:
-        if "shape" not in var:
-            rows.append((var.get("name", "?"), var.get("type", "?"), NONE, NONE, NONE, NONE, one_line(var.get("preview", ""))))
+        if not is_tensor(var):
             continue
         grad = var.get("grad")
         rows.append((
@@ -46,11 +68,20 @@ def variable_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
             shape_text(var.get("shape")),
             str(var.get("dtype", NONE)),
             str(var.get("device", NONE)),
-            "yes" if var.get("requires_grad") else "no",
+            "True" if var.get("requires_grad") else "False",
             var.get("grad_fn") or NONE,
-            one_line(grad.get("preview", "")) if isinstance(grad, dict) else NONE,
+            tensor_values(grad.get("preview", "")) if isinstance(grad, dict) else NONE,
         ))
     return rows
+
+
+def value_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """One row per top-level value that is not a tensor: its type and a preview."""
+    return [
+        (var.get("name", "?"), str(var.get("type", "?")), one_line(var.get("preview", ""), 60))
+        for var in variables
+        if not is_tensor(var)
+    ]
 
 
 def module_rows(modules: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
@@ -74,10 +105,19 @@ def optimizer_lines(optimizers: Iterable[dict[str, Any]]) -> list[str]:
             settings = " ".join(
                 f"{key}={lr_text(value) if isinstance(value, float) else value}"
                 for key, value in group.items()
-                if key != "params" and not isinstance(value, (list, dict))
+                if key != "params" and not isinstance(value, (list, dict)) and not _switched_off(key, value)
             )
             lines.append(f"{opt.get('name', '?')}: {opt.get('type', '?')}  group {i}: {settings}")
     return lines
+
+
+#: Implementation switches every optimizer carries; they say nothing about learning.
+_IMPLEMENTATION_FLAGS = frozenset({"foreach", "fused", "differentiable", "capturable", "maximize", "decoupled_weight_decay"})
+
+
+def _switched_off(key: str, value: Any) -> bool:
+    """``fused=None``, ``maximize=False``: defaults that would crowd out ``lr=0.1``."""
+    return key in _IMPLEMENTATION_FLAGS and value in (None, False)
 
 
 def lr_table(schedule: dict[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
@@ -87,6 +127,16 @@ def lr_table(schedule: dict[str, Any]) -> tuple[tuple[str, ...], list[tuple[str,
     headers = ("step",) + (("lr",) if groups == 1 else tuple(f"lr[{g}]" for g in range(groups)))
     rows = [(str(step),) + tuple(lr_text(lr) for lr in lrs) for step, lrs in steps]
     return headers, rows
+
+
+def elide(rows: Sequence[tuple[str, ...]], limit: int) -> list[tuple[str, ...]]:
+    """At most ``limit`` rows: the first ones, a row of "…", and the last ones."""
+    if len(rows) <= limit:
+        return list(rows)
+    head = (limit - 1) // 2 + (limit - 1) % 2
+    tail = limit - 1 - head
+    width = len(rows[0])
+    return [*rows[:head], ("…",) * width, *rows[len(rows) - tail:]]
 
 
 def lr_series(schedule: dict[str, Any]) -> list[tuple[list[float], list[float]]]:
@@ -106,8 +156,14 @@ def error_headline(error: ErrorInfo) -> str:
 
 
 def traceback_tail(traceback: str, lines: int = 4) -> str:
-    """The last frames only: the failing line is what a learner needs, not the runner's stack."""
+    """The last frames only: the failing line is what a learner needs, not the runner's
+    stack. The "Traceback" banner and the final ``Type: message`` line are left out,
+    because the status line above already says what was raised."""
     kept = [line for line in traceback.rstrip().splitlines() if line.strip()]
+    if kept and kept[0].startswith("Traceback"):
+        kept = kept[1:]
+    if kept and not kept[-1].startswith(" "):
+        kept = kept[:-1]
     return "\n".join(kept[-lines:])
 
 
@@ -127,29 +183,72 @@ def status_line(result: RunResult) -> str:
     return "✗ failed"
 
 
+def _index_text(index: Any) -> str:
+    return shape_text(index) if isinstance(index, (list, tuple)) else str(index)
+
+
 def difference_rows(details: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Expected vs got, side by side, for the aspects the judge reported."""
+    """Expected vs got, side by side. Shape and dtype get a row only when they differ
+    (a match is one note instead), so the values and previews fit an 80x24 screen."""
     rows = []
-    for aspect in ("shape", "dtype", "value", "preview"):
+    for aspect in ("shape", "dtype", "value"):
         expected, got = details.get(f"expected_{aspect}"), details.get(f"got_{aspect}")
         if expected is None and got is None:
             continue
         if aspect == "shape":
             expected, got = (shape_text(v) if isinstance(v, (list, tuple)) else v for v in (expected, got))
-        rows.append((aspect, NONE if expected is None else str(expected), NONE if got is None else str(got)))
+        if aspect in ("shape", "dtype") and expected == got and "expected_value" in details:
+            continue
+        label = aspect
+        if aspect == "value" and details.get("first_index"):
+            label = f"value at {_index_text(details['first_index'])}"
+        rows.append((label, NONE if expected is None else str(expected), NONE if got is None else str(got)))
     return rows
 
 
+def compact_preview(preview: str) -> str:
+    """A tensor's printout without its alignment padding, line breaks kept:
+    ``[[ 0.6843,  0.8072]`` becomes ``[[0.6843, 0.8072]``."""
+    lines = [re.sub(r" {2,}", " ", line.strip()).replace("[ ", "[") for line in preview.splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def preview_rows(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """Expected and got previews side by side, one row."""
+    expected, got = details.get("expected_preview"), details.get("got_preview")
+    if expected is None and got is None:
+        return []
+    return [(compact_preview(str(expected)) if expected is not None else NONE,
+             compact_preview(str(got)) if got is not None else NONE)]
+
+
 def difference_notes(details: dict[str, Any]) -> str:
-    """``max abs diff 0.5 · max rel diff 1 · first difference at (1, 2)``."""
+    """``12 of 12 elements differ · max abs diff 0.5 · first difference at (1, 2)``."""
     notes = []
-    if details.get("what"):
-        notes.append(f"comparing {details['what']}")
+    if details.get("mismatched") is not None and details.get("numel"):
+        notes.append(f"{details['mismatched']} of {details['numel']} elements differ")
     if details.get("max_abs_diff") is not None:
         notes.append(f"max abs diff {details['max_abs_diff']:.4g}")
     if details.get("max_rel_diff") is not None:
         notes.append(f"max rel diff {details['max_rel_diff']:.4g}")
     index = details.get("first_index")
-    if index is not None:
-        notes.append(f"first difference at {shape_text(index) if isinstance(index, (list, tuple)) else index}")
+    if index is not None and "expected_value" not in details:
+        notes.append(f"first difference at {_index_text(index)}")
+    shape, dtype = details.get("expected_shape"), details.get("expected_dtype")
+    if "expected_value" in details and shape == details.get("got_shape") and dtype == details.get("got_dtype"):
+        notes.append(f"same shape {_index_text(shape)} and dtype {dtype}")
     return " · ".join(notes)
+
+
+def check_summary(message: str, details: dict[str, Any]) -> str:
+    """The judge's one-line message, shortened when the table below repeats it:
+    ``result: values differ at index [0, 0]: expected 0.68, got 1.5 (...)`` becomes
+    ``result: values differ``."""
+    if "expected_value" in details or "expected_preview" in details:
+        head, sep, _ = message.partition(" at index ")
+        if sep:
+            return head
+        head, sep, _ = message.partition(": expected ")
+        if sep:
+            return head
+    return message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tutor.app.services import WorkspaceLike
@@ -10,36 +11,58 @@ from tutor.lessons import Exercise, Lesson
 NOT_STARTED = "not started"
 
 
+@dataclass(frozen=True)
+class ExerciseState:
+    """What the screens need to know about one exercise, whatever the workspace keeps."""
+
+    status: str = NOT_STARTED
+    hints_shown: int = 0
+    #: Passed at least once (a reset does not take the reference solution away).
+    passed_once: bool = False
+
+    @classmethod
+    def of(cls, progress: Any) -> ExerciseState:
+        """Read a workspace entry leniently: a missing one is a fresh exercise."""
+        if progress is None:
+            return cls()
+        status = getattr(progress, "status", NOT_STARTED)
+        if status not in ("passed", "failed"):
+            status = NOT_STARTED
+        hints = getattr(progress, "hints_shown", 0)
+        passed_once = status == "passed" or bool(getattr(progress, "passed_at", None))
+        return cls(status, hints if isinstance(hints, int) else 0, passed_once)
+
+
 class StatusBoard:
     """A snapshot of the workspace's progress; an unreadable one shows as not started
     (the workspace itself sets a corrupt file aside; the browser must never crash)."""
 
     def __init__(self, workspace: WorkspaceLike) -> None:
         self.workspace = workspace
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, ExerciseState] = {}
         # One locked read for the whole board when the workspace offers it.
         self._complete = False
         reader = getattr(workspace, "all_progress", None)
         if reader is not None:
             try:
-                self._cache = dict(reader())
+                self._cache = {key: ExerciseState.of(value) for key, value in reader().items()}
                 self._complete = True
             except Exception:  # noqa: BLE001 - progress is advisory; the lessons still open
                 self._cache = {}
 
-    def progress(self, exercise: Exercise) -> Any:
+    def state(self, exercise: Exercise) -> ExerciseState:
+        """The exercise's state; never ``None``, so callers can read fields directly."""
         if exercise.id not in self._cache:
             if self._complete:
-                return None
+                return ExerciseState()
             try:
-                self._cache[exercise.id] = self.workspace.progress(exercise.id)
+                self._cache[exercise.id] = ExerciseState.of(self.workspace.progress(exercise.id))
             except Exception:  # noqa: BLE001 - see the class docstring
-                self._cache[exercise.id] = None
+                self._cache[exercise.id] = ExerciseState()
         return self._cache[exercise.id]
 
     def status(self, exercise: Exercise) -> str:
-        status = getattr(self.progress(exercise), "status", NOT_STARTED)
-        return status if status in ("passed", "failed") else NOT_STARTED
+        return self.state(exercise).status
 
     def lesson_progress(self, lesson: Lesson) -> tuple[int, int]:
         """(passed, total) exercises of the lesson."""

@@ -68,9 +68,11 @@ class ConfirmDialog(Dialog):
 
 HELP = """\
 Everywhere
-  ?            this help
-  /  ctrl+p    search lessons (titles, prose, code)
-  q            quit (from the lesson list)
+  ?  (F1 in the editor)   this help
+  /  ctrl+p    search lessons (titles, prose, code); ctrl+p also
+               changes the theme
+  q            quit (lesson list and lessons)
+  ctrl+q       quit from anywhere, the editor included
 
 Lesson list
   enter        open the lesson or exercise
@@ -80,7 +82,7 @@ Lesson
   tab / j k    next / previous cell
   enter  r     run the focused cell
   R            run every cell of the lesson in order
-  x            open the next exercise of the lesson
+  x            open the first exercise not passed yet
   escape       cancel a run; otherwise go back
 
 Exercise
@@ -90,7 +92,9 @@ Exercise
   ctrl+o       open the file in $EDITOR
   ctrl+t       reset to the starter (asks first, keeps a backup)
   ctrl+l       compare with the reference solution (once passed)
-  escape       leave the editor; again: go back
+  shift+tab    leave the editor; arrows then scroll the prompt or
+               the check report (tab inside the editor indents)
+  escape       cancel a check; otherwise save and go back
 The exercise file is watched: save it in any editor and it is
 reloaded and checked here.
 """

@@ -10,11 +10,12 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, TextArea
 
+from tutor.app.progress_view import ExerciseState
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
 from tutor.app.widgets.check_report import CheckReport
 from tutor.errors import TutorError
@@ -24,29 +25,36 @@ from tutor.lessons import Exercise
 SANDBOX_GROUP = "sandbox"
 
 
-def file_stamp(path: Path) -> tuple[int, int] | None:
-    """What changes when any editor saves the file (an atomic rename changes both)."""
+def file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when any editor saves the file: an in-place write changes the
+    mtime (and usually the size); an atomic rename-on-save (vim, VS Code, tutor
+    itself) puts a new inode there, even within one mtime tick and at the same size."""
     try:
         stat = path.stat()
     except OSError:
         return None
-    return stat.st_mtime_ns, stat.st_size
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 class ExerciseScreen(Screen[None]):
     """Edit, check, get hints. Keys are ctrl-chords with priority, because the editor
     has focus and must keep every printable key for the learner's code."""
 
+    # Esc has priority too: the editor would otherwise take it to mean "focus the
+    # next widget", and the footer promises "back". Save (ctrl+s) and quit (ctrl+q)
+    # are left off the footer so that the rest fits 80 columns; help lists them.
     BINDINGS = [
         Binding("ctrl+r", "check", "Check", priority=True),
-        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("ctrl+s", "save", "Save", priority=True, show=False),
         Binding("ctrl+g", "hint", "Hint", priority=True),
-        Binding("ctrl+o", "open_editor", "$EDITOR", priority=True),
+        Binding("ctrl+o", "open_editor", "Editor", priority=True),
         Binding("ctrl+t", "reset", "Reset", priority=True),
         Binding("ctrl+l", "compare", "Solution", priority=True),
-        Binding("escape", "cancel_or_back", "Back"),
+        Binding("escape", "cancel_or_back", "Back", priority=True),
         Binding("f1", "app.help", "Help"),
     ]
+    #: Wide terminals put the prompt and the report beside the editor (see tutor.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     class GradeFinished(Message):
         """The grader's verdict on the learner's file."""
@@ -67,7 +75,7 @@ class ExerciseScreen(Screen[None]):
         self.exercise = exercise
         self.sub_title = f"exercise {exercise.id}"
         self._saved_text = ""
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
 
     @property
     def workspace(self):  # noqa: ANN201 - a WorkspaceLike
@@ -87,14 +95,16 @@ class ExerciseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with VerticalScroll(id="prompt-pane") as prompt:
-            prompt.border_title = self.exercise.title
-            yield Markdown(self.exercise.prompt, id="prompt")
-            yield Markdown("", id="hints")
-        editor = TextArea.code_editor("", language="python", id="editor")
-        yield editor
-        yield CheckReport(id="report")
-        yield Footer()
+        with Container(id="exercise-body"):
+            with VerticalScroll(id="prompt-pane") as prompt:
+                prompt.border_title = self.exercise.title
+                yield Markdown(self.exercise.prompt, id="prompt")
+                yield Markdown("", id="hints")
+            # Soft wrap: the starter's long comment lines stay readable at 80 columns.
+            yield TextArea.code_editor("", language="python", soft_wrap=True, theme="css", id="editor")
+            yield CheckReport(id="report")
+        # ctrl+p still opens the palette; its footer label would push "Help" off 80 columns.
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         try:
@@ -104,10 +114,15 @@ class ExerciseScreen(Screen[None]):
             self.app.show_error("cannot open the exercise", exc.msg)  # type: ignore[attr-defined]
             text = self.exercise.starter
         self._load(text)
-        shown = getattr(self.workspace.progress(self.exercise.id), "hints_shown", 0)
-        self._show_hints(shown)
+        self._show_hints(self._state().hints_shown)
         self.editor.focus()
         self.set_interval(self.app.services.watch_interval, self.poll_file)  # type: ignore[attr-defined]
+
+    def _state(self) -> ExerciseState:
+        try:
+            return ExerciseState.of(self.workspace.progress(self.exercise.id))
+        except TutorError:
+            return ExerciseState()
 
     def _load(self, text: str) -> None:
         self._saved_text = text
@@ -142,8 +157,9 @@ class ExerciseScreen(Screen[None]):
     def poll_file(self) -> None:
         """Watch mode: another editor saved the file, so show it and check it.
 
-        Polling (a stat every half second) rather than file events, because events do
-        not arrive on WSL mounts, in some containers and on network file systems.
+        Polling (one ``stat`` per ``watch_interval``, half a second by default) rather
+        than file events, because events do not arrive on WSL mounts, in some
+        containers and on network file systems; a stat costs microseconds.
         """
         stamp = file_stamp(self.path)
         if stamp is None or stamp == self._stamp:
@@ -223,7 +239,9 @@ class ExerciseScreen(Screen[None]):
         hints = self.exercise.hints[:count]
         total = len(self.exercise.hints)
         text = "\n\n".join(f"**Hint {n} of {total}.** {hint}" for n, hint in enumerate(hints, start=1))
-        self.query_one("#hints", Markdown).update(text)
+        widget = self.query_one("#hints", Markdown)
+        widget.update(text)
+        widget.display = bool(text)  # an empty Markdown would still take a line
 
     def action_hint(self) -> None:
         try:
@@ -255,8 +273,7 @@ class ExerciseScreen(Screen[None]):
         )
 
     def action_compare(self) -> None:
-        progress = self.workspace.progress(self.exercise.id)
-        if getattr(progress, "status", "") != "passed" and not getattr(progress, "passed_at", None):
+        if not self._state().passed_once:
             self.notify("The reference solution opens once your solution passes.", title="not yet")
             return
         self.app.push_screen(CompareDialog(f"{self.exercise.title}: yours and the reference", self.editor.text, self.exercise.solution))

@@ -32,7 +32,7 @@ class ExerciseCard(Static, can_focus=True):
         self.show_status(status)
 
     def show_status(self, status: str) -> None:
-        self.update(Text(f"{self.exercise.title}  ({status}) · enter: open the editor"))
+        self.update(Text(f"{self.exercise.title} · {status} · enter opens it"))
         for name in ("passed", "failed"):
             self.set_class(status == name, f"-{name}")
 
@@ -56,6 +56,7 @@ class LessonScreen(Screen[None]):
         Binding("k", "focus_cell(-1)", "Previous", show=False),
         Binding("slash", "app.search", "Search", show=False),
         Binding("question_mark", "app.help", "Help"),
+        Binding("q", "app.quit", "Quit"),
     ]
 
     class RunFailed(Message):
@@ -70,6 +71,7 @@ class LessonScreen(Screen[None]):
         super().__init__()
         self.lesson = lesson
         self.sub_title = lesson.title
+        self._pending_snippet: Snippet | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,9 +88,26 @@ class LessonScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        if self._pending_snippet is not None:
+            self.focus_snippet(self._pending_snippet)
+            return
         cells = self.cells
         if cells:
-            cells[0].focus()
+            # The lesson opens at its title; the first cell is ready for the run key.
+            cells[0].focus(scroll_visible=False)
+
+    def focus_snippet(self, snippet: Snippet) -> None:
+        """Focus the cell of ``snippet`` and scroll it to the top (a search hit)."""
+        if not self.is_mounted:
+            self._pending_snippet = snippet
+            return
+        for cell in self.cells:
+            if cell.snippet.index == snippet.index:
+                cell.focus(scroll_visible=False)
+                self.call_after_refresh(
+                    self.query_one("#lesson-body").scroll_to_widget, cell, top=True, animate=False
+                )
+                return
 
     def on_screen_resume(self) -> None:
         board = StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
@@ -139,8 +158,8 @@ class LessonScreen(Screen[None]):
             cell.post_message(CodeCell.RunFinished(cell, result))
 
     @on(CodeCell.RunFinished)
-    def _run_finished(self, event: CodeCell.RunFinished) -> None:
-        event.cell.show_result(event.result)
+    async def _run_finished(self, event: CodeCell.RunFinished) -> None:
+        await event.cell.show_result(event.result)
 
     @on(RunFailed)
     def _run_failed(self, event: RunFailed) -> None:
@@ -168,8 +187,11 @@ class LessonScreen(Screen[None]):
         target.focus()
 
     def action_next_exercise(self) -> None:
+        """Open the first exercise not passed yet (the first one when all are)."""
         exercises = self.lesson.exercises
-        if exercises:
-            self.app.open_entry(exercises[0])  # type: ignore[attr-defined]
-        else:
+        if not exercises:
             self.notify("This lesson has no exercise.")
+            return
+        board = StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+        todo = [e for e in exercises if board.status(e) != "passed"]
+        self.app.open_entry((todo or exercises)[0])  # type: ignore[attr-defined]

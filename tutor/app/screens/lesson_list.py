@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from tutor.app import format as fmt
 from tutor.app.progress_view import StatusBoard
 from tutor.errors import LessonError
 from tutor.lessons import Exercise, Lesson
@@ -125,12 +126,15 @@ class LessonListScreen(Screen[None]):
         details = self.query_one("#details", Static)
         if isinstance(data, Lesson):
             done, total = self.board.lesson_progress(data)
-            plural = "" if total == 1 else "s"
-            text = f"{data.title}: {data.summary}\n{len(data.snippets)} cells · {total} exercise{plural}, {done} passed · enter: open"
+            summary = f"{data.title}: {data.summary}" if data.summary else data.title
+            text = f"{summary}\n{fmt.count(len(data.snippets), 'cell')} · {fmt.count(total, 'exercise')}, {done} passed · enter: open"
         elif isinstance(data, Exercise):
-            progress = self.board.progress(data)
-            hints = getattr(progress, "hints_shown", 0)
-            text = f"{data.id}: {progress.status} · {len(data.visible_checks)} checks · {hints}/{len(data.hints)} hints seen · enter: open"
+            state = self.board.state(data)
+            checks = fmt.count(len(data.visible_checks), "check")
+            hidden = len(data.checks) - len(data.visible_checks)
+            if hidden:
+                checks += f" (+{hidden} hidden)"
+            text = f"{data.id}: {state.status} · {checks} · {state.hints_shown}/{len(data.hints)} hints seen · enter: open"
         elif isinstance(data, LessonError):
             text = f"{data.msg}\nFix the file and restart tutor; `tutor check-lessons` lists every problem."
         else:

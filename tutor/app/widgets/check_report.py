@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.widgets import LoadingIndicator, Static
 
 from tutor.app import format as fmt
-from tutor.app.widgets.result_panel import text_table
+from tutor.app.widgets.info_table import InfoTable
 from tutor.grading.report import CheckResult, ExerciseReport
 
 MARKS = {"pass": "✓", "fail": "✗", "error": "!", "hidden": "•"}
@@ -21,7 +21,7 @@ def headline(report: ExerciseReport) -> str:
     ran = [c for c in report.checks if c.status != "hidden"]
     passed = sum(1 for c in ran if c.status == "pass")
     hidden = report.hidden_unrun or sum(1 for c in report.checks if c.status == "hidden")
-    tail = f" · {hidden} hidden check{'s' if hidden != 1 else ''} run only in `tutor grade`" if hidden else ""
+    tail = f" · {hidden} hidden check{' runs' if hidden == 1 else 's run'} only in `tutor grade`" if hidden else ""
     if report.status == "pass":
         return f"✓ Passed {passed} of {len(ran)} visible checks{tail}"
     if report.status == "error" and not ran:
@@ -36,7 +36,7 @@ class CheckReport(VerticalScroll):
     DEFAULT_CSS = """
     CheckReport { height: auto; }
     CheckReport LoadingIndicator { height: 1; }
-    CheckReport DataTable { height: auto; margin-left: 2; }
+    CheckReport InfoTable { margin-left: 2; }
     CheckReport .detail { padding-left: 2; }
     """
 
@@ -52,7 +52,8 @@ class CheckReport(VerticalScroll):
             yield Static("Press ctrl+r to check your solution.", classes="note")
             return
         yield Static(headline(report), markup=False, classes=f"headline -{report.status}")
-        if report.message and report.checks:
+        if report.message and report.checks and not any(c.status in ("fail", "error") for c in report.checks):
+            # Otherwise the message only summarises the failed checks listed below.
             yield Static(Text(report.message), classes="detail")
         for check in report.checks:
             yield from self._check(check)
@@ -68,14 +69,18 @@ class CheckReport(VerticalScroll):
         if check.status not in ("fail", "error"):
             return
         seed = check.seed if check.seed is not None else check.details.get("seed")
-        message = check.message + (f" (seed {seed})" if seed is not None else "")
+        message = fmt.check_summary(check.message, check.details) + (f" (seed {seed})" if seed is not None else "")
         if message.strip():
             yield Static(Text(message), classes="detail")
         rows = fmt.difference_rows(check.details)
         if not rows and (check.expected or check.got):
             rows = [("value", check.expected or fmt.NONE, check.got or fmt.NONE)]
         if rows:
-            yield text_table(("", "expected", "got"), rows)
+            yield InfoTable(("", "expected", "got"), rows, wrap=("expected", "got"), classes="difference")
+        previews = fmt.preview_rows(check.details)
+        if previews:
+            # A table of its own, without the label column: a 3x4 preview fits 80 columns.
+            yield InfoTable(("expected", "got"), previews, wrap=("expected", "got"), classes="previews")
         notes = fmt.difference_notes(check.details)
         if notes:
             yield Static(Text(notes), classes="detail")

@@ -76,7 +76,11 @@ class CodeCell(Vertical, can_focus=True):
         self.set_class(running, "-running")
         self.panel.running = running
 
-    def show_result(self, result: RunResult) -> None:
-        self.set_running(False)
+    async def show_result(self, result: RunResult) -> None:
+        """Show ``result`` under the code; if this cell has focus, the learner is
+        waiting for this answer, so scroll it on screen once it is laid out."""
+        self.set_class(False, "-running")
         self.set_class(not result.ok, "-failed")
-        self.panel.result = result
+        await self.panel.show(result)
+        if self.has_focus:
+            self.call_after_refresh(self.panel.scroll_visible, animate=False)

@@ -24,7 +24,24 @@ def plot_text(lines: Sequence[tuple[Sequence[float], Sequence[float]]], width: i
     for xs, ys in lines:
         if xs:
             figure.draw(figure.signal(list(xs), list(ys)).lines())
+    ticks = integer_ticks([x for xs, _ in lines for x in xs], width)
+    if ticks:
+        figure.ruler("x").ticks(ticks, [str(t) for t in ticks])
     return plt.uncolorize(figure.build().string())
+
+
+def integer_ticks(xs: Sequence[float], width: int) -> list[int]:
+    """Step numbers are whole: label them 1, 3, 5 rather than 1.0, 2.2, 3.3. Empty
+    when some x is fractional (plotext's own ticks are right then)."""
+    if not xs or any(float(x) != int(x) for x in xs):
+        return []
+    low, high = int(min(xs)), int(max(xs))
+    room = max(1, width // 8)  # a label every 8 cells or more stays legible
+    step = max(1, -(-(high - low) // room))
+    ticks = list(range(low, high + 1, step))
+    if high - ticks[-1] >= step * 0.75:
+        ticks.append(high)
+    return ticks
 
 
 class Plot(Widget):

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import DataTable, Label, LoadingIndicator, Static
+from textual.widgets import Label, LoadingIndicator, Static
 
 from tutor.app import format as fmt
+from tutor.app.widgets.info_table import InfoTable
 from tutor.app.widgets.plot import Plot
 from tutor.sandbox.api import RunResult
 
-
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], **kwargs: object) -> DataTable:
-    """A read-only table. Cells are ``Text``, never markup: names and previews come
-    from learner code, and ``[red]`` in them must show as typed."""
-    table: DataTable = DataTable(show_cursor=False, zebra_stripes=True, cursor_type="none", **kwargs)  # type: ignore[arg-type]
-    table.add_columns(*headers)
-    table.add_rows([[Text(cell) for cell in row] for row in rows])
-    return table
+#: An lr table longer than this shows its first and last steps; the plot shows all.
+LR_ROWS = 9
 
 
 class ResultPanel(Vertical):
@@ -30,10 +23,11 @@ class ResultPanel(Vertical):
     DEFAULT_CSS = """
     ResultPanel { height: auto; display: none; }
     ResultPanel.-shown { display: block; }
-    ResultPanel LoadingIndicator { height: 1; }
-    ResultPanel DataTable { height: auto; max-height: 14; }
+    ResultPanel .running { height: 1; }
+    ResultPanel .running LoadingIndicator { width: 8; height: 1; }
+    ResultPanel .running Label { width: auto; }
     ResultPanel .lr-schedule { height: auto; }
-    ResultPanel .lr-schedule DataTable { width: auto; max-width: 40; margin-right: 1; }
+    ResultPanel .lr-schedule InfoTable { width: auto; margin-right: 2; }
     """
 
     result: reactive[RunResult | None] = reactive(None, recompose=True)
@@ -49,9 +43,19 @@ class ResultPanel(Vertical):
         self.set_class(running, "-running")
         self._update_shown()
 
+    async def show(self, result: RunResult) -> None:
+        """Set ``result`` and return once the panel is rebuilt (so a caller can scroll to it)."""
+        self.set_reactive(ResultPanel.running, False)
+        self.set_reactive(ResultPanel.result, result)
+        self.remove_class("-running")
+        self._update_shown()
+        await self.recompose()
+
     def compose(self) -> ComposeResult:
         if self.running:
-            yield LoadingIndicator()
+            with Horizontal(classes="running"):
+                yield LoadingIndicator()
+                yield Label("running · esc cancels", classes="note")
             return
         result = self.result
         if result is None:
@@ -62,13 +66,20 @@ class ResultPanel(Vertical):
         if result.truncated:
             yield Label("(output truncated)", classes="note")
         if result.error is not None and result.error.traceback and not result.missing_package:
-            yield Static(Text(fmt.traceback_tail(result.error.traceback)), classes="traceback")
-        if result.variables:
-            yield Label("tensors and values", classes="section")
-            yield text_table(fmt.VARIABLE_COLUMNS, fmt.variable_rows(result.variables), classes="variables")
+            tail = fmt.traceback_tail(result.error.traceback)
+            if tail:
+                yield Static(Text(tail), classes="traceback")
+        tensors = fmt.tensor_rows(result.variables)
+        if tensors:
+            yield Label("tensors", classes="section")
+            yield InfoTable(fmt.TENSOR_COLUMNS, tensors, wrap=("grad",), classes="tensors")
+        values = fmt.value_rows(result.variables)
+        if values:
+            yield Label("other values", classes="section")
+            yield InfoTable(fmt.VALUE_COLUMNS, values, wrap=("value",), classes="values")
         if result.modules:
             yield Label("modules", classes="section")
-            yield text_table(fmt.MODULE_COLUMNS, fmt.module_rows(result.modules), classes="modules")
+            yield InfoTable(fmt.MODULE_COLUMNS, fmt.module_rows(result.modules), classes="modules")
         if result.optimizers:
             yield Label("optimizers", classes="section")
             yield Static(Text("\n".join(fmt.optimizer_lines(result.optimizers))), classes="optimizers")
@@ -76,9 +87,9 @@ class ResultPanel(Vertical):
             yield Label(f"lr schedule: {schedule.get('name', '?')} ({schedule.get('type', '?')})", markup=False, classes="section")
             headers, rows = fmt.lr_table(schedule)
             with Horizontal(classes="lr-schedule"):
-                yield text_table(headers, rows, classes="lr-table")
+                yield InfoTable(headers, fmt.elide(rows, LR_ROWS), classes="lr-table")
                 yield Plot(fmt.lr_series(schedule))
         for series in result.series:
-            values = [float(v) for v in series.get("values", [])]
-            yield Label(f"{series.get('name', '?')} ({len(values)} values)", markup=False, classes="section")
-            yield Plot([(list(range(1, len(values) + 1)), values)])
+            values_ = [float(v) for v in series.get("values", [])]
+            yield Label(f"{series.get('name', '?')} ({len(values_)} values)", markup=False, classes="section")
+            yield Plot([(list(range(1, len(values_) + 1)), values_)])
