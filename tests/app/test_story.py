@@ -112,6 +112,7 @@ async def test_a_wrong_answer_shows_the_difference_and_a_right_one_passes(app: T
         assert table_text(report.query_one(".difference", InfoTable)) == [["value at (0, 1)", "0.5", "-0.75"]]
         assert table_text(report.query_one(".previews", InfoTable)) == [["[[0.1, 0.5, ...]]", "[[0.3, -0.75, ...]]"]]
         assert "max abs diff 1.25 · max rel diff 1 · same shape (3, 4) and dtype float32" in texts(report, ".detail")
+        assert texts(report, ".hint") == ["Stuck? ctrl+g shows the next hint."]
         assert workspace.progress("first-steps/add-row").status == "failed"
 
         editor.text = "def add_row(m, r):\n    return m + r\n"
@@ -147,6 +148,8 @@ async def test_hints_come_one_at_a_time_and_stay_shown(app: TutorApp, workspace)
         await pilot.press("ctrl+g")
         assert hints.source.endswith("**Hint 2 of 2.** `m + r` is the whole answer.")
         assert workspace.progress("first-steps/add-row").hints_shown == 2
+        report = await check(screen, pilot)
+        assert texts(report, ".hint") == []  # every hint is on screen: no promise of another
 
 
 async def test_reset_asks_first_and_keeps_a_backup(app: TutorApp, workspace) -> None:

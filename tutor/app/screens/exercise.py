@@ -242,6 +242,7 @@ class ExerciseScreen(Screen[None]):
         widget = self.query_one("#hints", Markdown)
         widget.update(text)
         widget.display = bool(text)  # an empty Markdown would still take a line
+        self.report.hints_left = count < total
 
     def action_hint(self) -> None:
         try:

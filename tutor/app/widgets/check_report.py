@@ -41,6 +41,8 @@ class CheckReport(VerticalScroll):
     """
 
     report: reactive[ExerciseReport | None] = reactive(None, recompose=True)
+    hints_left: reactive[bool] = reactive(True, recompose=True)
+    """Whether ctrl+g has a hint not shown yet; the screen keeps this up to date."""
     checking: reactive[bool] = reactive(False, recompose=True)
 
     def compose(self) -> ComposeResult:
@@ -52,16 +54,17 @@ class CheckReport(VerticalScroll):
             yield Static("Press ctrl+r to check your solution.", classes="note")
             return
         yield Static(headline(report), markup=False, classes=f"headline -{report.status}")
-        if report.message and report.checks and not any(c.status in ("fail", "error") for c in report.checks):
-            # Otherwise the message only summarises the failed checks listed below.
+        if report.message and report.checks and report.status == "error":
+            # A pass or a fail message only summarises the checks listed below.
             yield Static(Text(report.message), classes="detail")
         for check in report.checks:
             yield from self._check(check)
         if report.output:
             yield Static("your code printed:", classes="section")
             yield Static(Text(report.output.rstrip("\n")), classes="stdout detail")
-        if report.status != "pass" and report.hint:
-            yield Static(Text(f"hint: {report.hint}"), classes="hint detail")
+        if report.status != "pass" and self.hints_left:
+            # The grader's hint names the CLI command; here the key is the way.
+            yield Static(Text("Stuck? ctrl+g shows the next hint."), classes="hint detail")
 
     def _check(self, check: CheckResult) -> ComposeResult:
         label = check.name + (" (hidden: runs only in `tutor grade`)" if check.status == "hidden" else "")
