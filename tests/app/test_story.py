@@ -129,6 +129,23 @@ async def test_a_wrong_answer_shows_the_difference_and_a_right_one_passes(app: T
         assert compared == ["def add_row(m, r):\n    return m + r\n", screen.exercise.solution]
 
 
+async def test_the_comparison_starts_both_sides_at_the_solution(app: TutorApp, workspace) -> None:
+    """The workspace file opens with a header comment; the reference does not."""
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        editor = screen.query_one("#editor", TextArea)
+        editor.text = editor.text.replace("    # TODO: add r to every row of m\n    return m\n", "    return m + r\n")
+        await check(screen, pilot)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await pilot.pause()
+        yours = app.screen.query_one("#yours", TextArea)
+        row = yours.text.splitlines().index("def add_row(m, r):")
+        assert row > 0 and yours.cursor_location == (row, 0)
+        line = yours.wrapped_document.location_to_offset((row, 0)).y  # comments above wrap
+        assert yours.scroll_y == min(line, yours.max_scroll_y) > 0
+
+
 async def test_the_solution_stays_closed_until_the_exercise_passes(app: TutorApp) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_exercise(app, pilot)

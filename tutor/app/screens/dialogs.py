@@ -126,4 +126,26 @@ class CompareDialog(Dialog):
             for label, text in (("yours", self.yours), ("reference", self.reference)):
                 with Vertical():
                     yield Label(label, classes="section")
-                    yield TextArea(text, language="python", read_only=True, show_line_numbers=False)
+                    yield TextArea(text, language="python", read_only=True, show_line_numbers=False, id=label)
+
+    def on_mount(self) -> None:
+        # The learner's file opens with the workspace's header comment; start both
+        # sides at the reference's first line so the two solutions face each other.
+        row = matching_row(self.yours, self.reference)
+        if row:
+            yours = self.query_one("#yours", TextArea)
+            yours.move_cursor((row, 0))
+            self.call_after_refresh(self._scroll_to_row, yours, row)
+
+    def _scroll_to_row(self, area: TextArea, row: int) -> None:
+        # Soft-wrapped comment lines above make the visual line differ from the row.
+        area.scroll_to(y=area.wrapped_document.location_to_offset((row, 0)).y, animate=False)
+
+
+def matching_row(yours: str, reference: str) -> int:
+    """The row of ``yours`` where the reference's first code line appears, else 0."""
+    first = next((line.strip() for line in reference.splitlines() if line.strip()), "")
+    for row, line in enumerate(yours.splitlines()):
+        if first and line.strip() == first:
+            return row
+    return 0
