@@ -16,6 +16,7 @@ import os
 import random
 import re
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -219,16 +220,17 @@ def _run_task(job: ChildJob, device: Any, capture: _Capture) -> tuple[dict[str, 
     return {"status": "ok", "error": None, "data": returned[0]}, dict(returned[1])
 
 
-def _lock_down(job: ChildJob) -> list[str]:
+def _lock_down(job: ChildJob, lifeline: int) -> list[str]:
     applied = ["pidns"] if job.in_pid_namespace else []
-    applied += isolation.enter_namespaces(job.hide_paths, root=job.root)
+    applied += isolation.enter_namespaces(job.hide_paths, root=job.root, workdir=job.workdir,
+                                          scratch_size=job.limits.scratch_size)
     if job.uid is not None:
         os.chown(job.workdir, job.uid, job.uid)
     # Real root ignores RLIMIT_NPROC; a dropped uid or a user namespace does not.
     applied += isolation.set_limits(job.limits, counted=job.uid is not None or "userns" in applied)
     if job.uid is not None:
         applied += isolation.drop_privileges(job.uid)
-    isolation.die_with_parent()
+    isolation.die_with_parent(lifeline)
     applied += isolation.no_new_privs()
     applied += isolation.seccomp_filter(() if job.in_pid_namespace else job.protected_pids)
     return applied
@@ -279,9 +281,11 @@ def run_child(job: ChildJob) -> NoReturn:
         request = job.request
         applied: list[str] = []
         try:
-            applied = _lock_down(job)
+            applied = _lock_down(job, result_fd)
             os.chdir(job.workdir)
             os.environ.update(HOME=str(job.workdir), TMPDIR=str(job.workdir))
+            # The server already asked tempfile once (it cached /tmp); ask again here.
+            tempfile.tempdir = str(job.workdir)
             import torch
 
             device = torch.device(request.get("device", "cpu"))

@@ -12,6 +12,7 @@ import ctypes
 import errno
 import os
 import resource
+import select
 import signal
 import socket
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
@@ -27,6 +29,10 @@ MS_REC, MS_PRIVATE = 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 1, 8, 38
 CAP_DAC_READ_SEARCH = 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
+SYS_MOUNT_SETATTR = 442  # the same number on every architecture
+AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_RDONLY = -100, 0x8000, 0x1
+# Directories every uid may write on a typical host; a run gets private empty ones.
+SHARED_SCRATCH = (Path("/dev/shm"),)
 
 # Children of a root server run as one of these uids, a different one per run, so
 # RLIMIT_NPROC (which root ignores) counts only that run's processes and threads.
@@ -46,6 +52,7 @@ class Limits:
     file_size: int = 64 * 1024**2
     processes: int = 256
     open_files: int = 1024
+    scratch_size: int = 256 * 1024**2
 
 
 def _check(result: int, what: str) -> None:
@@ -73,10 +80,31 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
 
 
 def _hide(paths: Sequence[Path]) -> None:
-    # Private first, so the empty tmpfs we lay over each path never leaks to the host.
-    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
     for path in paths:
         _mount("tmpfs", str(path), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=000")
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def _read_only_everywhere() -> None:
+    attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
+    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)),
+           "mount_setattr /")
+
+
+def _private_scratch(workdir: Path, size: int) -> None:
+    """Every mount read-only, then a size-capped empty tmpfs as the working directory
+    and as /dev/shm: files written anywhere vanish with the run's mount namespace
+    (nothing left in /tmp, /var/tmp or /dev/shm), and many small files cannot fill the
+    disk (RLIMIT_FSIZE caps one file, not their number)."""
+    _read_only_everywhere()
+    _mount("tmpfs", str(workdir), "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=700")
+    for path in SHARED_SCRATCH:
+        if path.is_dir():
+            _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
 
 
 def _write(path: str, text: str) -> None:
@@ -84,8 +112,11 @@ def _write(path: str, text: str) -> None:
         handle.write(text)
 
 
-def enter_namespaces(hide_paths: Sequence[Path], *, root: bool) -> list[str]:
-    """New mount and network namespaces; the hidden paths covered by empty tmpfs.
+def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, workdir: Path | None = None,
+                     scratch_size: int = Limits.scratch_size) -> list[str]:
+    """New mount, network and IPC namespaces; the hidden paths covered by empty tmpfs;
+    with ``workdir``, a read-only view of every mount except a private, size-capped
+    working directory and /dev/shm. SysV IPC objects die with the IPC namespace.
 
     As a normal user this goes through a user namespace, then a second, nested one:
     mounts made in the first are locked in the second, so code that is "root" inside
@@ -95,17 +126,22 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool) -> list[str]:
     applied: list[str] = []
     try:
         if root:
-            unshare(CLONE_NEWNS | CLONE_NEWNET)
+            unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
         else:
             uid, gid = os.getuid(), os.getgid()
-            unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)
+            unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
             _write("/proc/self/setgroups", "deny")
             _write("/proc/self/uid_map", f"{uid} {uid} 1")
             _write("/proc/self/gid_map", f"{gid} {gid} 1")
             applied.append("userns")
     except OSError:
         return applied
-    applied += ["netns", "mountns"]
+    applied += ["netns", "mountns", "ipcns"]
+    try:
+        # Private first, so no mount we make here ever propagates to the host.
+        _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    except OSError:
+        return applied
     if hide:
         try:
             _hide(hide)
@@ -113,6 +149,12 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool) -> list[str]:
                 unshare(CLONE_NEWUSER | CLONE_NEWNS)
                 _write("/proc/self/uid_map", f"{os.getuid()} {os.getuid()} 1")
             applied.append("hidden-paths")
+        except OSError:
+            pass
+    if workdir is not None:
+        try:
+            _private_scratch(workdir, scratch_size)
+            applied.append("private-scratch")
         except OSError:
             pass
     return applied
@@ -173,8 +215,14 @@ def drop_privileges(uid: int) -> list[str]:
     return ["uid"]
 
 
-def die_with_parent() -> None:
+def die_with_parent(lifeline: int) -> None:
+    """SIGKILL us when the server dies. Set after the uid change (which clears it), so
+    the server may already be gone: ``lifeline``, a pipe the server reads, says so."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    poller = select.poll()
+    poller.register(lifeline, select.POLLOUT)
+    if any(events & select.POLLERR for _, events in poller.poll(0)):
+        os._exit(1)  # no reader left: the server died before the signal was armed
 
 
 def no_new_privs() -> list[str]:
