@@ -221,6 +221,7 @@ HEADER = """\
 {prompt}
 #
 # Write your solution below, then check it with:   tutor grade {id}
+#   (in the tutor app: ctrl+r checks, ctrl+g shows the next hint)
 # Stuck? The next hint:                             tutor hint {id}
 # When tutor runs this file, torch, nn, F and DEVICE are already defined;
 # the imports are here for your editor.

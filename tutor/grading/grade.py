@@ -143,5 +143,5 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
         return report("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results, output)
     message = f"all {len(results)} checks passed" if not hidden_unrun else (
         f"{len(results)} of {len(results) + hidden_unrun} checks passed; "
-        f"{hidden_unrun} hidden check{'s' if hidden_unrun > 1 else ''} run only when graded (tutor grade)")
+        f"{hidden_unrun} hidden check{'s run' if hidden_unrun > 1 else ' runs'} only when graded (tutor grade)")
     return report("pass", message, results, output)
