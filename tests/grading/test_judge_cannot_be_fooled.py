@@ -181,3 +181,21 @@ def test_scheduler_and_optimizer_checks_compare_lr_tables(sandbox):
     lr = next(c for c in starter.checks if c.name == "the lr table")
     assert "learning rate after step 2: expected [0.001], got [0.0005]" in lr.message
     assert grade_source(exercise, exercise.solution, sandbox, include_hidden=True).status == "pass"
+
+
+def test_reading_the_reference_from_git_history_is_impossible(grade):
+    """The lesson sits in a git checkout: `git show HEAD:<lesson>` would print it."""
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / ".git").exists():
+        pytest.skip("not a git checkout")
+    relative = LESSON_FILE.relative_to(repo).as_posix()
+    thief = (
+        "import subprocess\n"
+        f"source = subprocess.run(['git', '-c', 'safe.directory=*', '-C', {str(repo)!r}, 'show', 'HEAD:{relative}'],\n"
+        "                        capture_output=True, text=True).stdout\n"
+        "start = source.index('```python solution') + len('```python solution')\n"
+        "exec(source[start:source.index('```', start)])\n"
+    )
+    report = grade(thief)
+    assert report.status == "fail"
+    assert "ValueError" in report.message  # str.index found no solution: git saw nothing

@@ -99,11 +99,38 @@ class _Pending:
         self.result: RunResult | None = None
 
 
+def _git_dir(path: Path) -> Path | None:
+    """The git directory holding ``path``'s history, if ``path`` is in a checkout."""
+    for folder in (path, *path.parents):
+        dot_git = folder / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+            text = dot_git.read_text(errors="replace").strip()
+            if text.startswith("gitdir:"):
+                return (folder / text.removeprefix("gitdir:").strip()).resolve()
+    return None
+
+
+def expand_hidden(paths: Sequence[Path]) -> list[Path]:
+    """What must be hidden so that ``paths`` stay secret: the paths themselves, the git
+    history of any that live in a checkout (every committed version of every file is
+    in its objects), and the copy of the lessons an install puts under ``sys.prefix``."""
+    hidden: list[Path] = []
+    for path in paths:
+        resolved = Path(path).resolve()
+        git_dir = _git_dir(resolved)
+        hidden += [resolved] if git_dir is None else [resolved, git_dir]
+    if paths:
+        hidden.append(Path(sys.prefix) / "share" / "tutor" / "lessons")
+    return list(dict.fromkeys(hidden))
+
+
 class SandboxClient(SandboxClientProtocol):
     """One warm sandbox server, shared by every run of this front process."""
 
     def __init__(self, *, hide_paths: Sequence[Path] = (), device: str = "auto") -> None:
-        self.hide_paths = [Path(p).resolve() for p in hide_paths]
+        self.hide_paths = expand_hidden(hide_paths)
         self.device = device
         self.state = "dead"
         self.server_pid: int | None = None
