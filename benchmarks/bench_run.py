@@ -48,7 +48,8 @@ def child_uss_mb(client: SandboxClient) -> float:
     thread = threading.Thread(target=client.run, args=(RunRequest(code=code, timeout=30),))
     thread.start()
     fifo.read_text()  # the child is running and has done its work
-    children = Path(f"/proc/{client.server_pid}/task/{client.server_pid}/children").read_text().split()
+    forker = client.forker_pid  # every run's child is forked by the server's forker
+    children = Path(f"/proc/{forker}/task/{forker}/children").read_text().split()
     rollup = Path(f"/proc/{children[0]}/smaps_rollup")
     uss = (kb(rollup, "Private_Clean") + kb(rollup, "Private_Dirty")) / 1024
     fifo.write_text("done")

@@ -10,13 +10,17 @@ from tutor.sandbox.client import SandboxClient
 from tutor.sandbox.isolation import SANDBOX_UID_BASE
 
 
-def server_children(sandbox: SandboxClient) -> list[int]:
-    """Every child of the server process, zombies included."""
+def _children(pid: int | None) -> list[int]:
     children: list[int] = []
-    for task in Path(f"/proc/{sandbox.server_pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        children += [int(pid) for pid in text]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children += [int(child) for child in (task / "children").read_text().split()]
     return children
+
+
+def server_children(sandbox: SandboxClient) -> list[int]:
+    """Every run's process still around (zombies included): the children of the forker,
+    and any child of the server besides the forker itself."""
+    return [pid for pid in _children(sandbox.server_pid) if pid != sandbox.forker_pid] + _children(sandbox.forker_pid)
 
 
 def sandbox_uid_processes() -> list[int]:

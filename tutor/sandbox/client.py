@@ -134,6 +134,7 @@ class SandboxClient(SandboxClientProtocol):
         self.device = device
         self.state = "dead"
         self.server_pid: int | None = None
+        self.forker_pid: int | None = None  # the server's child that forks every run's child
         self.workroot: Path | None = None
         self._cuda = False
         self._proc: subprocess.Popen[bytes] | None = None
@@ -303,6 +304,7 @@ class SandboxClient(SandboxClientProtocol):
         op = header.get("op")
         if op == "ready":
             self.server_pid = header.get("pid")
+            self.forker_pid = header.get("forker")
             self.workroot = Path(header["workroot"]) if header.get("workroot") else None
             self._cuda = bool(header.get("cuda"))
             self.state = "ready"

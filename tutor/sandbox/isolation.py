@@ -215,6 +215,13 @@ def drop_privileges(uid: int) -> list[str]:
     return ["uid"]
 
 
+def die_with_parent_pid(parent: int) -> None:
+    """SIGKILL us when ``parent`` dies, even if it died just before we asked."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def die_with_parent(lifeline: int) -> None:
     """SIGKILL us when the server dies. Set after the uid change (which clears it), so
     the server may already be gone: ``lifeline``, a pipe the server reads, says so."""

@@ -18,13 +18,14 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tutor.sandbox import isolation
-from tutor.sandbox.child import OUTPUT_CAP, ChildJob, run_child
-from tutor.sandbox.protocol import Frame, FrameDecoder, ProtocolError, write_frame
+from tutor.sandbox.child import OUTPUT_CAP
+from tutor.sandbox.forker import Forker
+from tutor.sandbox.protocol import Frame, FrameDecoder, ProtocolError, encode, write_frame
 from tutor.sandbox.sanitize import clean, clean_text
 
 WORK_ROOT = Path(tempfile.gettempdir()) / "tutor-sandbox"
@@ -38,7 +39,6 @@ class Run:
 
     id: int
     pid: int
-    pidfd: int
     out_fd: int | None
     result_fd: int | None
     workdir: Path
@@ -83,6 +83,8 @@ class Server:
         self.workroot = self._make_workroot()
         self.pidns_fd = self._pid_namespace_fd()
         self.cuda = False
+        # Before the first request: every child is forked from this pristine copy.
+        self.forker = Forker.start(self.pidns_fd, close_fds=(front_in, front_out))
 
     # --- setup -------------------------------------------------------------------
 
@@ -132,7 +134,9 @@ class Server:
     def serve(self) -> None:
         os.set_blocking(self.front_in, False)
         self.selector.register(self.front_in, selectors.EVENT_READ, ("front", None))
-        self.send({"op": "ready", "pid": os.getpid(), "cuda": self.cuda, "workroot": str(self.workroot)})
+        self.selector.register(self.forker.fileno(), selectors.EVENT_READ, ("forker", None))
+        self.send({"op": "ready", "pid": os.getpid(), "forker": self.forker.pid, "cuda": self.cuda,
+                   "workroot": str(self.workroot)})
         try:
             while True:
                 timeout = None
@@ -147,8 +151,8 @@ class Server:
                         self._read_output(run)
                     elif kind == "result":
                         self._read_result(run)
-                    elif kind == "exit":
-                        self._finish(run)
+                    elif kind == "forker":
+                        self._reap()
                 now = time.monotonic()
                 for run in list(self.runs.values()):
                     if run.deadline <= now and run.ending is None:
@@ -156,7 +160,7 @@ class Server:
         finally:
             for run in list(self.runs.values()):
                 self._kill(run, "killed")
-                self._finish(run, notify=False)
+                self._finish(run, 0, {}, notify=False)
             shutil.rmtree(self.workroot, ignore_errors=True)
 
     def send(self, header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> None:
@@ -178,6 +182,7 @@ class Server:
             op = frame.header.get("op")
             if op == "run":
                 self._start(frame)
+                self._reap()
             elif op == "cancel_all":
                 for run in self.runs.values():
                     self._kill(run, "killed")
@@ -201,31 +206,44 @@ class Server:
         out_r, out_w = os.pipe()
         res_r, res_w = os.pipe()
         nonce = secrets.token_hex(16)
-        job = ChildJob(
-            request=request, blobs=frame.blobs, out_fd=out_w, result_fd=res_w, workdir=workdir,
-            nonce=nonce, hide_paths=self.hide_paths, root=self.root,
-            uid=isolation.SANDBOX_UID_BASE + self.sequence % isolation.SANDBOX_UID_SPAN if self.root else None,
-            in_pid_namespace=self.pidns_fd is not None,
-            protected_pids=(os.getpid(), self.front_pid), limits=limits,
-        )
-        started = time.monotonic()
-        if self.pidns_fd is not None:
-            isolation.unshare(isolation.CLONE_NEWPID)
-        pid = os.fork()
-        if pid == 0:
-            run_child(job)
-        if self.pidns_fd is not None:
-            isolation.setns(self.pidns_fd, isolation.CLONE_NEWPID)
-        os.close(out_w)
-        os.close(res_w)
+        job_fd = os.memfd_create("tutor-job")
+        try:
+            _write_all(job_fd, encode({"request": request, "nonce": nonce}, frame.blobs))
+            meta = {
+                "workdir": str(workdir), "hide_paths": [str(p) for p in self.hide_paths], "root": self.root,
+                "uid": isolation.SANDBOX_UID_BASE + self.sequence % isolation.SANDBOX_UID_SPAN if self.root else None,
+                "protected_pids": [os.getpid(), self.forker.pid, self.front_pid],
+                "limits": asdict(limits),
+            }
+            started = time.monotonic()
+            pid = self.forker.fork(meta, [out_w, res_w, job_fd])
+        except OSError as exc:
+            for fd in (out_r, res_r):
+                os.close(fd)
+            shutil.rmtree(workdir, ignore_errors=True)
+            self.send({"op": "result", "id": run_id, "result": {
+                "status": "error", "stdout": "", "device": device, "isolation": [],
+                "error": _error("SandboxError", f"could not start the run: {exc}")}})
+            return
+        finally:
+            for fd in (out_w, res_w, job_fd):
+                os.close(fd)
         for fd in (out_r, res_r):
             os.set_blocking(fd, False)
-        run = Run(id=run_id, pid=pid, pidfd=os.pidfd_open(pid), out_fd=out_r, result_fd=res_r,
+        run = Run(id=run_id, pid=pid, out_fd=out_r, result_fd=res_r,
                   workdir=workdir, nonce=nonce, device=device, deadline=started + timeout, started=started)
         self.runs[run_id] = run
         self.selector.register(out_r, selectors.EVENT_READ, ("out", run))
         self.selector.register(res_r, selectors.EVENT_READ, ("result", run))
-        self.selector.register(run.pidfd, selectors.EVENT_READ, ("exit", run))
+
+    def _reap(self) -> None:
+        """Finish every run whose child the forker reported as ended."""
+        by_pid = {run.pid: run for run in self.runs.values()}
+        for message in self.forker.exits():
+            run = by_pid.get(message.get("exited"))
+            if run is not None:
+                usage = {"cpu_s": float(message["cpu_s"]), "max_rss_kb": float(message["max_rss_kb"])}
+                self._finish(run, int(message["status"]), usage)
 
     def _close(self, run: Run, attr: str) -> None:
         fd = getattr(run, attr)
@@ -292,8 +310,7 @@ class Server:
             if run.result_bytes == before:
                 break
 
-    def _finish(self, run: Run, *, notify: bool = True) -> None:
-        _, status, usage = os.wait4(run.pid, 0)
+    def _finish(self, run: Run, status: int, usage: dict[str, float], *, notify: bool = True) -> None:
         wall = time.monotonic() - run.started
         try:
             os.killpg(run.pid, signal.SIGKILL)  # stragglers that kept our group
@@ -302,16 +319,14 @@ class Server:
         self._drain(run)
         self._close(run, "out_fd")
         self._close(run, "result_fd")
-        self.selector.unregister(run.pidfd)
-        os.close(run.pidfd)
         del self.runs[run.id]
         shutil.rmtree(run.workdir, ignore_errors=True)
         if notify:
             result, blobs = self._verdict(run, status)
             result["resources"] = {
-                "cpu_s": round(usage.ru_utime + usage.ru_stime, 4),
+                "cpu_s": round(usage.get("cpu_s", 0.0), 4),
                 "wall_s": round(wall, 4),
-                "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                "max_rss_mb": round(usage.get("max_rss_kb", 0.0) / 1024, 1),
             }
             result["duration_ms"] = round(wall * 1000, 3)
             self.send({"op": "result", "id": run.id, "result": result}, blobs)
@@ -358,6 +373,12 @@ class Server:
         merged["device"] = run.device
         merged["isolation"] = ["tmpdir", *(merged.get("isolation") or [])]
         return merged, blobs
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _warm_up(torch: Any) -> None:
