@@ -112,6 +112,17 @@ def _write(path: str, text: str) -> None:
         handle.write(text)
 
 
+def _enter_user_namespace(flags: int) -> None:
+    """A new user namespace (plus ``flags``) where we keep our own uid and gid. Both
+    must be mapped: a file created on a tmpfs mounted here needs an owner the mount's
+    namespace can name, or the kernel answers EOVERFLOW."""
+    uid, gid = os.getuid(), os.getgid()
+    unshare(CLONE_NEWUSER | flags)
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"{uid} {uid} 1")
+    _write("/proc/self/gid_map", f"{gid} {gid} 1")
+
+
 def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, workdir: Path | None = None,
                      scratch_size: int = Limits.scratch_size) -> list[str]:
     """New mount, network and IPC namespaces; the hidden paths covered by empty tmpfs;
@@ -128,11 +139,7 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, workdir: Path | 
         if root:
             unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
         else:
-            uid, gid = os.getuid(), os.getgid()
-            unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"{uid} {uid} 1")
-            _write("/proc/self/gid_map", f"{gid} {gid} 1")
+            _enter_user_namespace(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
             applied.append("userns")
     except OSError:
         return applied
@@ -146,8 +153,7 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, workdir: Path | 
         try:
             _hide(hide)
             if not root:
-                unshare(CLONE_NEWUSER | CLONE_NEWNS)
-                _write("/proc/self/uid_map", f"{os.getuid()} {os.getuid()} 1")
+                _enter_user_namespace(CLONE_NEWNS)
             applied.append("hidden-paths")
         except OSError:
             pass

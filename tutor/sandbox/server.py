@@ -15,6 +15,7 @@ import secrets
 import selectors
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -28,7 +29,6 @@ from tutor.sandbox.forker import Forker
 from tutor.sandbox.protocol import Frame, FrameDecoder, ProtocolError, encode, write_frame
 from tutor.sandbox.sanitize import clean, clean_text
 
-WORK_ROOT = Path(tempfile.gettempdir()) / "tutor-sandbox"
 TRUNCATED_NOTE = "\n[output truncated: more than 1 MB]\n"
 MAX_RESULT_BYTES = 512 * 1024 * 1024
 
@@ -89,12 +89,15 @@ class Server:
     # --- setup -------------------------------------------------------------------
 
     def _make_workroot(self) -> Path:
-        WORK_ROOT.mkdir(mode=0o711, exist_ok=True)
-        for stale in WORK_ROOT.iterdir():  # left by servers that were killed
-            pid = stale.name.split("-")[0]
-            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-                shutil.rmtree(stale, ignore_errors=True)
-        path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=WORK_ROOT))
+        shared = _users_work_root()
+        if shared is None:
+            path = Path(tempfile.mkdtemp(prefix="tutor-sandbox-"))
+        else:
+            for stale in shared.iterdir():  # left by servers that were killed
+                pid = stale.name.split("-")[0]
+                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                    shutil.rmtree(stale, ignore_errors=True)
+            path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=shared))
         path.chmod(0o711)  # children running as other uids must reach their own dirs
         return path
 
@@ -373,6 +376,23 @@ class Server:
         merged["device"] = run.device
         merged["isolation"] = ["tmpdir", *(merged.get("isolation") or [])]
         return merged, blobs
+
+
+def _users_work_root() -> Path | None:
+    """Where this user's servers keep their runs' directories, one per uid: /tmp is
+    shared, and a directory another user made there is neither ours to clean nor safe
+    to write in. None when the name is taken by something we do not own."""
+    path = Path(tempfile.gettempdir()) / f"tutor-sandbox-{os.getuid()}"
+    try:
+        path.mkdir(mode=0o711)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        return None
+    return path
 
 
 def _write_all(fd: int, data: bytes) -> None:
