@@ -1,7 +1,8 @@
 """``tutor check-lessons [PATH ...]``: validate lesson files.
 
-Format validation needs no sandbox. Once grading exists, every reference solution must
-pass its checks and every starter must fail them (see ``tutor.grading``).
+Format validation needs no sandbox. Then, unless ``--format-only``, every reference
+solution must pass its checks, every starter must fail them and every snippet must print
+its ``output`` fence (see ``tutor.grading.lesson_check``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ def main(args: argparse.Namespace) -> int:
     print(f"{len(lessons.lessons)} lesson(s), {len(exercises)} exercise(s): format ok")
     if args.format_only or not exercises:
         return 0
-    try:
-        from tutor.grading.lesson_check import check_exercises
-    except ImportError:
-        return 0
-    return check_exercises(lessons, args)
+    from tutor.grading.lesson_check import check_exercises  # grading is loaded only past --format-only
+
+    return check_exercises(lessons)

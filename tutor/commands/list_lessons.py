@@ -7,20 +7,12 @@ import json
 import sys
 
 from tutor.commands.common import lessons_from
-
-
-def exercise_statuses(args: argparse.Namespace) -> dict[str, str]:
-    """Status per exercise id from the workspace's progress, if the grading layer exists."""
-    try:
-        from tutor.progress import statuses_for
-    except ImportError:
-        return {}
-    return statuses_for(getattr(args, "workspace", None))
+from tutor.progress import statuses_for
 
 
 def main(args: argparse.Namespace) -> int:
     lessons = lessons_from(args)
-    statuses = exercise_statuses(args)
+    statuses = statuses_for(getattr(args, "workspace", None))
     if args.json:
         payload = {"lessons": [lesson.to_json() for lesson in lessons.lessons]}
         for lesson in payload["lessons"]:

@@ -3,7 +3,6 @@ every starter fails them, and every snippet prints what its ``output`` fence sho
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -56,7 +55,9 @@ def _check_snippet(snippet: Snippet, lesson: Lesson, client: SandboxClientProtoc
     return [f"{lesson.path}:{snippet.line}: {problem}"] if problem else []
 
 
-def check_exercises(lessons: LessonSet, args: argparse.Namespace) -> int:
+def check_exercises(lessons: LessonSet) -> int:
+    """Run every exercise and snippet of ``lessons`` in the sandbox; print each problem as
+    ``FILE:LINE: message`` on stderr. Exit status: 0 all good, 1 any problem."""
     from tutor.sandbox.client import SandboxClient
 
     device = "cpu"
