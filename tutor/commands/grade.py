@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -21,11 +22,12 @@ from tutor.grading.report import ExerciseReport
 from tutor.grading.reports import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.lessons import Exercise
 from tutor.progress import Workspace, default_workspace
+from tutor.sandbox.api import SandboxClientProtocol
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 
 
-def _grade_one(exercise: Exercise, workspace: Workspace, client: object, device: str) -> ExerciseReport:
+def _grade_one(exercise: Exercise, workspace: Workspace, client: SandboxClientProtocol, device: str) -> ExerciseReport:
     path = workspace.path_for(exercise)
     if not path.exists():
         return ExerciseReport(id=exercise.id, status="error", message=f"no solution file at {path} (run `tutor init`)")
@@ -34,14 +36,15 @@ def _grade_one(exercise: Exercise, workspace: Workspace, client: object, device:
     except WorkspaceError as exc:
         return ExerciseReport(id=exercise.id, status="error", message=exc.msg)
     try:
-        return grade_source(exercise, source, client, include_hidden=True, device=device, filename=str(path))  # type: ignore[arg-type]
+        return grade_source(exercise, source, client, include_hidden=True, device=device, filename=str(path))
     except Exception as exc:  # noqa: BLE001 - one exercise's failure must not cost the others
         return ExerciseReport(id=exercise.id, status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
 
 
-def grade_exercises(exercises: list[Exercise], workspace: Workspace, client: object, device: str, jobs: int,
-                    on_done: "callable[[ExerciseReport], None] | None" = None) -> list[ExerciseReport]:  # type: ignore[valid-type]
-    """Grade in parallel; the result keeps the order of ``exercises``."""
+def grade_exercises(exercises: list[Exercise], workspace: Workspace, client: SandboxClientProtocol, device: str,
+                    jobs: int, on_done: Callable[[ExerciseReport], None] | None = None) -> list[ExerciseReport]:
+    """Grade in parallel and record each result in the workspace; ``on_done`` hears of
+    each report as it finishes. The result keeps the order of ``exercises``."""
     reports: dict[str, ExerciseReport] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(_grade_one, e, workspace, client, device): e for e in exercises}
@@ -103,7 +106,8 @@ def _line(report: ExerciseReport) -> str:
     return text
 
 
-def _run_with_progress(exercises: list[Exercise], workspace: Workspace, client: object, device: str, jobs: int) -> list[ExerciseReport]:
+def _run_with_progress(exercises: list[Exercise], workspace: Workspace, client: SandboxClientProtocol, device: str,
+                       jobs: int) -> list[ExerciseReport]:
     if not sys.stderr.isatty():
         # Plain lines for CI logs: one per exercise as it finishes.
         def plain(report: ExerciseReport) -> None:
