@@ -14,7 +14,6 @@ import json
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from tutor.errors import UsageError
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 CheckStatus = Literal["pass", "fail", "error", "hidden"]
@@ -51,6 +51,3 @@ class ExerciseReport:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "message": self.message, "output": self.output,
                 "checks": [c.to_json() for c in self.checks]}
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

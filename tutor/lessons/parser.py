@@ -43,7 +43,6 @@ EXERCISE_FENCES = {"starter", "solution", "hint", "checks"}
 # The words after ``python``/``toml`` that name a fence's role; any other word is an option.
 FENCE_ROLES = {"starter", "solution", "checks"}
 SNIPPET_OPTIONS = {"requires", "norun"}
-DEFAULT_SEEDS = (0, 1, 2)
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
