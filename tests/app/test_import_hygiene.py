@@ -1,4 +1,5 @@
-"""The front never imports torch: the lesson list must not wait for it."""
+"""The front never imports torch: the lesson list must not wait for it, and `tutor list`
+answers at once. Every module the CLI or the TUI loads in the front process is listed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,22 @@ import pytest
 
 FRONT_MODULES = [
     "tutor.cli",
+    "tutor.commands.check_lessons",
+    "tutor.commands.grade",
+    "tutor.commands.list_lessons",
+    "tutor.commands.run",
+    "tutor.commands.tui",
+    "tutor.commands.workspace",
+    "tutor.lessons",
+    "tutor.progress",
+    "tutor.grading.grade",
+    "tutor.grading.lesson_check",
+    "tutor.grading.report",
+    "tutor.grading.reports",
+    "tutor.grading.rules",
+    "tutor.sandbox.api",
+    "tutor.sandbox.client",
+    "tutor.sandbox.protocol",
     "tutor.app",
     "tutor.app.app",
     "tutor.app.screens.lesson_list",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,13 @@ def test_init_writes_one_starter_per_exercise_grouped_by_lesson(ws: Workspace, r
 
 def test_starter_file_is_valid_python_that_defines_the_starter(lessons: LessonSet) -> None:
     exercise = lessons.exercise("alpha/double")
-    compile(starter_text(exercise), "double.py", "exec")
+
+    module = ast.parse(starter_text(exercise), "double.py")  # a SyntaxError fails the test
+
+    defined = [node.name for node in module.body if isinstance(node, ast.FunctionDef)]
+    assert defined == ["double"]
+    # The header's prompt is all comments: the code starts with the imports an editor wants.
+    assert isinstance(module.body[0], ast.Import) and module.body[0].names[0].name == "torch"
 
 
 def test_init_twice_keeps_everything_and_changes_nothing(ws: Workspace, root: Path) -> None:
