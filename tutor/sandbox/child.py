@@ -48,6 +48,7 @@ class ChildJob:
     root: bool
     uid: int | None
     in_pid_namespace: bool
+    in_user_namespace: bool = False  # made by the parent, for the pid namespace
     protected_pids: Sequence[int] = ()
     limits: isolation.Limits = field(default_factory=isolation.Limits)
 
@@ -221,8 +222,10 @@ def _run_task(job: ChildJob, device: Any, capture: _Capture) -> tuple[dict[str, 
 
 
 def _lock_down(job: ChildJob, lifeline: int) -> list[str]:
-    applied = ["pidns"] if job.in_pid_namespace else []
-    applied += isolation.enter_namespaces(job.hide_paths, root=job.root, workdir=job.workdir,
+    applied = ["userns"] if job.in_user_namespace else []
+    applied += ["pidns"] if job.in_pid_namespace else []
+    applied += isolation.enter_namespaces(job.hide_paths, root=job.root, in_user_namespace=job.in_user_namespace,
+                                          in_pid_namespace=job.in_pid_namespace, workdir=job.workdir,
                                           scratch_size=job.limits.scratch_size)
     if job.uid is not None:
         os.chown(job.workdir, job.uid, job.uid)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import selectors
 import signal
 import socket
@@ -137,6 +138,11 @@ def _serve(sock: socket.socket, pidns_fd: int | None) -> None:
 def _spawn(meta: dict[str, Any], fds: list[int], pidns_fd: int | None, sock_fd: int) -> int:
     if len(fds) != 3:
         raise ValueError("expected the output, result and job descriptors")
+    if not meta["root"]:
+        pid = os.fork()
+        if pid == 0:
+            _become_namespace_parent(meta, fds, sock_fd)
+        return pid
     in_pid_namespace = False
     if pidns_fd is not None:
         try:
@@ -146,10 +152,60 @@ def _spawn(meta: dict[str, Any], fds: list[int], pidns_fd: int | None, sock_fd: 
             pass
     pid = os.fork()
     if pid == 0:
-        _become_child(meta, fds, in_pid_namespace, sock_fd)
+        _become_child(meta, fds, in_pid_namespace=in_pid_namespace, close=(sock_fd,))
     if in_pid_namespace:
         isolation.setns(pidns_fd, isolation.CLONE_NEWPID)  # type: ignore[arg-type]
     return pid
+
+
+def _become_namespace_parent(meta: dict[str, Any], fds: list[int], sock_fd: int) -> NoReturn:
+    """A normal user's way to a pid namespace per run, in the process the forker forked.
+
+    Only root may make a pid namespace in the forker and step back out after each
+    fork. A normal user needs a user namespace first, and joining one cannot be undone,
+    so this process makes both, forks the run's child (pid 1 inside), waits for it
+    and exits the same way, so the server sees the child's own end. The server's
+    SIGKILL reaches us (we lead the process group), and the child dies with us. Where
+    the kernel refuses the namespaces, we run the child's code ourselves, without.
+    """
+    try:
+        os.close(sock_fd)
+        try:
+            forker = os.getppid()
+            isolation.enter_user_namespace(isolation.CLONE_NEWPID)
+            isolation.die_with_parent_pid(forker)
+        except OSError:
+            _become_child(meta, fds, in_pid_namespace=False)
+        os.setsid()
+        guard_r, guard_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(guard_w)
+            isolation.die_with_parent_pipe(guard_r)
+            os.close(guard_r)
+            _become_child(meta, fds, in_pid_namespace=True, in_user_namespace=True)
+        for fd in (guard_r, *fds):
+            os.close(fd)
+        _, status = os.waitpid(pid, 0)
+        _exit_like(status)
+    finally:
+        os._exit(1)  # never return into the forker's loop
+
+
+def _exit_like(status: int) -> NoReturn:
+    """End this process the way a child whose wait status is ``status`` ended."""
+    if os.WIFSIGNALED(status):
+        number = os.WTERMSIG(status)
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            if number not in (signal.SIGKILL, signal.SIGSTOP):
+                signal.signal(number, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
+            os.kill(os.getpid(), number)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + number)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
 def _read_job(fd: int) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -167,11 +223,13 @@ def _read_job(fd: int) -> tuple[dict[str, Any], dict[str, bytes]]:
     return frames[0].header, frames[0].blobs
 
 
-def _become_child(meta: dict[str, Any], fds: list[int], in_pid_namespace: bool, sock_fd: int) -> NoReturn:
+def _become_child(meta: dict[str, Any], fds: list[int], *, in_pid_namespace: bool,
+                  in_user_namespace: bool = False, close: tuple[int, ...] = ()) -> NoReturn:
     from tutor.sandbox.child import ChildJob, run_child
 
     try:
-        os.close(sock_fd)
+        for fd in close:
+            os.close(fd)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         out_fd, result_fd, job_fd = fds
         header, blobs = _read_job(job_fd)
@@ -180,7 +238,8 @@ def _become_child(meta: dict[str, Any], fds: list[int], in_pid_namespace: bool, 
             request=header["request"], blobs=blobs, out_fd=out_fd, result_fd=result_fd,
             workdir=Path(meta["workdir"]), nonce=header["nonce"],
             hide_paths=[Path(p) for p in meta["hide_paths"]], root=bool(meta["root"]), uid=meta["uid"],
-            in_pid_namespace=in_pid_namespace, protected_pids=[int(p) for p in meta["protected_pids"]],
+            in_pid_namespace=in_pid_namespace, in_user_namespace=in_user_namespace,
+            protected_pids=[int(p) for p in meta["protected_pids"]],
             limits=isolation.Limits(**meta["limits"]),
         )
     except BaseException:  # noqa: BLE001 - a child that cannot start reports nothing

@@ -112,10 +112,11 @@ def _write(path: str, text: str) -> None:
         handle.write(text)
 
 
-def _enter_user_namespace(flags: int) -> None:
-    """A new user namespace (plus ``flags``) where we keep our own uid and gid. Both
-    must be mapped: a file created on a tmpfs mounted here needs an owner the mount's
-    namespace can name, or the kernel answers EOVERFLOW."""
+def enter_user_namespace(flags: int = 0) -> None:
+    """A new user namespace (plus ``flags``) where we keep our own uid and gid, and
+    hold every capability over the namespaces it owns. Both ids must be mapped: a file
+    created on a tmpfs mounted here needs an owner the mount's namespace can name, or
+    the kernel answers EOVERFLOW."""
     uid, gid = os.getuid(), os.getgid()
     unshare(CLONE_NEWUSER | flags)
     _write("/proc/self/setgroups", "deny")
@@ -123,23 +124,26 @@ def _enter_user_namespace(flags: int) -> None:
     _write("/proc/self/gid_map", f"{gid} {gid} 1")
 
 
-def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, workdir: Path | None = None,
+def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, in_user_namespace: bool = False,
+                     in_pid_namespace: bool = False, workdir: Path | None = None,
                      scratch_size: int = Limits.scratch_size) -> list[str]:
-    """New mount, network and IPC namespaces; the hidden paths covered by empty tmpfs;
-    with ``workdir``, a read-only view of every mount except a private, size-capped
-    working directory and /dev/shm. SysV IPC objects die with the IPC namespace.
+    """New mount, network and IPC namespaces; in a pid namespace, a /proc of its own;
+    the hidden paths covered by empty tmpfs; with ``workdir``, a read-only view of
+    every mount except a private, size-capped working directory and /dev/shm. SysV IPC
+    objects die with the IPC namespace.
 
-    As a normal user this goes through a user namespace, then a second, nested one:
-    mounts made in the first are locked in the second, so code that is "root" inside
-    cannot unmount the covers and read what they hide.
+    ``in_user_namespace``: the parent already made us a user namespace (a normal
+    user's way to a pid namespace); otherwise a normal user makes one here. Either
+    way a second, nested one follows the covers: mounts made in the first are locked
+    in the second, so code that is "root" inside cannot unmount them.
     """
     hide = [p for p in hide_paths if p.is_dir()]
     applied: list[str] = []
     try:
-        if root:
+        if root or in_user_namespace:
             unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
         else:
-            _enter_user_namespace(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
+            enter_user_namespace(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
             applied.append("userns")
     except OSError:
         return applied
@@ -149,11 +153,20 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, workdir: Path | 
         _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
     except OSError:
         return applied
+    if in_pid_namespace:
+        try:
+            # Only this run's processes: not the server, the front or anything else
+            # on the machine (their command lines, and for a normal user's run, whose
+            # uid they share, their /proc/<pid>/root: a way around the covers).
+            _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+            applied.append("private-proc")
+        except OSError:
+            pass  # a container that masks parts of /proc forbids a fresh one
     if hide:
         try:
             _hide(hide)
             if not root:
-                _enter_user_namespace(CLONE_NEWNS)
+                enter_user_namespace(CLONE_NEWNS)
             applied.append("hidden-paths")
         except OSError:
             pass
@@ -167,15 +180,19 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, workdir: Path | 
 
 
 def set_limits(limits: Limits, *, counted: bool) -> list[str]:
-    """rlimits for CPU, memory, file size, open files and processes. ``counted`` says
-    whether RLIMIT_NPROC is enforced for us (it is not for real root)."""
+    """rlimits for CPU, memory, file size and open files; and processes, when
+    ``counted``: RLIMIT_NPROC counts every process and thread of our uid in our user
+    namespace, so it is a per-run limit only for a per-run uid or user namespace.
+    Otherwise (real root ignores it; a normal user without a user namespace shares the
+    count with a whole desktop session) it is left alone rather than break the run."""
     pairs = [
         (resource.RLIMIT_CPU, limits.cpu_seconds, limits.cpu_seconds + 1),
         (resource.RLIMIT_FSIZE, limits.file_size, limits.file_size),
         (resource.RLIMIT_CORE, 0, 0),
         (resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
-        (resource.RLIMIT_NPROC, limits.processes, limits.processes),
     ]
+    if counted:
+        pairs.append((resource.RLIMIT_NPROC, limits.processes, limits.processes))
     if limits.address_space is not None:
         pairs.append((resource.RLIMIT_AS, limits.address_space, limits.address_space))
     for which, soft, hard in pairs:
@@ -228,6 +245,17 @@ def die_with_parent_pid(parent: int) -> None:
         os._exit(1)
 
 
+def die_with_parent_pipe(guard: int) -> None:
+    """SIGKILL us when our parent dies. Inside a new pid namespace the parent has no
+    pid we can see, so ``guard`` tells instead: the read end of a pipe whose only
+    writer is the parent; a hang-up means it is already gone."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    poller = select.poll()
+    poller.register(guard, select.POLLIN)
+    if any(events & select.POLLHUP for _, events in poller.poll(0)):
+        os._exit(1)
+
+
 def die_with_parent(lifeline: int) -> None:
     """SIGKILL us when the server dies. Set after the uid change (which clears it), so
     the server may already be gone: ``lifeline``, a pipe the server reads, says so."""
@@ -246,6 +274,9 @@ def no_new_privs() -> list[str]:
 _DENIED_SYSCALLS = (
     "open_by_handle_at", "name_to_handle_at", "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_send_signal", "pidfd_getfd",
     "mount", "umount2", "pivot_root", "unshare", "setns", "bpf", "perf_event_open",
+    # The newer mount API: a normal user's run owns its innermost mount namespace and
+    # could otherwise make a read-only mount writable again or mount a filesystem.
+    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
     "keyctl", "add_key", "request_key", "userfaultfd", "kexec_load", "init_module",
     "finit_module", "delete_module", "reboot", "swapon", "swapoff",
 )
