@@ -14,9 +14,15 @@ import json
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from tutor.app.format import lr_text, shape_text
 from tutor.errors import UsageError
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
+
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
 
 
 @dataclass
@@ -79,20 +85,14 @@ def main(args: argparse.Namespace) -> int:
 
 # --- human-readable rendering ------------------------------------------------------
 
-def _lr(value: float) -> str:
-    return f"{value:.6g}"
-
 
 def render(path: Path, result: RunResult) -> None:
     """Print one result with rich; learner text is shown as plain text, never markup."""
-    from rich import box
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
     console = Console(highlight=False)
     colour = "green" if result.ok else "red"
-    used = result.resources
     console.rule(Text.assemble((str(path), "bold"), "  ", (result.status, f"bold {colour}"),
                                f"  {result.duration_ms:.0f} ms on {result.device}"))
     if result.stdout:
@@ -101,65 +101,111 @@ def render(path: Path, result: RunResult) -> None:
         console.print(Text(_error_text(result.error), style="red"))
     tensors = [v for v in result.variables if v.get("type") in ("Tensor", "Parameter") or "dtype" in v]
     others = [v for v in result.variables if v not in tensors]
-    if tensors:
-        table = Table(title="tensors", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-        for column in ("name", "shape", "dtype", "device", "grad?", "grad_fn"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("grad", no_wrap=True, overflow="ellipsis", max_width=20)
-        for var in tensors:
-            grad = var.get("grad")
-            row = [var["name"], _shape(var.get("shape", [])), var.get("dtype", ""), var.get("device", ""),
-                   "yes" if var.get("requires_grad") else "no", var.get("grad_fn") or "-",
-                   _one_line(grad["preview"]) if grad else "-"]
-            table.add_row(*[Text(str(cell)) for cell in row])
-        console.print(table)
-    if others:
-        table = Table(title="values", title_justify="left", box=box.SIMPLE_HEAD)
-        table.add_column("name", no_wrap=True)
-        table.add_column("type", no_wrap=True)
-        table.add_column("value", no_wrap=True, overflow="ellipsis", min_width=12)
-        for var in others:
-            table.add_row(Text(var["name"]), Text(var.get("type", "")), Text(_one_line(var.get("preview", ""))))
-        console.print(table)
-    for series in result.series:
-        values = [v for v in series.get("values", []) if isinstance(v, (int, float))]
-        if len(values) >= 2:
-            console.print(Text.assemble(("series ", "bold"), (series["name"], "bold"),
-                                        f": {len(values)} values, {values[0]:.4g} → {values[-1]:.4g}  ",
-                                        (_sparkline(values), "cyan")))
-    if result.modules:
-        table = Table(title="modules", title_justify="left")
-        for column in ("name", "type", "parameters", "shapes"):
-            table.add_column(column)
-        for mod in result.modules:
-            shapes = "\n".join(f"{p['name']}: {list(p['shape'])}" for p in mod.get("named_parameters", []))
-            table.add_row(Text(mod["name"]), Text(mod["type"]), f"{mod['parameters']:,}", Text(shapes))
-        console.print(table)
-    if result.optimizers:
-        table = Table(title="optimizers", title_justify="left")
-        for column in ("name", "type", "param groups"):
-            table.add_column(column)
-        for opt in result.optimizers:
-            groups = "\n".join(
-                ", ".join(f"{k}={v}" for k, v in group.items()) for group in opt.get("param_groups", [])
-            )
-            table.add_row(Text(opt["name"]), Text(opt["type"]), Text(groups))
-        console.print(table)
-    for schedule in result.schedules:
-        steps = schedule.get("steps", [])
-        if not steps:
-            continue
-        table = Table(title=f"lr schedule: {schedule['name']} ({schedule['type']})", title_justify="left")
-        table.add_column("step", justify="right")
-        for index in range(len(steps[0][1])):
-            table.add_column(f"lr[{index}]" if len(steps[0][1]) > 1 else "lr", justify="right")
-        for step, lrs in steps:
-            table.add_row(str(step), *[_lr(v) for v in lrs])
-        console.print(table)
-    if used:
+    sections = [
+        _tensor_table(tensors) if tensors else None,
+        _value_table(others) if others else None,
+        *(_series_line(series) for series in result.series),
+        _module_table(result.modules) if result.modules else None,
+        _optimizer_table(result.optimizers) if result.optimizers else None,
+        *(_schedule_table(schedule) for schedule in result.schedules),
+    ]
+    for section in sections:
+        if section is not None:
+            console.print(section)
+    if result.resources:
+        used = result.resources
         console.print(Text(f"cpu {used.get('cpu_s', 0):.3f} s · wall {used.get('wall_s', 0):.3f} s · "
                            f"peak memory {used.get('max_rss_mb', 0):.0f} MB · isolation: "
                            + ", ".join(result.isolation), style="dim"))
+
+
+def _tensor_table(tensors: list[dict[str, Any]]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="tensors", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("name", "shape", "dtype", "device", "grad?", "grad_fn"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("grad", no_wrap=True, overflow="ellipsis", max_width=20)
+    for var in tensors:
+        grad = var.get("grad")
+        row = [var["name"], shape_text(var.get("shape", [])), var.get("dtype", ""), var.get("device", ""),
+               "yes" if var.get("requires_grad") else "no", var.get("grad_fn") or "-",
+               _one_line(grad["preview"]) if grad else "-"]
+        table.add_row(*[Text(str(cell)) for cell in row])
+    return table
+
+
+def _value_table(values: list[dict[str, Any]]) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="values", title_justify="left", box=box.SIMPLE_HEAD)
+    table.add_column("name", no_wrap=True)
+    table.add_column("type", no_wrap=True)
+    table.add_column("value", no_wrap=True, overflow="ellipsis", min_width=12)
+    for var in values:
+        table.add_row(Text(var["name"]), Text(var.get("type", "")), Text(_one_line(var.get("preview", ""))))
+    return table
+
+
+def _series_line(series: dict[str, Any]) -> Text | None:
+    """A recorded number series as first → last and a sparkline; nothing below 2 values."""
+    from rich.text import Text
+
+    values = [v for v in series.get("values", []) if isinstance(v, (int, float))]
+    if len(values) < 2:
+        return None
+    return Text.assemble(("series ", "bold"), (series["name"], "bold"),
+                         f": {len(values)} values, {values[0]:.4g} → {values[-1]:.4g}  ",
+                         (_sparkline(values), "cyan"))
+
+
+def _module_table(modules: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="modules", title_justify="left")
+    for column in ("name", "type", "parameters", "shapes"):
+        table.add_column(column)
+    for mod in modules:
+        shapes = "\n".join(f"{p['name']}: {list(p['shape'])}" for p in mod.get("named_parameters", []))
+        table.add_row(Text(mod["name"]), Text(mod["type"]), f"{mod['parameters']:,}", Text(shapes))
+    return table
+
+
+def _optimizer_table(optimizers: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="optimizers", title_justify="left")
+    for column in ("name", "type", "param groups"):
+        table.add_column(column)
+    for opt in optimizers:
+        groups = "\n".join(
+            ", ".join(f"{k}={v}" for k, v in group.items()) for group in opt.get("param_groups", [])
+        )
+        table.add_row(Text(opt["name"]), Text(opt["type"]), Text(groups))
+    return table
+
+
+def _schedule_table(schedule: dict[str, Any]) -> Table | None:
+    """The lr of every param group after each ``scheduler.step()``; nothing if it never stepped."""
+    from rich.table import Table
+
+    steps = schedule.get("steps", [])
+    if not steps:
+        return None
+    table = Table(title=f"lr schedule: {schedule['name']} ({schedule['type']})", title_justify="left")
+    table.add_column("step", justify="right")
+    groups = len(steps[0][1])
+    for index in range(groups):
+        table.add_column(f"lr[{index}]" if groups > 1 else "lr", justify="right")
+    for step, lrs in steps:
+        table.add_row(str(step), *[lr_text(v) for v in lrs])
+    return table
 
 
 def _error_text(error: ErrorInfo) -> str:
@@ -183,7 +229,3 @@ def _sparkline(values: list[float], width: int = 40) -> str:
     low, high = min(values), max(values)
     span = (high - low) or 1.0
     return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS)))] for v in values)
-
-
-def _shape(shape: list[int]) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
