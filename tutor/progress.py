@@ -25,12 +25,13 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
+from tutor.atomic import atomic_write, fsync_dir
 from tutor.errors import UsageError, WorkspaceError
 from tutor.lessons import Exercise, LessonSet
 
@@ -63,12 +64,12 @@ def default_workspace() -> Path:
 
 def now_iso() -> str:
     """The current time as ISO-8601 UTC with seconds, e.g. ``2026-11-22T22:43:35Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _stamp() -> str:
     """A UTC timestamp for file names; same-second clashes get a counter suffix."""
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
 
 
 def _free_path(path: Path) -> Path:
@@ -80,39 +81,8 @@ def _free_path(path: Path) -> Path:
     return candidate
 
 
-def _fsync_dir(directory: Path) -> None:
-    # The rename is durable only once the directory entry itself reaches the disk.
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` so that a reader (or a crash) sees the old file or
-    the new one, never a mix: temp file in the same directory, fsync, rename."""
-    if mode is None:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
 def sha256(text: str) -> str:
+    """Hex digest of ``text``: how ``init`` recognises a starter the learner never changed."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -455,7 +425,7 @@ class Workspace:
         except CorruptProgress as exc:
             aside = _free_path(self.progress_path.with_name(f"{PROGRESS_NAME}.corrupt-{_stamp()}"))
             os.replace(self.progress_path, aside)
-            _fsync_dir(self.state_dir)
+            fsync_dir(self.state_dir)
             self.warnings.append(
                 f"progress file was corrupt ({exc}); moved aside to {aside} and rebuilt "
                 "from your solution files (statuses and hint counts start over)"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tutor.atomic import atomic_write
 from tutor.errors import WorkspaceError
 from tutor.lessons import LessonSet
-from tutor.progress import Workspace, atomic_write, default_workspace, starter_text
+from tutor.progress import Workspace, default_workspace, starter_text
 
 
 def test_init_writes_one_starter_per_exercise_grouped_by_lesson(ws: Workspace, root: Path) -> None:

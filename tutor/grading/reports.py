@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from tutor.atomic import atomic_write
+from tutor.errors import UsageError
 from tutor.grading.report import ExerciseReport
 
 REPORT_VERSION = 1
 
 
 def overall_status(reports: list[ExerciseReport]) -> str:
+    """The run's verdict: any error outranks any failure."""
     if any(r.status == "error" for r in reports):
         return "error"
     if any(r.status == "fail" for r in reports):
@@ -95,20 +96,16 @@ def to_gradescope(reports: list[ExerciseReport]) -> dict[str, Any]:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never
-    half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write a report so that CI reads the old file or the new one, never half of one;
+    missing parent directories are created. A path that cannot be written is a
+    :class:`UsageError` naming it."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, data)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:
+    """``payload`` as indented JSON, written like :func:`write_atomic`."""
     write_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())
