@@ -8,18 +8,20 @@ torch; the screens ask :meth:`TutorApp.wait_for_client` when they need it.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.message_pump import MessagePump
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
 from tutor.app.commands import LessonSearch
-from tutor.app.services import GradeFunction, Services
+from tutor.app.services import ClientFactory, GradeFunction, Services, WorkspaceLike
 from tutor.errors import LessonError, SandboxError, TutorError
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.sandbox.api import SandboxClientProtocol
@@ -108,10 +110,8 @@ class TutorApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.client is not None and self.services.client is None:
-            try:
+            with contextlib.suppress(Exception):  # closing on exit is best effort
                 self.client.close()
-            except Exception:  # noqa: BLE001 - closing on exit is best effort
-                pass
 
     # -- what the screens use -------------------------------------------------------------
 
@@ -130,12 +130,10 @@ class TutorApp(App[None]):
     def grader(self) -> GradeFunction:
         """The injected grading function, else the real one (imported on first use)."""
         if self.services.grade is None:
-            try:
-                from tutor.grading.grade import grade_source
-            except ImportError as exc:
-                raise SandboxUnavailable(f"grading unavailable: {exc}") from None
-            self.services.grade = grade_source  # type: ignore[assignment]
-        return self.services.grade  # type: ignore[return-value]
+            from tutor.grading.grade import grade_source
+
+            self.services.grade = grade_source
+        return self.services.grade
 
     @work(thread=True, group="cancel", exit_on_error=False)
     def cancel_runs(self) -> None:
@@ -189,12 +187,17 @@ class TutorApp(App[None]):
             self.show_error("something went wrong", message)
 
 
+def tutor_app(node: MessagePump) -> TutorApp:
+    """``node.app``, typed: the screens and widgets of this package only run in a TutorApp."""
+    return cast(TutorApp, node.app)
+
+
 def make_app(
     lessons: LessonSet,
-    workspace: Any,
+    workspace: WorkspaceLike,
     client: SandboxClientProtocol | None = None,
     *,
-    client_factory: Any = None,
+    client_factory: ClientFactory | None = None,
     grade: GradeFunction | None = None,
     device: str = "auto",
     watch_interval: float = 0.5,
@@ -206,7 +209,7 @@ def make_app(
     ))
 
 
-def real_client_factory(lessons_dir: Path, device: str) -> Any:
+def real_client_factory(lessons_dir: Path, device: str) -> ClientFactory:
     """A factory for the real sandbox client, imported only when called (in a thread)."""
 
     def factory() -> SandboxClientProtocol:

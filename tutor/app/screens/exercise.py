@@ -15,8 +15,10 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, TextArea
 
+from tutor.app.app import tutor_app
 from tutor.app.progress_view import ExerciseState
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
+from tutor.app.services import WorkspaceLike
 from tutor.app.widgets.check_report import CheckReport
 from tutor.errors import TutorError
 from tutor.grading.report import ExerciseReport
@@ -78,8 +80,8 @@ class ExerciseScreen(Screen[None]):
         self._stamp: tuple[int, int, int] | None = None
 
     @property
-    def workspace(self):  # noqa: ANN201 - a WorkspaceLike
-        return self.app.services.workspace  # type: ignore[attr-defined]
+    def workspace(self) -> WorkspaceLike:
+        return tutor_app(self).services.workspace
 
     @property
     def path(self) -> Path:
@@ -111,12 +113,12 @@ class ExerciseScreen(Screen[None]):
             self.workspace.ensure(self.exercise)
             text = self.workspace.read(self.exercise)
         except TutorError as exc:
-            self.app.show_error("cannot open the exercise", exc.msg)  # type: ignore[attr-defined]
+            tutor_app(self).show_error("cannot open the exercise", exc.msg)
             text = self.exercise.starter
         self._load(text)
         self._show_hints(self._state().hints_shown)
         self.editor.focus()
-        self.set_interval(self.app.services.watch_interval, self.poll_file)  # type: ignore[attr-defined]
+        self.set_interval(tutor_app(self).services.watch_interval, self.poll_file)
 
     def _state(self) -> ExerciseState:
         try:
@@ -195,11 +197,11 @@ class ExerciseScreen(Screen[None]):
     @work(thread=True, exclusive=True, group=SANDBOX_GROUP, exit_on_error=False)
     def grade(self, source: str) -> None:
         """Grade ``source`` in the sandbox; blocking, hence a thread worker."""
-        app = self.app
+        app = tutor_app(self)
         try:
-            client = app.wait_for_client()  # type: ignore[attr-defined]
-            grade = app.grader()  # type: ignore[attr-defined]
-            report = grade(self.exercise, source, client, include_hidden=False, device=app.run_device)  # type: ignore[attr-defined]
+            client = app.wait_for_client()
+            grade = app.grader()
+            report = grade(self.exercise, source, client, include_hidden=False, device=app.run_device)
         except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
             self.post_message(self.GradeFailed(str(exc) or type(exc).__name__))
             return
@@ -225,7 +227,7 @@ class ExerciseScreen(Screen[None]):
         running = [w for w in self.workers if w.group == SANDBOX_GROUP and w.is_running]
         if running:
             self.workers.cancel_group(self, SANDBOX_GROUP)
-            self.app.cancel_runs()  # type: ignore[attr-defined]
+            tutor_app(self).cancel_runs()
             self.report.checking = False
             self.notify("Check cancelled.")
             return

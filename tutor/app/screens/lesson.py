@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
 from textual.worker import get_current_worker
 
+from tutor.app.app import tutor_app
 from tutor.app.progress_view import StatusBoard
 from tutor.app.widgets.code_cell import CodeCell
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
@@ -37,7 +38,7 @@ class ExerciseCard(Static, can_focus=True):
             self.set_class(status == name, f"-{name}")
 
     def action_open(self) -> None:
-        self.app.open_entry(self.exercise)  # type: ignore[attr-defined]
+        tutor_app(self).open_entry(self.exercise)
 
     def on_click(self) -> None:
         self.action_open()
@@ -75,7 +76,7 @@ class LessonScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        board = StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+        board = StatusBoard(tutor_app(self).services.workspace)
         with VerticalScroll(id="lesson-body"):
             for block in self.lesson.blocks:
                 if isinstance(block, Prose):
@@ -110,7 +111,7 @@ class LessonScreen(Screen[None]):
                 return
 
     def on_screen_resume(self) -> None:
-        board = StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+        board = StatusBoard(tutor_app(self).services.workspace)
         for card in self.query(ExerciseCard):
             card.show_status(board.status(card.exercise))
 
@@ -139,7 +140,7 @@ class LessonScreen(Screen[None]):
     def run_cells(self, cells: list[CodeCell]) -> None:
         """Run ``cells`` in order in the sandbox; a newer request or Esc stops the loop."""
         worker = get_current_worker()
-        app = self.app
+        app = tutor_app(self)
         for cell in cells:
             if worker.is_cancelled:
                 return
@@ -147,10 +148,10 @@ class LessonScreen(Screen[None]):
             request = RunRequest(
                 code=cell.snippet.code,
                 filename=f"{self.lesson.id}/cell-{cell.snippet.index + 1}.py",
-                device=app.run_device,  # type: ignore[attr-defined]
+                device=app.run_device,
             )
             try:
-                client = app.wait_for_client()  # type: ignore[attr-defined]
+                client = app.wait_for_client()
                 result = client.run(request)
             except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
                 self.post_message(self.RunFailed(cell, str(exc) or type(exc).__name__))
@@ -171,7 +172,7 @@ class LessonScreen(Screen[None]):
         if running:
             self.workers.cancel_group(self, SANDBOX_GROUP)
             # Cancelling a thread worker only raises a flag; the child must be killed too.
-            self.app.cancel_runs()  # type: ignore[attr-defined]
+            tutor_app(self).cancel_runs()
             self.notify("Run cancelled.")
         else:
             self.app.pop_screen()
@@ -192,6 +193,6 @@ class LessonScreen(Screen[None]):
         if not exercises:
             self.notify("This lesson has no exercise.")
             return
-        board = StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+        board = StatusBoard(tutor_app(self).services.workspace)
         todo = [e for e in exercises if board.status(e) != "passed"]
-        self.app.open_entry((todo or exercises)[0])  # type: ignore[attr-defined]
+        tutor_app(self).open_entry((todo or exercises)[0])

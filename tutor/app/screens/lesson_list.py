@@ -13,6 +13,7 @@ from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tutor.app import format as fmt
+from tutor.app.app import tutor_app
 from tutor.app.progress_view import StatusBoard
 from tutor.errors import LessonError
 from tutor.lessons import Exercise, Lesson
@@ -62,7 +63,7 @@ class LessonListScreen(Screen[None]):
 
     @property
     def board(self) -> StatusBoard:
-        return StatusBoard(self.app.services.workspace)  # type: ignore[attr-defined]
+        return StatusBoard(tutor_app(self).services.workspace)
 
     def _colour(self, status: str) -> str:
         return self.app.theme_variables.get(MARK_COLOURS[status], "")
@@ -84,7 +85,7 @@ class LessonListScreen(Screen[None]):
 
     def fill(self) -> None:
         """Build the tree from the lessons; the first lesson starts unfolded."""
-        lessons = self.app.services.lessons  # type: ignore[attr-defined]
+        lessons = tutor_app(self).services.lessons
         tree = self.query_one(LessonTree)
         tree.clear()
         board = self.board
@@ -131,7 +132,7 @@ class LessonListScreen(Screen[None]):
         elif isinstance(data, Exercise):
             state = self.board.state(data)
             checks = fmt.count(len(data.visible_checks), "check")
-            hidden = len(data.checks) - len(data.visible_checks)
+            hidden = data.hidden_count
             if hidden:
                 checks += f" (+{hidden} hidden)"
             text = f"{data.id}: {state.status} · {checks} · {state.hints_shown}/{len(data.hints)} hints seen · enter: open"
@@ -143,4 +144,4 @@ class LessonListScreen(Screen[None]):
 
     @on(Tree.NodeSelected)
     def _selected(self, event: Tree.NodeSelected[Entry]) -> None:
-        self.app.open_entry(event.node.data)  # type: ignore[attr-defined]
+        tutor_app(self).open_entry(event.node.data)
