@@ -115,15 +115,18 @@ def test_a_missing_workspace_is_bad_input(tmp_path, capsys):
     assert "no workspace here" in capsys.readouterr().err
 
 
-def _tutor_processes() -> set[int]:
+def _processes_marked(marker: bytes) -> set[int]:
+    """Processes whose environment carries ``marker``: the fronts this test started and
+    everything they spawned (sandbox servers and their children inherit the environment).
+    Matching on the command line instead would also count other test runs on this machine."""
     found = set()
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmdline = (entry / "cmdline").read_bytes()
+                environ = (entry / "environ").read_bytes()
             except OSError:
                 continue
-            if b"tutor" in cmdline and b"sandbox" in cmdline:
+            if marker in environ.split(b"\0"):
                 found.add(int(entry.name))
     return found
 
@@ -131,9 +134,10 @@ def _tutor_processes() -> set[int]:
 def test_sigkill_at_random_moments_never_loses_a_solution_or_progress(workspace):
     solution_file(workspace, SOFTMAX).write_text(RIGHT_SOFTMAX)
     before = {p: p.read_bytes() for p in workspace.rglob("*.py")}
-    servers_before = _tutor_processes()
+    token = f"sigkill-{os.getpid()}-{time.monotonic_ns()}"
+    marker = f"TUTOR_TEST_RUN={token}".encode()
     rng = random.Random(1234)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TUTOR_TEST_RUN": token}
     for _ in range(50):
         proc = subprocess.Popen(
             [sys.executable, "-m", "tutor", "grade", "--lessons", str(DATA), "--workspace", str(workspace)],
@@ -147,7 +151,8 @@ def test_sigkill_at_random_moments_never_loses_a_solution_or_progress(workspace)
             json.loads(progress.read_text())
     after = {p: p.read_bytes() for p in workspace.rglob("*.py")}
     assert after == before
+    # Orphans are reparented away from us, so there is no exit to wait on: poll.
     deadline = time.monotonic() + 10
-    while _tutor_processes() - servers_before and time.monotonic() < deadline:
+    while _processes_marked(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not (_tutor_processes() - servers_before), "a sandbox server outlived its killed front"
+    assert not _processes_marked(marker), "a sandbox server outlived its killed front"
