@@ -389,7 +389,10 @@ def _users_work_root() -> Path | None:
         pass
     except OSError:
         return None
-    info = path.lstat()
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
         return None
     return path
