@@ -28,17 +28,14 @@ def _positive_float(text: str) -> float:
     return value
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage already; keep its message to one line plus usage."""
-
-
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line (DESIGN.md's contract); argparse itself exits 2 on bad usage."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--lessons", type=Path, metavar="DIR", default=argparse.SUPPRESS,
         help=LESSONS_HELP,
     )
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn PyTorch in the terminal. With no command, opens the interactive tutor.",
     )
@@ -106,6 +103,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a :class:`TutorError` becomes one stderr line and its exit code."""
     args = build_parser().parse_args(argv)
     module = importlib.import_module(COMMANDS[args.command])
     try:

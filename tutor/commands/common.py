@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from tutor.errors import LessonErrors
 from tutor.lessons import LessonSet, load_lessons
+from tutor.progress import Workspace
 
 
 def lessons_from(args: argparse.Namespace, *, strict: bool = True) -> LessonSet:
@@ -15,3 +17,9 @@ def lessons_from(args: argparse.Namespace, *, strict: bool = True) -> LessonSet:
     if strict and lessons.errors:
         raise LessonErrors(lessons.errors)
     return lessons
+
+
+def print_warnings(workspace: Workspace) -> None:
+    """What the workspace repaired on the way (a corrupt progress file), on stderr."""
+    for warning in workspace.warnings:
+        print(f"tutor: warning: {warning}", file=sys.stderr)

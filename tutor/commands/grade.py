@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from tutor.commands.common import lessons_from
+from tutor.commands.common import lessons_from, print_warnings
 from tutor.commands.workspace import resolve_exercise
 from tutor.errors import UsageError, WorkspaceError
 from tutor.grading.grade import grade_source
@@ -83,8 +83,7 @@ def main(args: argparse.Namespace) -> int:
     with SandboxClient(hide_paths=[Path(d) for d in lessons_dirs], device=device) as client:
         reports = _run_with_progress(exercises, workspace, client, device, jobs)
     elapsed = time.perf_counter() - started
-    for warning in workspace.warnings:
-        print(f"tutor: warning: {warning}", file=sys.stderr)
+    print_warnings(workspace)
 
     payload = to_json(reports)
     if args.json_file:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tutor.commands.common import lessons_from
+from tutor.commands.common import lessons_from, print_warnings
 from tutor.errors import UsageError
 from tutor.lessons import Exercise, LessonSet
 from tutor.progress import Workspace, default_workspace
@@ -45,6 +45,7 @@ def _full_id(exercises: list[Exercise], name: str) -> str:
 
 
 def workspace_root(args: argparse.Namespace) -> Path:
+    """The workspace a command acts on: ``init``'s DIR, else ``--workspace``, else the default."""
     return getattr(args, "dir", None) or getattr(args, "workspace", None) or default_workspace()
 
 
@@ -52,11 +53,6 @@ def _console() -> Console:
     from rich.console import Console  # imported only when a command prints
 
     return Console(highlight=False)
-
-
-def _flush_warnings(workspace: Workspace) -> None:
-    for warning in workspace.warnings:
-        print(f"tutor: warning: {warning}", file=sys.stderr)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -150,4 +146,4 @@ def main(args: argparse.Namespace) -> int:
     try:
         return COMMANDS[args.command](args, workspace)
     finally:
-        _flush_warnings(workspace)
+        print_warnings(workspace)
