@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from tutor.errors import LessonError
-from tutor.lessons.model import Check, Exercise, Lesson, Prose, Rules, Snippet
+from tutor.lessons.model import Block, Check, Exercise, Lesson, Prose, Rules, Snippet
 from tutor.lessons.topics import TOPICS
 
 HEADER_FENCE = "+++"
@@ -207,13 +208,20 @@ class _ExerciseDraft:
     checks: _Fence | None = None
 
 
+_Fail = Callable[..., LessonError]
+"""Builds the :class:`LessonError` for a message and, optionally, a line of the checks fence."""
+
+
 class _LessonBuilder:
+    """One pass over the markdown-it tokens of a lesson body: headings open and close
+    exercises, fences become snippets or exercise parts, the text between is prose."""
+
     def __init__(self, path: Path, header: dict[str, Any], body: list[str], offset: int) -> None:
         self.path = path
         self.header = header
         self.body = body
         self.offset = offset
-        self.blocks: list[Any] = []
+        self.blocks: list[Block] = []
         self.exercise: _ExerciseDraft | None = None
         self.exercise_ids: dict[str, int] = {}
         self.pos = 0
@@ -426,31 +434,7 @@ class _LessonBuilder:
         tables = data.get("check", [])
         if not isinstance(tables, list) or not tables:
             raise fail(f"{where} has no [[check]] table")
-        meta: dict[str, Any] = {}
-        seeds = data.get("seeds", 3)
-        if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
-            meta["seeds"] = tuple(range(seeds))
-        elif isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-            meta["seeds"] = tuple(seeds)
-        else:
-            raise fail("'seeds' must be a positive count or a non-empty list of integers", _find_key(lines, "seeds"))
-        requires = data.get("requires", [])
-        if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-            raise fail("'requires' must be a list of package names", _find_key(lines, "requires"))
-        meta["requires"] = tuple(requires)
-        timeout = data.get("timeout", 10.0)
-        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-            raise fail("'timeout' must be a positive number of seconds", _find_key(lines, "timeout"))
-        meta["timeout"] = float(timeout)
-        rules = data.get("rules", {})
-        if not isinstance(rules, dict) or set(rules) - RULE_KEYS:
-            raise fail(f"[rules] takes only {', '.join(sorted(RULE_KEYS))}", _find_key(lines, "rules"))
-        if not isinstance(rules.get("no_loops", False), bool):
-            raise fail("'no_loops' must be true or false", _find_key(lines, "no_loops"))
-        banned = rules.get("banned", [])
-        if not isinstance(banned, list) or not all(isinstance(b, str) for b in banned):
-            raise fail("'banned' must be a list of names such as \"torch.softmax\"", _find_key(lines, "banned"))
-        meta["rules"] = Rules(banned=tuple(banned), no_loops=bool(rules.get("no_loops", False)))
+        meta = _exercise_settings(data, lines, fail)
 
         checks = []
         names: set[str] = set()
@@ -464,7 +448,7 @@ class _LessonBuilder:
             checks.append(self.parse_check(table, span, line, fail, names))
         return meta, tuple(checks)
 
-    def parse_check(self, table: dict[str, Any], span: _TableSpan, line: int, fail: Any, names: set[str]) -> Check:
+    def parse_check(self, table: dict[str, Any], span: _TableSpan, line: int, fail: _Fail, names: set[str]) -> Check:
         at = span.line_of
         for key in table:
             if key not in CHECK_KEYS:
@@ -532,3 +516,34 @@ class _LessonBuilder:
             no_mutation=tuple(no_mutation),
             **tolerances,
         )
+
+
+def _exercise_settings(data: dict[str, Any], lines: list[str], fail: _Fail) -> dict[str, Any]:
+    """The exercise-wide keys of a checks fence (``seeds``, ``requires``, ``timeout``,
+    ``[rules]``), validated, as keyword arguments for :class:`Exercise`."""
+    meta: dict[str, Any] = {}
+    seeds = data.get("seeds", 3)
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
+        meta["seeds"] = tuple(range(seeds))
+    elif isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        meta["seeds"] = tuple(seeds)
+    else:
+        raise fail("'seeds' must be a positive count or a non-empty list of integers", _find_key(lines, "seeds"))
+    requires = data.get("requires", [])
+    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
+        raise fail("'requires' must be a list of package names", _find_key(lines, "requires"))
+    meta["requires"] = tuple(requires)
+    timeout = data.get("timeout", 10.0)
+    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
+        raise fail("'timeout' must be a positive number of seconds", _find_key(lines, "timeout"))
+    meta["timeout"] = float(timeout)
+    rules = data.get("rules", {})
+    if not isinstance(rules, dict) or set(rules) - RULE_KEYS:
+        raise fail(f"[rules] takes only {', '.join(sorted(RULE_KEYS))}", _find_key(lines, "rules"))
+    if not isinstance(rules.get("no_loops", False), bool):
+        raise fail("'no_loops' must be true or false", _find_key(lines, "no_loops"))
+    banned = rules.get("banned", [])
+    if not isinstance(banned, list) or not all(isinstance(b, str) for b in banned):
+        raise fail("'banned' must be a list of names such as \"torch.softmax\"", _find_key(lines, "banned"))
+    meta["rules"] = Rules(banned=tuple(banned), no_loops=bool(rules.get("no_loops", False)))
+    return meta
