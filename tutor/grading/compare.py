@@ -56,6 +56,11 @@ def _fmt_shape(shape: Any) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _wide(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in the widest dtype of its kind, so that differences are exact enough to report."""
+    return t.to(torch.complex128 if t.is_complex() else torch.float64)
+
+
 def _scalar(x: torch.Tensor) -> str:
     v = x.item()
     return f"{v:.6g}" if isinstance(v, float) else str(v)
@@ -80,7 +85,7 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
     if rtol is None or atol is None:
         rtol, atol = DEFAULT_TOLERANCES.get(e.dtype, (0.0, 0.0))
     if e.dtype.is_floating_point or e.dtype.is_complex or g.dtype.is_floating_point:
-        ef, gf = e.to(torch.complex128 if e.is_complex() else torch.float64), g.to(torch.complex128 if g.is_complex() else torch.float64)
+        ef, gf = _wide(e), _wide(g)
         close = torch.isclose(gf, ef, rtol=rtol, atol=atol, equal_nan=True)
     else:
         ef, gf = e.to(torch.int64) if e.dtype != torch.bool else e, g.to(torch.int64) if g.dtype != torch.bool else g
@@ -91,10 +96,10 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
         return None
     bad = (~close).nonzero()
     index = tuple(int(i) for i in bad[0].tolist())
-    diff = (gf.to(torch.complex128 if gf.is_complex() else torch.float64) - ef.to(torch.complex128 if ef.is_complex() else torch.float64)).abs()
+    diff = (_wide(gf) - _wide(ef)).abs()
     finite = diff[torch.isfinite(diff)]
     max_abs = float(finite.max()) if finite.numel() else math.inf
-    rel = diff / ef.to(torch.float64).abs().clamp_min(1e-12) if not ef.is_complex() else diff / ef.abs().clamp_min(1e-12)
+    rel = diff / _wide(ef).abs().clamp_min(1e-12)
     finite_rel = rel[torch.isfinite(rel)]
     max_rel = float(finite_rel.max()) if finite_rel.numel() else math.inf
     ev, gv = _scalar(e[index] if index else e), _scalar(g[index] if index else g)

@@ -90,6 +90,6 @@ class ResultPanel(Vertical):
                 yield InfoTable(headers, fmt.elide(rows, LR_ROWS), classes="lr-table")
                 yield Plot(fmt.lr_series(schedule))
         for series in result.series:
-            values_ = [float(v) for v in series.get("values", [])]
-            yield Label(f"{series.get('name', '?')} ({len(values_)} values)", markup=False, classes="section")
-            yield Plot([(list(range(1, len(values_) + 1)), values_)])
+            points = [float(v) for v in series.get("values", [])]
+            yield Label(f"{series.get('name', '?')} ({len(points)} values)", markup=False, classes="section")
+            yield Plot([(list(range(1, len(points) + 1)), points)])
