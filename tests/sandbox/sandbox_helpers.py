@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from tutor.sandbox.api import RunRequest
@@ -38,6 +39,12 @@ def sandbox_uid_processes() -> list[int]:
     return found
 
 
+# Inherited by the session's sandbox server and every run's child: tells this test
+# run's leftovers from those of other test runs on the machine (root sees them all).
+os.environ.setdefault("TUTOR_SANDBOX_TEST_SESSION", secrets.token_hex(8))
+SESSION_MARK = f"TUTOR_SANDBOX_TEST_SESSION={os.environ['TUTOR_SANDBOX_TEST_SESSION']}".encode()
+
+
 def _namespace(pid: int | str, kind: str) -> str | None:
     try:
         return os.readlink(f"/proc/{pid}/ns/{kind}")
@@ -45,18 +52,25 @@ def _namespace(pid: int | str, kind: str) -> str | None:
         return None  # gone, a zombie, or not ours to look at
 
 
+def _ours(pid: int | str) -> bool:
+    try:
+        return SESSION_MARK in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
 def stray_run_processes() -> list[int]:
-    """Processes of runs that outlived them. Root's runs have uids of their own; a
-    normal user's share ours, but only a run lives in a network namespace of its own."""
+    """Processes of this session's runs that outlived them. Root's runs have uids of
+    their own; a normal user's share ours, but only a run lives in a network namespace
+    of its own."""
     if os.geteuid() == 0:
-        return sandbox_uid_processes()
+        return [pid for pid in sandbox_uid_processes() if _ours(pid)]
     ours = _namespace("self", "net")
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and entry.stat().st_uid == os.getuid():
-            namespace = _namespace(entry.name, "net")
-            if namespace is not None and namespace != ours:
-                found.append(int(entry.name))
+        namespace = _namespace(entry.name, "net") if entry.name.isdigit() else None
+        if namespace is not None and namespace != ours and _ours(entry.name):
+            found.append(int(entry.name))
     return found
 
 
