@@ -6,7 +6,9 @@ Runs in the judge's child (imports torch). Pure functions: decoded data in, a
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,17 +41,21 @@ class Difference:
 
 
 def preview(t: torch.Tensor) -> str:
+    """A short printout of ``t`` for a failure report: 4 decimals, long dimensions elided."""
     with _print_options():
         return str(t.detach()).replace("tensor(", "").rstrip(")").replace("\n       ", "\n")[:400]
 
 
-class _print_options:
-    def __enter__(self) -> None:
-        self.saved = torch._tensor_str.PRINT_OPTS.__dict__.copy()
-        torch.set_printoptions(precision=4, threshold=24, edgeitems=2, linewidth=60, sci_mode=False)
-
-    def __exit__(self, *exc: object) -> None:
-        torch._tensor_str.PRINT_OPTS.__dict__.update(self.saved)
+@contextlib.contextmanager
+def _print_options() -> Iterator[None]:
+    # torch has no public getter for its print options, so they are saved and restored
+    # wholesale: the judge must not change how anything else prints.
+    saved = torch._tensor_str.PRINT_OPTS.__dict__.copy()
+    torch.set_printoptions(precision=4, threshold=24, edgeitems=2, linewidth=60, sci_mode=False)
+    try:
+        yield
+    finally:
+        torch._tensor_str.PRINT_OPTS.__dict__.update(saved)
 
 
 def _fmt_shape(shape: Any) -> str:
@@ -68,6 +74,8 @@ def _scalar(x: torch.Tensor) -> str:
 
 def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: set[str],
                     rtol: float | None, atol: float | None) -> Difference | None:
+    """The first of ``aspects`` (shape, dtype, requires_grad, values) that differs, with
+    ``torch.testing.assert_close`` tolerances unless ``rtol``/``atol`` are given."""
     e, g = expected.tensor, got.tensor
     base = {"what": what, "expected_shape": list(e.shape), "got_shape": list(g.shape),
             "expected_dtype": str(e.dtype), "got_dtype": str(g.dtype)}
@@ -115,6 +123,7 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
 
 
 def describe(value: Any) -> str:
+    """What kind of value this is, in words, for a "expected a ..., got a ..." message."""
     if isinstance(value, TensorData):
         return f"tensor of shape {_fmt_shape(value.tensor.shape)} and dtype {value.tensor.dtype}"
     if isinstance(value, Tagged):
@@ -208,6 +217,7 @@ def _short(value: Any) -> str:
 
 
 def compare_modules(e: dict[str, Any], g: dict[str, Any], what: str, compare: set[str], rtol: float | None, atol: float | None) -> Difference | None:
+    """Structure (type, parameter names and shapes, layers) and, if asked, state_dict values."""
     check_structure = not compare or "structure" in compare or "value" in compare
     if check_structure:
         if e["type"] != g["type"] and "type" in compare:
@@ -238,6 +248,7 @@ def compare_modules(e: dict[str, Any], g: dict[str, Any], what: str, compare: se
 
 
 def compare_optimizers(e: dict[str, Any], g: dict[str, Any], what: str, rtol: float | None, atol: float | None) -> Difference | None:
+    """Optimizer type, then every setting of every param group the reference has."""
     if e["type"] != g["type"]:
         return Difference(what, f"{what}: expected a {e['type']} optimizer, got {g['type']}", e["type"], g["type"], {"what": what})
     eg, gg = e["param_groups"], g["param_groups"]
@@ -252,6 +263,7 @@ def compare_optimizers(e: dict[str, Any], g: dict[str, Any], what: str, rtol: fl
 
 
 def compare_schedules(e: dict[str, Any], g: dict[str, Any], what: str, rtol: float | None, atol: float | None) -> Difference | None:
+    """The learning rates step by step: the first step that differs, else a different step count."""
     el, gl = e["lrs"], g["lrs"]
     for step, (a, b) in enumerate(zip(el, gl), start=1):
         if not _close(a, b, rtol, atol):

@@ -246,6 +246,8 @@ def _shape(value: Any) -> list[int]:
 
 
 def decode_tensor(node: Any, blobs: dict[str, bytes]) -> torch.Tensor:
+    """Rebuild a tensor from its raw bytes; :class:`BadData` unless dtype, shape and byte
+    count agree."""
     if not isinstance(node, dict) or node.get("kind") != "tensor":
         raise BadData("expected a tensor")
     dtype = DTYPES.get(node.get("dtype"))  # type: ignore[arg-type]

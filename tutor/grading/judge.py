@@ -37,6 +37,8 @@ def _index(data: Any) -> dict[tuple[str, int], dict[str, Any]]:
 
 def judge_check(check: dict[str, Any], expected: dict[tuple[str, int], dict[str, Any]], got: dict[tuple[str, int], dict[str, Any]],
                 eblobs: dict[str, bytes], gblobs: dict[str, bytes]) -> dict[str, Any]:
+    """One check's verdict: the first seed whose results differ decides it; every seed
+    must match for a pass."""
     name = check["name"]
     compare = set(check.get("compare") or [])
     rtol, atol = check.get("rtol"), check.get("atol")
