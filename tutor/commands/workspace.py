@@ -63,6 +63,7 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def cmd_init(args: argparse.Namespace, workspace: Workspace) -> int:
+    """``tutor init``: write the starters and say which files were written or kept."""
     report = workspace.init()
     console = _console()
     console.print(f"Workspace: [b]{workspace.root}[/]", markup=True)
@@ -80,6 +81,7 @@ def cmd_init(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_hint(args: argparse.Namespace, workspace: Workspace) -> int:
+    """``tutor hint ID``: show the next hint and remember that it was shown."""
     exercise = resolve_exercise(workspace.lessons, args.id)
     number, text = workspace.next_hint(exercise)
     total = len(exercise.hints)
@@ -93,6 +95,7 @@ def cmd_hint(args: argparse.Namespace, workspace: Workspace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace, workspace: Workspace) -> int:
+    """``tutor reset ID | --all``: starters back, old files kept as backups."""
     if args.all == bool(args.id):
         raise UsageError("give one exercise id, or --all (not both)")
     if args.id:
@@ -121,6 +124,7 @@ def _confirm(count: int, root: Path) -> bool:
 
 
 def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
+    """``tutor solution ID``: the reference, only once the learner's solution has passed."""
     exercise = resolve_exercise(workspace.lessons, args.id)
     if workspace.progress(exercise.id).passed_at is None:
         print(
