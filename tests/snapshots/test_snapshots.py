@@ -25,6 +25,16 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def check_the_first_exercise(pilot) -> None:
+    """Open the first lesson's exercise from the list and check the starter (it fails)."""
+    await settle(pilot)
+    await pilot.press("down", "enter")
+    await pilot.pause()
+    await pilot.press("ctrl+r")
+    await pilot.app.screen.workers.wait_for_complete()
+    await settle(pilot)
+
+
 class TestBrowser:
     def test_lesson_list_at_80x24(self, snap_compare, tmp_path) -> None:
         """Two lessons, the first unfolded with its exercise 'not started', and the
@@ -78,42 +88,15 @@ class TestExercise:
         """The starter in the editor, and under it the verdict: '✗ Failed: 0 of 1 visible
         checks pass', the failed check with expected/got shape, dtype, value and preview,
         'max abs diff 1.25 ... first difference at (0, 1)', the hidden check named only."""
-
-        async def run_before(pilot) -> None:
-            await settle(pilot)
-            await pilot.press("down", "enter")
-            await pilot.pause()
-            await pilot.press("ctrl+r")
-            await pilot.app.screen.workers.wait_for_complete()
-            await settle(pilot)
-
-        assert snap_compare(build(tmp_path), terminal_size=(100, 40), run_before=run_before)
+        assert snap_compare(build(tmp_path), terminal_size=(100, 40), run_before=check_the_first_exercise)
 
     def test_a_failed_check_at_80x24(self, snap_compare, tmp_path) -> None:
         """At 80x24 the footer shows every key up to 'f1 Help'; the verdict, the failed
         check, its value row and the side-by-side previews are on screen under a
         smaller editor."""
-
-        async def run_before(pilot) -> None:
-            await settle(pilot)
-            await pilot.press("down", "enter")
-            await pilot.pause()
-            await pilot.press("ctrl+r")
-            await pilot.app.screen.workers.wait_for_complete()
-            await settle(pilot)
-
-        assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=check_the_first_exercise)
 
     def test_a_wide_terminal_puts_the_editor_on_the_right(self, snap_compare, tmp_path) -> None:
         """At 140x36 the prompt and the failed check report share the left column and
         the editor fills the right one from top to bottom."""
-
-        async def run_before(pilot) -> None:
-            await settle(pilot)
-            await pilot.press("down", "enter")
-            await pilot.pause()
-            await pilot.press("ctrl+r")
-            await pilot.app.screen.workers.wait_for_complete()
-            await settle(pilot)
-
-        assert snap_compare(build(tmp_path), terminal_size=(140, 36), run_before=run_before)
+        assert snap_compare(build(tmp_path), terminal_size=(140, 36), run_before=check_the_first_exercise)
