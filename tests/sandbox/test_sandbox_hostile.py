@@ -82,6 +82,15 @@ CASES = {
                            lambda r: r.error.type in ("PermissionError", "OSError")),
     "syntax-error": Case("def broken(:\n    pass\n", "error", lambda r: r.error.type == "SyntaxError" and r.error.line == 1),
     "undecodable-output": Case("import os\nos.write(1, b'\\xff\\xfe ok\\n')\n", "ok", lambda r: r.stdout.endswith(" ok\n")),
+    # clone() with namespace flags is refused like unshare(); threads and fork still work.
+    "namespace-clone": Case(
+        "import ctypes, errno, os, threading\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "r = libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0)\nif r == 0:\n    os._exit(0)\n"
+        "print('refused' if r == -1 and ctypes.get_errno() == errno.EPERM else 'allowed')\n"
+        "t = threading.Thread(target=print, args=('thread',)); t.start(); t.join()\n"
+        "pid = os.fork()\nif pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\nprint('fork')\n",
+        "ok", lambda r: r.stdout == "refused\nthread\nfork\n",
+    ),
     "escaped-grandchild": Case(
         "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(1e6)\n", "ok",
     ),

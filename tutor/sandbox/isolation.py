@@ -281,6 +281,19 @@ _DENIED_SYSCALLS = (
     "finit_module", "delete_module", "reboot", "swapon", "swapoff",
 )
 _DENIED_FAMILIES = (socket.AF_INET, socket.AF_INET6, socket.AF_PACKET)
+# clone() flags that make namespaces: refused like unshare(), so the kernel's namespace
+# code stays out of reach. clone3() passes its flags in memory, where a filter cannot
+# look, so it answers ENOSYS and glibc falls back to clone() for threads and fork.
+_CLONE_NAMESPACE_FLAGS = (
+    0x00000080,  # CLONE_NEWTIME
+    0x00020000,  # CLONE_NEWNS
+    0x02000000,  # CLONE_NEWCGROUP
+    0x04000000,  # CLONE_NEWUTS
+    0x08000000,  # CLONE_NEWIPC
+    0x10000000,  # CLONE_NEWUSER
+    0x20000000,  # CLONE_NEWPID
+    0x40000000,  # CLONE_NEWNET
+)
 
 
 def seccomp_filter(protected_pids: Sequence[int] = ()) -> list[str]:
@@ -299,6 +312,9 @@ def seccomp_filter(protected_pids: Sequence[int] = ()) -> list[str]:
             continue  # a syscall this architecture does not have
     for family in _DENIED_FAMILIES:
         flt.add_rule(denied, "socket", sc.Arg(0, sc.EQ, family))
+    for flag in _CLONE_NAMESPACE_FLAGS:
+        flt.add_rule(denied, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
+    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
     for pid in protected_pids:
         for target in (pid, -pid):
             value = target & 0xFFFFFFFF  # pid_t compared as 32 bits, sign included
