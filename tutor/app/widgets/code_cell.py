@@ -43,9 +43,8 @@ class CodeCell(Vertical, can_focus=True):
         def control(self) -> CodeCell:
             return self.cell
 
-    def __init__(self, snippet: Snippet, **kwargs: object) -> None:
-        classes = "" if snippet.run else "-norun"
-        super().__init__(classes=classes, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, snippet: Snippet) -> None:
+        super().__init__(classes="" if snippet.run else "-norun")
         self.snippet = snippet
         self.border_title = f"cell {snippet.index + 1}" + ("" if snippet.run else " · not runnable")
         if snippet.requires:

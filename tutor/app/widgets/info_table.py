@@ -36,9 +36,9 @@ class InfoTable(Static):
         rows: Sequence[Sequence[str]],
         *,
         wrap: Sequence[str] = (),
-        **kwargs: object,
+        classes: str | None = None,
     ) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(classes=classes)
         self.headers = tuple(headers)
         self.rows = [tuple(row) for row in rows]
         self.wrap = frozenset(wrap)

@@ -55,8 +55,8 @@ class Plot(Widget):
     }
     """
 
-    def __init__(self, lines: Sequence[tuple[Sequence[float], Sequence[float]]], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, lines: Sequence[tuple[Sequence[float], Sequence[float]]]) -> None:
+        super().__init__()
         self.lines = [(list(xs), list(ys)) for xs, ys in lines]
         self._cache: tuple[tuple[int, int], Text] | None = None
 
