@@ -10,8 +10,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from tutor.grading.report import CheckResult, ExerciseReport
-from tutor.grading.rules import check_rules
+from tutor.grading.report import CheckResult, ExerciseReport, ExerciseStatus
+from tutor.grading.rules import Violation, check_rules
 from tutor.lessons.model import Check, Exercise
 from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
 
@@ -92,10 +92,10 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     hidden_unrun = 0 if include_hidden else exercise.hidden_count
     hint = f"hint: `tutor hint {exercise.id}`" if exercise.hints else None
 
-    def report(status: str, message: str, results: list[CheckResult], output: str = "") -> ExerciseReport:
+    def report(status: ExerciseStatus, message: str, results: list[CheckResult], output: str = "") -> ExerciseReport:
         hidden = [CheckResult(name=f"hidden check {i + 1}", status="hidden", hidden=True,
                               message="runs only when your instructor grades (tutor grade)") for i in range(hidden_unrun)]
-        return ExerciseReport(id=exercise.id, status=status, message=message, output=output, checks=results + hidden,  # type: ignore[arg-type]
+        return ExerciseReport(id=exercise.id, status=status, message=message, output=output, checks=results + hidden,
                               hidden_unrun=hidden_unrun, duration_ms=(time.perf_counter() - started) * 1000, hint=hint)
 
     violations = check_rules(source, exercise.rules)
@@ -129,10 +129,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
                     seed=v["seed"], details=v["details"])
         for v in verdict.data["checks"]
     ]
-    rule_problems = [f"line {v.line}: {v.message}" for v in violations]
-    tripped = mine.data.get("tripwire") if isinstance(mine.data.get("tripwire"), list) else []
-    rule_problems += [f"called {name} at run time, which this exercise bans" for name in tripped
-                      if not any(name in p for p in rule_problems)]
+    rule_problems = _rule_problems(violations, mine)
     if rule_problems:
         results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems)))
 
@@ -141,7 +138,21 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     failed = [r for r in results if r.status in ("fail", "error")]
     if failed:
         return report("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results, output)
-    message = f"all {len(results)} checks passed" if not hidden_unrun else (
-        f"{len(results)} of {len(results) + hidden_unrun} checks passed; "
-        f"{hidden_unrun} hidden check{'s run' if hidden_unrun > 1 else ' runs'} only when graded (tutor grade)")
-    return report("pass", message, results, output)
+    return report("pass", _pass_message(len(results), hidden_unrun), results, output)
+
+
+def _rule_problems(violations: list[Violation], mine: RunResult) -> list[str]:
+    """Banned names found in the source, then those the harness's tripwire caught at run
+    time that the source hid (``getattr(torch, "soft" + "max")``)."""
+    problems = [f"line {v.line}: {v.message}" for v in violations]
+    tripped = mine.data.get("tripwire") if isinstance(mine.data.get("tripwire"), list) else []
+    problems += [f"called {name} at run time, which this exercise bans" for name in tripped
+                 if not any(name in p for p in problems)]
+    return problems
+
+
+def _pass_message(passed: int, hidden_unrun: int) -> str:
+    if not hidden_unrun:
+        return f"all {passed} checks passed"
+    return (f"{passed} of {passed + hidden_unrun} checks passed; "
+            f"{hidden_unrun} hidden check{'s run' if hidden_unrun > 1 else ' runs'} only when graded (tutor grade)")

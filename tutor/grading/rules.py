@@ -14,6 +14,8 @@ LOOP_NODES: tuple[type[ast.AST], ...] = (ast.For, ast.AsyncFor, ast.While, ast.L
 
 @dataclass(frozen=True)
 class Violation:
+    """A rule the source breaks, at a 1-based line, in words for the learner."""
+
     line: int
     message: str
 
