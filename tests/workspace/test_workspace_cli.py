@@ -134,7 +134,7 @@ def test_reset_all_with_yes_resets_everything(tutor, root: Path) -> None:
 def test_reset_all_refuses_without_yes_when_stdin_is_not_a_terminal(tutor, root: Path, monkeypatch) -> None:
     tutor("init")
     (root / "beta" / "triple.py").write_text("mine\n")
-    monkeypatch.setattr(sys, "stdin", open(os.devnull))
+    monkeypatch.setattr(sys, "stdin", io.StringIO())  # not a terminal, and no file handle to leak
 
     result = tutor("reset", "--all")
 

@@ -9,6 +9,8 @@ import sys
 from tutor.commands.common import lessons_from
 from tutor.progress import statuses_for
 
+STATUS_MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "not started": ("·", "dim")}
+
 
 def main(args: argparse.Namespace) -> int:
     lessons = lessons_from(args)
@@ -37,5 +39,3 @@ def main(args: argparse.Namespace) -> int:
             console.print(Text.assemble("    ", (mark, style), f" {exercise.id}  ", (exercise.title, "italic"), "  ", (status, style)))
     return 0
 
-
-STATUS_MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "not started": ("·", "dim")}
