@@ -124,6 +124,8 @@ def test_subclass_and_fake_tensors_never_decode_as_tensors():
     ({"kind": "pickle", "value": "cos\nsystem\n"}, {}),
     ({"kind": "py", "value": {"a": 1}}, {}),
     ("not a dict", {}),
+    ({"kind": "optimizer", "type": "SGD", "param_groups": [["lr", 0.1]]}, {}),
+    ({"kind": "optimizer", "type": "SGD", "param_groups": "lr=0.1"}, {}),
 ])
 def test_malformed_data_from_a_child_is_rejected(node, blobs):
     with pytest.raises(BadData):

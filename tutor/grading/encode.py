@@ -197,7 +197,9 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0) -> Any:
         })
     if kind == "optimizer":
         groups = node.get("param_groups")
-        if not isinstance(groups, list):
+        # The comparison indexes each group by key: anything but a dict of named settings
+        # would crash the judge instead of failing the check.
+        if not isinstance(groups, list) or not all(isinstance(g, dict) and all(isinstance(k, str) for k in g) for g in groups):
             raise BadData("malformed optimizer")
         return Tagged("optimizer", {"type": str(node.get("type")), "param_groups": groups})
     if kind == "scheduler":
