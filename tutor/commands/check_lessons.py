@@ -24,7 +24,8 @@ def main(args: argparse.Namespace) -> int:
         return 2
     exercises = lessons.exercises()
     print(f"{len(lessons.lessons)} lesson(s), {len(exercises)} exercise(s): format ok")
-    if args.format_only or not exercises:
+    runnable = [s for lesson in lessons.lessons for s in lesson.snippets if s.run]
+    if args.format_only or not (exercises or runnable):
         return 0
     from tutor.grading.lesson_check import check_exercises  # grading is loaded only past --format-only
 
