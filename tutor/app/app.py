@@ -28,6 +28,8 @@ from tutor.sandbox.api import SandboxClientProtocol
 
 #: How long a run waits for the sandbox to finish starting (it imports torch once).
 SANDBOX_START_TIMEOUT = 120.0
+#: The worker group of every screen's runs and checks, so Esc cancels them together.
+SANDBOX_GROUP = "sandbox"
 
 
 class SandboxUnavailable(SandboxError):
@@ -135,9 +137,21 @@ class TutorApp(App[None]):
             self.services.grade = grade_source
         return self.services.grade
 
+    def cancel_sandbox_work(self, screen: MessagePump) -> bool:
+        """Cancel ``screen``'s running sandbox workers; False if none was running.
+
+        Cancelling a thread worker only raises a flag, so the sandbox is also asked to
+        kill its children: the blocked ``run()`` then returns at once.
+        """
+        if not any(w.group == SANDBOX_GROUP and w.is_running for w in screen.workers):
+            return False
+        screen.workers.cancel_group(screen, SANDBOX_GROUP)
+        self._kill_runs()
+        return True
+
     @work(thread=True, group="cancel", exit_on_error=False)
-    def cancel_runs(self) -> None:
-        """Kill whatever the sandbox is running (a worker's cancel only raises a flag)."""
+    def _kill_runs(self) -> None:
+        # In a thread: asking the server writes to its pipe, which may block.
         if self.client is not None:
             self.client.cancel_all()
 

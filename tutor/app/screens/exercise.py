@@ -15,7 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, TextArea
 
-from tutor.app.app import tutor_app
+from tutor.app.app import SANDBOX_GROUP, tutor_app
 from tutor.app.progress_view import ExerciseState
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
 from tutor.app.services import WorkspaceLike
@@ -23,8 +23,6 @@ from tutor.app.widgets.check_report import CheckReport
 from tutor.errors import TutorError
 from tutor.grading.report import ExerciseReport
 from tutor.lessons import Exercise
-
-SANDBOX_GROUP = "sandbox"
 
 
 def file_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -224,10 +222,7 @@ class ExerciseScreen(Screen[None]):
         self.notify(event.message, title="could not check", severity="error")
 
     def action_cancel_or_back(self) -> None:
-        running = [w for w in self.workers if w.group == SANDBOX_GROUP and w.is_running]
-        if running:
-            self.workers.cancel_group(self, SANDBOX_GROUP)
-            tutor_app(self).cancel_runs()
+        if tutor_app(self).cancel_sandbox_work(self):
             self.report.checking = False
             self.notify("Check cancelled.")
             return

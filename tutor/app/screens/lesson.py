@@ -12,13 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
 from textual.worker import get_current_worker
 
-from tutor.app.app import tutor_app
+from tutor.app.app import SANDBOX_GROUP, tutor_app
 from tutor.app.progress_view import StatusBoard
 from tutor.app.widgets.code_cell import CodeCell
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
 from tutor.sandbox.api import RunRequest
-
-SANDBOX_GROUP = "sandbox"
 
 
 class ExerciseCard(Static, can_focus=True):
@@ -168,11 +166,7 @@ class LessonScreen(Screen[None]):
         self.notify(event.message, title="sandbox unavailable", severity="error")
 
     def action_cancel_or_back(self) -> None:
-        running = [w for w in self.workers if w.group == SANDBOX_GROUP and w.is_running]
-        if running:
-            self.workers.cancel_group(self, SANDBOX_GROUP)
-            # Cancelling a thread worker only raises a flag; the child must be killed too.
-            tutor_app(self).cancel_runs()
+        if tutor_app(self).cancel_sandbox_work(self):
             self.notify("Run cancelled.")
         else:
             self.app.pop_screen()
