@@ -91,8 +91,8 @@ class Encoder:
             return self.module(value)
         if _isinstance(value, _Optimizer):
             return self.optimizer(value)
-        if _is_scheduler(value):
-            return {"kind": "scheduler", "type": kind.__name__, "lrs": _recorded_lrs(value)}
+        if schedules.is_scheduler(value):
+            return {"kind": "scheduler", "type": kind.__name__, "lrs": schedules.lrs_of(value)}
         return {"kind": "object", "type": kind.__name__, "repr": _safe_repr(value)}
 
     def module(self, m: torch.nn.Module) -> dict[str, Any]:
@@ -119,29 +119,11 @@ class Encoder:
         return {"kind": "optimizer", "type": _type(opt).__name__, "param_groups": groups}
 
 
-def _is_scheduler(value: Any) -> bool:
-    sched = torch.optim.lr_scheduler
-    return _isinstance(value, (sched.LRScheduler, sched.ReduceLROnPlateau))
-
-
 def _safe_repr(value: Any) -> str:
     try:
         return repr(value)[:200]
     except Exception:  # noqa: BLE001 - a learner's __repr__ may raise anything
         return "<unprintable>"
-
-
-def install_lr_recorder() -> None:
-    """Record the learning rates after every scheduler step (the sandbox's hook), so a
-    check can compare lr sequences without the learner printing anything."""
-    schedules.install()
-
-
-def _recorded_lrs(scheduler: Any) -> list[list[float]]:
-    for obj, steps in schedules.recorded():
-        if obj is scheduler:
-            return [[float(lr) for lr in lrs] for _, lrs in steps]
-    return []
 
 
 # --- decoding (judge side) ------------------------------------------------------------

@@ -16,9 +16,9 @@ from typing import Any
 
 import torch
 
-from tutor.grading.encode import Encoder, install_lr_recorder
-
-PREDEFINED = {"torch": torch, "nn": torch.nn, "F": torch.nn.functional}
+from tutor.grading.encode import Encoder
+from tutor.sandbox import schedules
+from tutor.sandbox.child import predefined
 MAX_STDOUT = 64 * 1024
 
 
@@ -99,7 +99,7 @@ def run_checks(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: 
     filename = params.get("filename", "solution.py")
     device = torch.device(params.get("device", "cpu"))
     encoder = Encoder("b")
-    install_lr_recorder()
+    schedules.install()  # done by the server before forking; here for in-process use
     tripwire = Tripwire(list(params.get("banned", [])))
     tripwire.install()
     compiled = compile(code, filename, "exec")
@@ -115,7 +115,7 @@ def run_checks(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: 
 def _run_one(compiled: Any, check: dict[str, Any], seed: int, device: torch.device, filename: str, encoder: Encoder) -> dict[str, Any]:
     out: dict[str, Any] = {"check": check["name"], "seed": seed, "error": None}
     stdout = io.StringIO()
-    namespace: dict[str, Any] = {"__name__": "__main__", **PREDEFINED, "DEVICE": device}
+    namespace = predefined(device)
     stage = "running the file"
     try:
         with contextlib.redirect_stdout(stdout):

@@ -169,12 +169,6 @@ def describe_optimizer(name: str, optimizer: torch.optim.Optimizer) -> dict[str,
     return {"name": name, "type": type(optimizer).__name__, "param_groups": groups}
 
 
-def _is_scheduler(value: Any) -> bool:
-    from torch.optim import lr_scheduler
-
-    return isinstance(value, (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau))
-
-
 def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
     """Describe the top-level names a snippet defined (the predefined ones excluded)."""
     found = Inspection()
@@ -190,7 +184,7 @@ def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
                 found.modules.append(describe_module(name, value))
             elif isinstance(value, torch.optim.Optimizer):
                 found.optimizers.append(describe_optimizer(name, value))
-            elif _is_scheduler(value):
+            elif schedules.is_scheduler(value):
                 pass  # listed below, from the hook's record
             elif len(found.variables) < MAX_VARIABLES:
                 described = describe_variable(name, value)

@@ -104,6 +104,19 @@ def install() -> None:
     base.__tutor_hooked__ = True  # type: ignore[attr-defined]
 
 
+def is_scheduler(value: Any) -> bool:
+    """Whether ``value`` is a learning-rate scheduler (ReduceLROnPlateau included)."""
+    return isinstance(value, (lr_scheduler.LRScheduler, lr_scheduler.ReduceLROnPlateau))
+
+
+def lrs_of(scheduler: Any) -> list[list[float]]:
+    """The lr of every param group after each step ``scheduler`` made."""
+    entry = _records.get(id(scheduler))
+    if entry is None or entry[0] is not scheduler:
+        return []
+    return [list(lrs) for _, lrs in entry[1]]
+
+
 def recorded() -> list[tuple[Any, list[list[Any]]]]:
     """Every scheduler created so far with the lr after each of its steps."""
     return list(_records.values())
