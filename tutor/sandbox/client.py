@@ -16,7 +16,7 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -72,18 +72,37 @@ def cuda_probably_available() -> bool:
     return built_with_cuda and Path("/proc/driver/nvidia/version").exists()
 
 
-def resolve_device(device: str = "auto") -> str:
+def _resolve(device: str, cuda_available: Callable[[], bool]) -> str:
     """``auto`` -> ``cuda`` where available, else ``cpu``; ``cuda`` where there is none
-    is a UsageError. For callers without a client yet (no torch import, no server)."""
+    is the user's mistake. ``cuda_available`` is asked only when it matters."""
     if device == "cpu":
         return "cpu"
     if device not in ("auto", "cuda"):
         raise UsageError(f"unknown device {device!r} (choose auto, cpu or cuda)")
-    if cuda_probably_available():
+    if cuda_available():
         return "cuda"
     if device == "cuda":
         raise UsageError("--device cuda: no CUDA device is available on this machine")
     return "cpu"
+
+
+def resolve_device(device: str = "auto") -> str:
+    """:func:`_resolve` for callers without a client yet (no torch import, no server)."""
+    return _resolve(device, cuda_probably_available)
+
+
+def _send(proc: subprocess.Popen[bytes], frame: bytes, *, close: bool = False) -> bool:
+    """Write one frame to the server; False if it is gone."""
+    try:
+        assert proc.stdin is not None  # Popen(stdin=PIPE)
+        proc.stdin.write(frame)
+        if close:
+            proc.stdin.close()
+        else:
+            proc.stdin.flush()
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def _failed(kind: str, message: str, device: str) -> RunResult:
@@ -184,12 +203,7 @@ class SandboxClient(SandboxClientProtocol):
             self.state = "dead"
         if proc is None:
             return
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(encode({"op": "shutdown"}))
-            proc.stdin.close()
-        except (OSError, ValueError):
-            pass
+        _send(proc, encode({"op": "shutdown"}), close=True)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -214,17 +228,8 @@ class SandboxClient(SandboxClientProtocol):
         return self._cuda
 
     def resolve_device(self, device: str = "auto") -> str:
-        """``auto`` -> ``cuda`` where available, else ``cpu``; ``cuda`` where there is
-        none is the user's mistake."""
-        if device == "cpu":
-            return "cpu"
-        if device == "cuda":
-            if not self.cuda_available():
-                raise UsageError("--device cuda: no CUDA device is available on this machine")
-            return "cuda"
-        if device == "auto":
-            return "cuda" if self.cuda_available() else "cpu"
-        raise UsageError(f"unknown device {device!r} (choose auto, cpu or cuda)")
+        """:func:`_resolve`, with the server's own probe as the answer about CUDA."""
+        return _resolve(device, self.cuda_available)
 
     # --- runs --------------------------------------------------------------------
 
@@ -250,11 +255,7 @@ class SandboxClient(SandboxClientProtocol):
             if proc is None or self.state != "ready":
                 return _failed("SandboxDied", "the sandbox server is not running", device)
             pending = self._pending[run_id] = _Pending(proc)
-            try:
-                assert proc.stdin is not None
-                proc.stdin.write(frame)
-                proc.stdin.flush()
-            except (OSError, ValueError):
+            if not _send(proc, frame):
                 self._pending.pop(run_id, None)
                 return _failed("SandboxDied", "the sandbox server stopped unexpectedly", device)
         if not pending.done.wait(request.timeout + RESULT_GRACE):
@@ -270,12 +271,7 @@ class SandboxClient(SandboxClientProtocol):
             proc = self._proc
             if proc is None or self.state != "ready":
                 return
-            try:
-                assert proc.stdin is not None
-                proc.stdin.write(encode({"op": "cancel_all"}))
-                proc.stdin.flush()
-            except (OSError, ValueError):
-                pass
+            _send(proc, encode({"op": "cancel_all"}))
 
     # --- the reader thread -------------------------------------------------------
 
