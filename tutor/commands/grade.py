@@ -78,9 +78,8 @@ def main(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     jobs = args.jobs or os.cpu_count() or 1
-    lessons_dirs = sorted({str(l.path.parent.resolve()) for l in lessons.lessons})
     started = time.perf_counter()
-    with SandboxClient(hide_paths=[Path(d) for d in lessons_dirs], device=device) as client:
+    with SandboxClient(hide_paths=lessons.directories(), device=device) as client:
         reports = _run_with_progress(exercises, workspace, client, device, jobs)
     elapsed = time.perf_counter() - started
     print_warnings(workspace)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from tutor.grading.grade import grade_source
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
@@ -61,12 +60,11 @@ def check_exercises(lessons: LessonSet) -> int:
     from tutor.sandbox.client import SandboxClient
 
     device = "cpu"
-    dirs = sorted({l.path.parent.resolve() for l in lessons.lessons})
     jobs = os.cpu_count() or 1
     work = [(lesson, item) for lesson in lessons.lessons for item in (*lesson.exercises, *lesson.snippets)]
     print(f"checking {sum(isinstance(i, Exercise) for _, i in work)} exercise(s) and "
           f"{sum(isinstance(i, Snippet) for _, i in work)} snippet(s) in the sandbox...", file=sys.stderr, flush=True)
-    with SandboxClient(hide_paths=[Path(d) for d in dirs], device=device) as client:
+    with SandboxClient(hide_paths=lessons.directories(), device=device) as client:
         def one(pair: tuple[Lesson, Exercise | Snippet]) -> list[str]:
             lesson, item = pair
             if isinstance(item, Exercise):

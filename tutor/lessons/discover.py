@@ -43,6 +43,11 @@ class LessonSet:
                 return exercise
         raise KeyError(exercise_id)
 
+    def directories(self) -> list[Path]:
+        """The directories the lessons came from: the sandbox hides them from learner
+        code, since they hold the reference solutions."""
+        return sorted({lesson.path.parent.resolve() for lesson in self.lessons})
+
     def lesson(self, lesson_id: str) -> Lesson:
         for lesson in self.lessons:
             if lesson.id == lesson_id:
