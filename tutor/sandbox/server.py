@@ -9,6 +9,7 @@ children that run on the GPU initialise it themselves.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
@@ -30,6 +31,9 @@ from tutor.sandbox.protocol import Frame, FrameDecoder, ProtocolError, encode, w
 from tutor.sandbox.sanitize import clean, clean_text
 
 TRUNCATED_NOTE = "\n[output truncated: more than 1 MB]\n"
+# Task modules that every grading run imports: imported here once, before the fork,
+# instead of in each child (about 4 ms a child).
+WARM_TASK_MODULES = ("tutor.grading.harness", "tutor.grading.judge")
 MAX_RESULT_BYTES = 512 * 1024 * 1024
 
 
@@ -464,6 +468,8 @@ def main() -> None:
     from tutor.sandbox import inspection, schedules  # noqa: F401 - warm for children
 
     schedules.install()
+    for name in WARM_TASK_MODULES:
+        importlib.import_module(name)
     _warm_up(torch)
     try:
         import pyseccomp  # noqa: F401
