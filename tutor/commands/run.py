@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tutor.app.format import lr_text, shape_text
+from tutor.app import format as fmt
 from tutor.errors import UsageError
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
 
@@ -87,7 +87,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def render(path: Path, result: RunResult) -> None:
-    """Print one result with rich; learner text is shown as plain text, never markup."""
+    """Print one result with rich; learner text is shown as plain text, never markup.
+
+    The rows come from ``tutor.app.format``, so the CLI and the app describe a run the
+    same way."""
     from rich.console import Console
     from rich.text import Text
 
@@ -99,15 +102,13 @@ def render(path: Path, result: RunResult) -> None:
         console.print(Text(result.stdout.rstrip("\n")))
     if result.error:
         console.print(Text(_error_text(result.error), style="red"))
-    tensors = [v for v in result.variables if v.get("type") in ("Tensor", "Parameter") or "dtype" in v]
-    others = [v for v in result.variables if v not in tensors]
     sections = [
-        _tensor_table(tensors) if tensors else None,
-        _value_table(others) if others else None,
+        _table("tensors", TENSOR_COLUMNS, fmt.tensor_rows(result.variables), last_width=20),
+        _table("values", ("name", "type", "value"), fmt.value_rows(result.variables)),
         *(_series_line(series) for series in result.series),
-        _module_table(result.modules) if result.modules else None,
-        _optimizer_table(result.optimizers) if result.optimizers else None,
-        *(_schedule_table(schedule) for schedule in result.schedules),
+        _table("modules", ("module", "parameter", "shape"), fmt.module_rows(result.modules)),
+        *(Text(line) for line in fmt.optimizer_lines(result.optimizers)),
+        *(_table(f"lr schedule: {s['name']} ({s['type']})", *fmt.lr_table(s)) for s in result.schedules if s.get("steps")),
     ]
     for section in sections:
         if section is not None:
@@ -119,35 +120,26 @@ def render(path: Path, result: RunResult) -> None:
                            + ", ".join(result.isolation), style="dim"))
 
 
-def _tensor_table(tensors: list[dict[str, Any]]) -> Table:
+TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
+
+
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], *,
+           last_width: int | None = None) -> Table | None:
+    """A compact table, or nothing when there are no rows. Cells stay on one line so a
+    result fits 80 columns; the last column gives way first."""
+    if not rows:
+        return None
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="tensors", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("name", "shape", "dtype", "device", "grad?", "grad_fn"):
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
+                  min_width=len(title))
+    for column in columns[:-1]:
         table.add_column(column, no_wrap=True)
-    table.add_column("grad", no_wrap=True, overflow="ellipsis", max_width=20)
-    for var in tensors:
-        grad = var.get("grad")
-        row = [var["name"], shape_text(var.get("shape", [])), var.get("dtype", ""), var.get("device", ""),
-               "yes" if var.get("requires_grad") else "no", var.get("grad_fn") or "-",
-               _one_line(grad["preview"]) if grad else "-"]
+    table.add_column(columns[-1], no_wrap=True, overflow="ellipsis", min_width=8, max_width=last_width)
+    for row in rows:
         table.add_row(*[Text(str(cell)) for cell in row])
-    return table
-
-
-def _value_table(values: list[dict[str, Any]]) -> Table:
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="values", title_justify="left", box=box.SIMPLE_HEAD)
-    table.add_column("name", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("value", no_wrap=True, overflow="ellipsis", min_width=12)
-    for var in values:
-        table.add_row(Text(var["name"]), Text(var.get("type", "")), Text(_one_line(var.get("preview", ""))))
     return table
 
 
@@ -163,61 +155,11 @@ def _series_line(series: dict[str, Any]) -> Text | None:
                          (_sparkline(values), "cyan"))
 
 
-def _module_table(modules: list[dict[str, Any]]) -> Table:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="modules", title_justify="left")
-    for column in ("name", "type", "parameters", "shapes"):
-        table.add_column(column)
-    for mod in modules:
-        shapes = "\n".join(f"{p['name']}: {list(p['shape'])}" for p in mod.get("named_parameters", []))
-        table.add_row(Text(mod["name"]), Text(mod["type"]), f"{mod['parameters']:,}", Text(shapes))
-    return table
-
-
-def _optimizer_table(optimizers: list[dict[str, Any]]) -> Table:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title="optimizers", title_justify="left")
-    for column in ("name", "type", "param groups"):
-        table.add_column(column)
-    for opt in optimizers:
-        groups = "\n".join(
-            ", ".join(f"{k}={v}" for k, v in group.items()) for group in opt.get("param_groups", [])
-        )
-        table.add_row(Text(opt["name"]), Text(opt["type"]), Text(groups))
-    return table
-
-
-def _schedule_table(schedule: dict[str, Any]) -> Table | None:
-    """The lr of every param group after each ``scheduler.step()``; nothing if it never stepped."""
-    from rich.table import Table
-
-    steps = schedule.get("steps", [])
-    if not steps:
-        return None
-    table = Table(title=f"lr schedule: {schedule['name']} ({schedule['type']})", title_justify="left")
-    table.add_column("step", justify="right")
-    groups = len(steps[0][1])
-    for index in range(groups):
-        table.add_column(f"lr[{index}]" if groups > 1 else "lr", justify="right")
-    for step, lrs in steps:
-        table.add_row(str(step), *[lr_text(v) for v in lrs])
-    return table
-
-
 def _error_text(error: ErrorInfo) -> str:
     if error.traceback:
         return error.traceback.rstrip("\n")
     where = f" (line {error.line})" if error.line else ""
     return f"{error.type}: {error.message}{where}"
-
-
-def _one_line(text: str) -> str:
-    """A multi-line tensor preview squeezed onto one line for a table cell."""
-    return " ".join(text.split())
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
