@@ -77,7 +77,8 @@ class Encoder:
                 return {"kind": "py", "value": value}
             return {"kind": "float", "value": repr(value)}
         if kind is torch.Size:
-            return {"kind": "tuple", "items": [{"kind": "py", "value": int(s)} for s in value]}
+            # A tuple for every comparison but a strict-types one, which tells them apart.
+            return {"kind": "tuple", "pytype": "Size", "items": [{"kind": "py", "value": int(s)} for s in value]}
         if kind is torch.dtype:
             return {"kind": "dtype", "value": str(value)}
         if kind is torch.device:
@@ -161,7 +162,8 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0) -> Any:
         items = node.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
             raise BadData("malformed sequence")
-        return Tagged(kind, [decode(i, blobs, depth + 1) for i in items])
+        pytype = "Size" if kind == "tuple" and node.get("pytype") == "Size" else kind
+        return Tagged(kind, [decode(i, blobs, depth + 1) for i in items], pytype)
     if kind == "dict":
         items = node.get("items")
         if not isinstance(items, dict) or len(items) > MAX_ITEMS:
@@ -207,11 +209,13 @@ class TensorData:
 class Tagged:
     """A decoded non-tensor value that remembers what it was (tuple vs list, module...)."""
 
-    __slots__ = ("kind", "value")
+    __slots__ = ("kind", "value", "pytype")
 
-    def __init__(self, kind: str, value: Any) -> None:
+    def __init__(self, kind: str, value: Any, pytype: str | None = None) -> None:
         self.kind = kind
         self.value = value
+        #: The exact Python type where it differs from ``kind`` (``Size`` for a torch.Size).
+        self.pytype = pytype or kind
 
     def __repr__(self) -> str:
         return f"Tagged({self.kind}, {self.value!r})"
