@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 
 from tutor.errors import LessonError
+from tutor.checks.grad import GradSpec
+from tutor.checks.mutation import NoMutationSpec
+from tutor.checks.value import ValueSpec
+from tutor.checks.view import ViewSpec
 from tutor.lessons import Check, Exercise, Prose, Rules, Snippet, parse_lesson_file, parse_lesson_text
 
 GOOD = Path(__file__).resolve().parents[1] / "data" / "lessons" / "good"
@@ -103,10 +107,11 @@ def test_every_check_key_reaches_the_model_with_the_line_of_its_table():
 
     assert values == Check(
         name="a 2x3 matrix", line=54, expr="flat(m)", setup="m = torch.randn(2, 3)",
-        compare=("shape", "dtype", "values"), rtol=0.0, atol=0.0, no_mutation=("m",),
+        rtol=0.0, atol=0.0, specs=(ValueSpec(aspects=("shape", "dtype", "values")), NoMutationSpec(names=("m",))),
     )
-    assert (storage.name, storage.line, storage.view_of, storage.compare) == ("shares storage", 63, "m", ("shape",))
-    assert (gradients.line, gradients.grad, gradients.hidden) == (70, ("m",), True)
+    assert (storage.name, storage.line, storage.spec(ViewSpec), storage.spec(ValueSpec)) == (
+        "shares storage", 63, ViewSpec(of="m"), ValueSpec(aspects=("shape",)))
+    assert (gradients.line, gradients.spec(GradSpec), gradients.hidden) == (70, GradSpec(names=("m",)), True)
     assert gradients.rtol is None and gradients.atol is None
     assert exercise.visible_checks == (values, storage)
     assert exercise.hidden_count == 1
@@ -122,7 +127,7 @@ def test_an_exercise_runs_under_seeds_0_1_2_unless_told_otherwise():
     assert exercise.timeout == 10.0
     assert exercise.rules == Rules()
     assert exercise.requires == ()
-    assert exercise.checks[0].compare == ()
+    assert exercise.checks[0].specs == (ValueSpec(aspects=()),)
 
 
 def test_a_seed_count_means_the_first_n_seeds():

@@ -211,6 +211,43 @@ def compare_values(expected: Any, got: Any, what: str, compare: set[str],
     return None
 
 
+def _type_name(value: Any) -> str:
+    if isinstance(value, TensorData):
+        return "tensor"
+    if isinstance(value, Tagged):
+        return "torch.Size" if value.pytype == "Size" else value.pytype
+    return type(value).__name__
+
+
+def strict_type_difference(expected: Any, got: Any, what: str) -> Difference | None:
+    """The first place where the Python types differ (an ``int`` is not a ``float``, a
+    ``tuple`` is not a ``torch.Size``), walking containers; ``None`` when they agree."""
+    e, g = _type_name(expected), _type_name(got)
+    if e != g:
+        return Difference(what, f"{what}: expected a {e}, got a {g} ({_short_value(got)})", e, g, {"what": what})
+    if isinstance(expected, Tagged) and isinstance(got, Tagged):
+        if expected.kind in ("list", "tuple") and len(expected.value) == len(got.value):
+            for i, (a, b) in enumerate(zip(expected.value, got.value)):
+                diff = strict_type_difference(a, b, f"{what}[{i}]")
+                if diff:
+                    return diff
+        if expected.kind == "dict":
+            for key in expected.value:
+                if key in got.value:
+                    diff = strict_type_difference(expected.value[key], got.value[key], f"{what}[{key!r}]")
+                    if diff:
+                        return diff
+    return None
+
+
+def _short_value(value: Any) -> str:
+    if isinstance(value, TensorData):
+        return f"shape {_fmt_shape(value.tensor.shape)}"
+    if isinstance(value, Tagged):
+        return describe(value)
+    return _short(value)
+
+
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."

@@ -60,6 +60,12 @@ class Encoder:
             "parameter": _type(t) is _Parameter,
         }
 
+    def add_blob(self, data: bytes) -> str:
+        """Send raw bytes (a file the solution wrote) beside the tree; the key names them."""
+        key = f"{self.prefix}{len(self.blobs)}"
+        self.blobs[key] = bytes(data)
+        return key
+
     def encode(self, value: Any, depth: int = 0) -> dict[str, Any]:
         if depth > MAX_DEPTH:
             return {"kind": "object", "type": "too deeply nested", "repr": ""}

@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from tutor.checks.wire import check_to_wire
 from tutor.grading.report import CheckResult, ExerciseReport, ExerciseStatus
 from tutor.grading.rules import Violation, check_rules
 from tutor.lessons.model import Check, Exercise
@@ -25,24 +26,12 @@ _cache_lock = threading.Lock()
 
 def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, filename: str) -> dict[str, Any]:
     return {
-        "checks": [
-            {"name": c.name, "setup": c.setup, "expr": c.expr, "grad": list(c.grad), "view_of": c.view_of,
-             "no_mutation": list(c.no_mutation)}
-            for c in checks
-        ],
-        "seeds": list(exercise.seeds),
+        "checks": [check_to_wire(c, exercise.seeds) for c in checks],
         "banned": list(exercise.rules.banned),
+        "required": [name for group in exercise.rules.required for name in group],
         "device": device,
         "filename": filename,
     }
-
-
-def _judge_checks(checks: tuple[Check, ...], exercise: Exercise) -> list[dict[str, Any]]:
-    return [
-        {"name": c.name, "compare": list(c.compare), "grad": list(c.grad), "rtol": c.rtol, "atol": c.atol,
-         "view_of": c.view_of, "no_mutation": list(c.no_mutation), "seeds": list(exercise.seeds)}
-        for c in checks
-    ]
 
 
 def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, checks: tuple[Check, ...], device: str, filename: str) -> RunResult:
@@ -119,7 +108,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     blobs = {**{f"e:{k}": v for k, v in ref.blobs.items()}, **{f"g:{k}": v for k, v in mine.blobs.items()}}
     verdict = client.run(RunRequest(
         task=JUDGE_TASK, timeout=JUDGE_TIMEOUT, inspect=False, blobs=blobs,
-        params={"checks": _judge_checks(checks, exercise), "expected": ref.data, "got": mine.data},
+        params={"checks": [check_to_wire(c, exercise.seeds) for c in checks], "expected": ref.data, "got": mine.data},
     ))
     if not verdict.ok:
         return report("error", f"the judge failed: {_failure_message(verdict, exercise)}", [], output)
@@ -129,7 +118,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
                     seed=v["seed"], details=v["details"])
         for v in verdict.data["checks"]
     ]
-    rule_problems = _rule_problems(violations, mine)
+    rule_problems = _rule_problems(violations, mine, exercise.rules.required)
     if rule_problems:
         results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems)))
 
@@ -141,13 +130,18 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     return report("pass", _pass_message(len(results), hidden_unrun), results, output)
 
 
-def _rule_problems(violations: list[Violation], mine: RunResult) -> list[str]:
+def _rule_problems(violations: list[Violation], mine: RunResult, required: tuple[tuple[str, ...], ...]) -> list[str]:
     """Banned names found in the source, then those the harness's tripwire caught at run
-    time that the source hid (``getattr(torch, "soft" + "max")``)."""
+    time that the source hid (``getattr(torch, "soft" + "max")``), then required calls
+    the run never made."""
     problems = [f"line {v.line}: {v.message}" for v in violations]
     tripped = mine.data.get("tripwire") if isinstance(mine.data.get("tripwire"), list) else []
     problems += [f"called {name} at run time, which this exercise bans" for name in tripped
                  if not any(name in p for p in problems)]
+    called = mine.data.get("called") if isinstance(mine.data.get("called"), list) else []
+    for group in required:
+        if not any(name in called for name in group):
+            problems.append(f"never called {' or '.join(group)}; this exercise requires it")
     return problems
 
 

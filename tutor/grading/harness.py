@@ -16,32 +16,46 @@ from typing import Any
 
 import torch
 
+from tutor.checks.base import CheckKind, Spec
+from tutor.checks.wire import specs_from_wire
 from tutor.grading.encode import Encoder
 from tutor.sandbox import schedules
 from tutor.sandbox.child import predefined
+
 MAX_STDOUT = 64 * 1024
 
 
 class Tripwire:
-    """Wraps banned callables so that calling them at run time is recorded, even when the
-    source hides the name (``getattr(torch, "soft" + "max")``)."""
+    """Wraps banned and required callables so that calling them at run time is recorded,
+    even when the source hides the name (``getattr(torch, "soft" + "max")``).
 
-    def __init__(self, banned: list[str]) -> None:
+    Banned calls count whenever they happen; required ones only while ``recording`` (the
+    learner's file and each ``expr``), so a check's own ``setup`` or backward pass never
+    makes the call for the learner."""
+
+    def __init__(self, banned: list[str], required: list[str] | None = None) -> None:
         self.hits: list[str] = []
+        self.called: list[str] = []
         self.banned = banned
+        self.required = required or []
+        self.recording = False
 
     def install(self) -> None:
-        for name in self.banned:
+        for name in dict.fromkeys([*self.banned, *self.required]):
             owner, attr = _resolve_owner(name)
             if owner is None:
                 continue
             original = getattr(owner, attr, None)
             if original is None or not callable(original):
                 continue
+            is_banned, is_required = name in self.banned, name in self.required
 
-            def wrapper(*args: Any, __name: str = name, __original: Any = original, **kwargs: Any) -> Any:
-                if __name not in self.hits:
+            def wrapper(*args: Any, __name: str = name, __original: Any = original, __banned: bool = is_banned,
+                        __required: bool = is_required, **kwargs: Any) -> Any:
+                if __banned and __name not in self.hits:
                     self.hits.append(__name)
+                if __required and self.recording and __name not in self.called:
+                    self.called.append(__name)
                 return __original(*args, **kwargs)
 
             try:
@@ -91,59 +105,80 @@ def _error(exc: BaseException, filename: str) -> dict[str, Any]:
 
 
 def run_checks(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Run ``code`` once per (check, seed) and encode what each check's ``expr`` gave.
+    """Run ``code`` once per (check, seed) and send each check kind's data.
 
-    ``params``: ``checks`` (name, setup, expr, grad, view_of, no_mutation), ``seeds``,
-    ``banned`` (names for the tripwire), ``device``, ``filename``.
+    ``params``: ``checks`` (wire checks, ``tutor.checks.wire``), ``banned`` and
+    ``required`` (names for the tripwire), ``device``, ``filename``.
     """
     filename = params.get("filename", "solution.py")
     device = torch.device(params.get("device", "cpu"))
     encoder = Encoder("b")
     schedules.install()  # done by the server before forking; here for in-process use
-    tripwire = Tripwire(list(params.get("banned", [])))
+    tripwire = Tripwire(list(params.get("banned", [])), list(params.get("required", [])))
     tripwire.install()
     compiled = compile(code, filename, "exec")
     results: list[dict[str, Any]] = []
     for check in params["checks"]:
-        for seed in params["seeds"]:
-            results.append(_run_one(compiled, check, seed, device, filename, encoder))
+        kinds = specs_from_wire(check)
+        for seed in check["seeds"]:
+            results.append(_run_one(compiled, check, kinds, seed, device, filename, encoder, tripwire))
             if results[-1].get("error"):
                 break  # the first error per check says enough; spare the time
-    return {"results": results, "tripwire": tripwire.hits}, encoder.blobs
+    return {"results": results, "tripwire": tripwire.hits, "called": tripwire.called}, encoder.blobs
 
 
-def _run_one(compiled: Any, check: dict[str, Any], seed: int, device: torch.device, filename: str, encoder: Encoder) -> dict[str, Any]:
+class _Probe:
+    """One (check, seed) run as the check kinds see it (``tutor.checks.base.Probe``)."""
+
+    def __init__(self, namespace: dict[str, Any], encoder: Encoder, seed: int) -> None:
+        self.namespace = namespace
+        self.encoder = encoder
+        self.seed = seed
+        self.value: Any = None
+        self.stdout = ""
+        self._backward_done = False
+
+    def backward(self) -> None:
+        if not self._backward_done:
+            self._backward_done = True
+            _backward(self.value)
+
+    def evaluate(self, expr: str) -> Any:
+        return eval(compile(expr, "<check>", "eval"), self.namespace)
+
+
+def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, Spec]], seed: int, device: torch.device,
+             filename: str, encoder: Encoder, tripwire: Tripwire) -> dict[str, Any]:
     out: dict[str, Any] = {"check": check["name"], "seed": seed, "error": None}
     stdout = io.StringIO()
-    namespace = predefined(device)
+    probe = _Probe(predefined(device), encoder, seed)
+    namespace = probe.namespace
     stage = "running the file"
     try:
+        for kind, spec in kinds:
+            kind.prepare(spec, probe)
         with contextlib.redirect_stdout(stdout):
             _seed_everything(seed)
-            exec(compiled, namespace)
+            tripwire.recording = True
+            try:
+                exec(compiled, namespace)
+            finally:
+                tripwire.recording = False
             stage = "the check's setup"
             if check.get("setup"):
                 exec(compile(check["setup"], "<check setup>", "exec"), namespace)
-            watched = {name: namespace[name].detach().clone() for name in check.get("no_mutation", []) if isinstance(namespace.get(name), torch.Tensor)}
+            states = [kind.before(spec, probe) for kind, spec in kinds]
             stage = f"evaluating {check['expr']}"
-            value = eval(compile(check["expr"], "<check>", "eval"), namespace)
-            if check.get("grad"):
+            tripwire.recording = True
+            try:
+                probe.value = probe.evaluate(check["expr"])
+            finally:
+                tripwire.recording = False
+            if any(kind.needs_backward for kind, _ in kinds):
                 stage = "back-propagating the result"
-                _backward(value)
-        out["value"] = encoder.encode(value)
-        out["grads"] = {}
-        for name in check.get("grad", []):
-            leaf = namespace.get(name)
-            grad = leaf.grad if isinstance(leaf, torch.Tensor) else None
-            out["grads"][name] = encoder.encode(grad)
-        view_of = check.get("view_of")
-        if view_of:
-            base = namespace.get(view_of)
-            out["is_view"] = bool(
-                isinstance(value, torch.Tensor) and isinstance(base, torch.Tensor)
-                and value.untyped_storage().data_ptr() == base.untyped_storage().data_ptr()
-            )
-        out["mutated"] = [n for n, before in watched.items() if not _same(before, namespace[n])]
+                probe.backward()
+        probe.stdout = stdout.getvalue()[:MAX_STDOUT]
+        out["parts"] = {kind.name: kind.collect(spec, probe, state) for (kind, spec), state in zip(kinds, states)}
     except BaseException as exc:  # noqa: BLE001 - learner code may raise anything
         if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             # Exiting early ends the whole run: the sandbox reports it as an error, and
@@ -162,13 +197,6 @@ def _backward(value: Any) -> None:
     if not value.requires_grad:
         raise RuntimeError("the result does not require grad: the computation graph was cut (no gradient can flow back)")
     (value if value.dim() == 0 else value.sum()).backward()
-
-
-def _same(before: torch.Tensor, after: Any) -> bool:
-    return (
-        isinstance(after, torch.Tensor) and after.shape == before.shape and after.dtype == before.dtype
-        and bool(torch.equal(after.detach(), before))
-    )
 
 
 if __name__ == "__main__":  # pragma: no cover - manual debugging aid

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tutor.grading.compare import Difference, compare_values, preview
-from tutor.grading.encode import BadData, TensorData, decode
+from tutor.checks.base import Sides, part
+from tutor.checks.wire import specs_from_wire
+from tutor.grading.encode import BadData
 
 
 def judge(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """``params``: ``checks`` (name, compare, grad, rtol, atol, view_of, no_mutation),
-    ``expected`` and ``got`` (the harness data of each side); blobs are prefixed
-    ``e:`` and ``g:``."""
+    """``params``: ``checks`` (wire checks, ``tutor.checks.wire``), ``expected`` and
+    ``got`` (the harness data of each side); blobs are prefixed ``e:`` and ``g:``."""
     expected_blobs = {k[2:]: v for k, v in blobs.items() if k.startswith("e:")}
     got_blobs = {k[2:]: v for k, v in blobs.items() if k.startswith("g:")}
     expected = _index(params["expected"])
@@ -38,9 +38,9 @@ def _index(data: Any) -> dict[tuple[str, int], dict[str, Any]]:
 def judge_check(check: dict[str, Any], expected: dict[tuple[str, int], dict[str, Any]], got: dict[tuple[str, int], dict[str, Any]],
                 eblobs: dict[str, bytes], gblobs: dict[str, bytes]) -> dict[str, Any]:
     """One check's verdict: the first seed whose results differ decides it; every seed
-    must match for a pass."""
+    must match for a pass. Within a seed, the kinds judge in registry order."""
     name = check["name"]
-    compare = set(check.get("compare") or [])
+    kinds = specs_from_wire(check)
     rtol, atol = check.get("rtol"), check.get("atol")
     for seed in check["seeds"]:
         ref = expected.get((name, seed))
@@ -58,61 +58,15 @@ def judge_check(check: dict[str, Any], expected: dict[tuple[str, int], dict[str,
             stage = f" while {err['stage']}" if isinstance(err.get("stage"), str) else ""
             return _verdict(name, "error", f"{err.get('type', 'Error')}{where}{stage}: {err.get('message', '')}", seed)
         try:
-            diff = _compare_seed(check, compare, ref, mine, eblobs, gblobs, rtol, atol)
+            for kind, spec in kinds:
+                sides = Sides(part(ref, kind.name), part(mine, kind.name), eblobs, gblobs, rtol, atol)
+                diff = kind.judge(spec, sides)
+                if diff is not None:
+                    details = {**diff.details, "seed": seed}
+                    return _verdict(name, "fail", diff.message, seed, diff.expected, diff.got, details)
         except BadData as exc:
             return _verdict(name, "error", f"your result could not be read: {exc}", seed)
-        if diff is not None:
-            details = {**diff.details, "seed": seed}
-            return _verdict(name, "fail", diff.message, seed, diff.expected, diff.got, details)
     return _verdict(name, "pass", "", None)
-
-
-def _compare_seed(check: dict[str, Any], compare: set[str], ref: dict[str, Any], mine: dict[str, Any],
-                  eblobs: dict[str, bytes], gblobs: dict[str, bytes], rtol: float | None, atol: float | None) -> Difference | None:
-    value_aspects = compare - {"grad", "stdout"}
-    if value_aspects or not compare:
-        diff = compare_values(decode(ref.get("value"), eblobs), decode(mine.get("value"), gblobs), "result", value_aspects, rtol, atol)
-        if diff:
-            return diff
-    if "stdout" in compare:
-        e, g = str(ref.get("stdout", "")), str(mine.get("stdout", ""))
-        if _norm(e) != _norm(g):
-            return _stdout_difference(e, g)
-    for name in check.get("grad", []):
-        e = decode(ref.get("grads", {}).get(name), eblobs)
-        g_node = mine.get("grads", {}).get(name) if isinstance(mine.get("grads"), dict) else None
-        g = decode(g_node, gblobs)
-        what = f"{name}.grad"
-        if isinstance(e, TensorData) and g is None:
-            return Difference(what, f"{what} is None: no gradient reached {name} (was the graph cut, or backward never called?)",
-                              preview(e.tensor), "None", {"what": what})
-        diff = compare_values(e, g, what, {"value"}, rtol, atol)
-        if diff:
-            return diff
-    if check.get("view_of") and mine.get("is_view") is not True:
-        return Difference("result", f"the result is not a view of {check['view_of']}: it does not share its memory (a copy was made)",
-                          f"a view of {check['view_of']}", "a copy", {"what": "result"})
-    mutated = mine.get("mutated") or []
-    if check.get("no_mutation") and (not isinstance(mutated, list) or mutated):
-        names = ", ".join(str(m) for m in mutated) if isinstance(mutated, list) else "an input"
-        return Difference("input", f"your code modified its input {names} in place; it must leave it unchanged",
-                          "input unchanged", f"{names} changed", {"what": "input"})
-    return None
-
-
-def _norm(text: str) -> str:
-    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
-
-
-def _stdout_difference(expected: str, got: str) -> Difference:
-    e, g = _norm(expected).splitlines(), _norm(got).splitlines()
-    for i in range(max(len(e), len(g))):
-        a = e[i] if i < len(e) else "<end of output>"
-        b = g[i] if i < len(g) else "<end of output>"
-        if a != b:
-            return Difference("printed output", f"printed output differs at line {i + 1}: expected {a!r}, got {b!r}",
-                              "\n".join(e[:20]), "\n".join(g[:20]), {"what": "stdout", "first_index": [i + 1]})
-    return Difference("printed output", "printed output differs", expected, got, {"what": "stdout"})
 
 
 def _verdict(name: str, status: str, message: str, seed: int | None, expected: str = "", got: str = "",

@@ -1,5 +1,6 @@
 """``tutor check-lessons``, beyond the format: every reference solution passes its checks,
-every starter fails them, and every snippet prints what its ``output`` fence shows."""
+every starter and every ``python wrong`` answer fails them, and every snippet prints what
+its ``output`` fence shows."""
 
 from __future__ import annotations
 
@@ -43,6 +44,11 @@ def _check_exercise(exercise: Exercise, lesson: Lesson, client: SandboxClientPro
     starter = grade_source(exercise, exercise.starter, client, include_hidden=True, device=device, filename="starter.py")
     if starter.status == "pass":
         problems.append(f"{lesson.path}:{exercise.starter_line}: exercise '{exercise.id}': the starter passes every check; it must fail")
+    for wrong in exercise.wrong:
+        verdict = grade_source(exercise, wrong.code, client, include_hidden=True, device=device, filename="wrong.py")
+        if verdict.status == "pass":
+            problems.append(f"{lesson.path}:{wrong.line}: exercise '{exercise.id}': a wrong answer ({wrong.reason}) "
+                            "passes every check; the checks must reject it")
     return problems
 
 
@@ -78,5 +84,5 @@ def check_exercises(lessons: LessonSet) -> int:
     if problems:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print("every reference passes, every starter fails, every snippet prints its output")
+    print("every reference passes, every starter and wrong answer fails, every snippet prints its output")
     return 0

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, TypeVar, Union
+
+from tutor.checks.base import Spec
+
+S = TypeVar("S", bound=Spec)
 
 
 @dataclass(frozen=True)
@@ -38,29 +42,41 @@ class Snippet:
 class Check:
     """One ``[[check]]`` table of an exercise's ``checks`` fence.
 
-    The fields mirror the documented check syntax (``lessons/README.md``); grading gives
-    them meaning. ``line`` is the line of the ``[[check]]`` header in the lesson file.
+    ``specs`` holds one spec per check kind the table switches on, in judging order
+    (``tutor.checks``); ``line`` is the line of the ``[[check]]`` header in the file.
     """
 
     name: str
     line: int
     expr: str
     setup: str = ""
-    compare: tuple[str, ...] = ()
-    grad: tuple[str, ...] = ()
     rtol: float | None = None
     atol: float | None = None
     hidden: bool = False
-    view_of: str | None = None
-    no_mutation: tuple[str, ...] = ()
+    specs: tuple[Spec, ...] = ()
+
+    def spec(self, spec_type: type[S]) -> S | None:
+        """This check's spec of one kind, or ``None`` when it does not use that kind."""
+        return next((s for s in self.specs if isinstance(s, spec_type)), None)
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """A ``python wrong`` fence: an answer the checks must reject, and why it is wrong."""
+
+    code: str
+    reason: str
+    line: int
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Exercise-wide rules: things the solution must not do."""
+    """Exercise-wide rules: what the solution must not do, and calls it must make."""
 
     banned: tuple[str, ...] = ()
     no_loops: bool = False
+    #: Calls the solution must make at run time; each entry lists alternatives.
+    required: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,7 @@ class Exercise:
     starter_line: int = 0
     solution_line: int = 0
     checks_line: int = 0
+    wrong: tuple[WrongAnswer, ...] = ()
 
     @property
     def visible_checks(self) -> tuple[Check, ...]:

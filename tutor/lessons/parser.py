@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,32 +16,21 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from tutor.errors import LessonError
-from tutor.lessons.model import Block, Check, Exercise, Lesson, Prose, Rules, Snippet
+from tutor.lessons.checks_fence import find_key, parse_checks, toml_error_line
+from tutor.lessons.model import Block, Exercise, Lesson, Prose, Snippet, WrongAnswer
 from tutor.lessons.topics import TOPICS
 
 HEADER_FENCE = "+++"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 EXERCISE_RE = re.compile(r"^Exercise:\s*(?P<title>.*?)\s*\{#(?P<id>[^}]*)\}\s*$")
 FENCE_OPEN_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-TOML_LINE_RE = re.compile(r"\(at line (\d+), column \d+\)")
-# TOML allows spaces inside the brackets: ``[[ check ]]`` opens a table too.
-CHECK_TABLE_RE = re.compile(r"^\s*\[\[\s*check\s*\]\]")
 
 HEADER_KEYS = {"id": str, "title": str, "order": int, "topics": list, "summary": str, "requires": list}
 TYPE_NAMES = {str: "a string", int: "an integer", list: "a list"}
 REQUIRED_HEADER_KEYS = ("id", "title", "order", "topics")
-EXERCISE_KEYS = {"seeds", "requires", "timeout", "rules", "check"}
-RULE_KEYS = {"banned", "no_loops"}
-CHECK_KEYS = {"name", "expr", "setup", "compare", "grad", "rtol", "atol", "hidden", "view_of", "no_mutation"}
-COMPARE_KINDS = frozenset(
-    {
-        "value", "shape", "dtype", "values", "grad", "stdout", "structure", "state_dict",
-        "param_groups", "lr_schedule", "type",
-    }
-)
-EXERCISE_FENCES = {"starter", "solution", "hint", "checks"}
+EXERCISE_FENCES = {"starter", "solution", "hint", "checks", "wrong"}
 # The words after ``python``/``toml`` that name a fence's role; any other word is an option.
-FENCE_ROLES = {"starter", "solution", "checks"}
+FENCE_ROLES = {"starter", "solution", "checks", "wrong"}
 SNIPPET_OPTIONS = {"requires", "norun"}
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -88,13 +76,11 @@ def _parse_header(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
     try:
         header = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
-        match = TOML_LINE_RE.search(str(exc))
-        line = int(match.group(1)) + 1 if match else 2
-        message = TOML_LINE_RE.sub("", str(exc)).strip()
-        raise LessonError(path, line, f"malformed metadata header: {message}") from None
+        at, message = toml_error_line(exc)
+        raise LessonError(path, at + 1 if at else 2, f"malformed metadata header: {message}") from None
 
     def key_line(key: str) -> int:
-        found = _find_key(lines[1:end], key)
+        found = find_key(lines[1:end], key)
         return found + 1 if found else 1
 
     for key in header:
@@ -127,29 +113,6 @@ def _parse_header(lines: list[str], path: Path) -> tuple[dict[str, Any], int]:
 
 
 # --- fences ---------------------------------------------------------------------------
-
-
-def _find_key(lines: list[str], key: str) -> int | None:
-    """1-based line in ``lines`` where TOML ``key`` is set (``key =`` or a ``[key]`` table)."""
-    pattern = re.compile(rf"^\s*(?:{re.escape(key)}\s*=|\[+\s*{re.escape(key)}\s*\]+)")
-    for number, line in enumerate(lines, start=1):
-        if pattern.match(line):
-            return number
-    return None
-
-
-@dataclass(frozen=True)
-class _TableSpan:
-    """The lines of one ``[[check]]`` table in its fence, so errors can name the key's line."""
-
-    lines: list[str]
-    first: int | None  # 1-based fence line of the ``[[check]]`` header, if found
-
-    def line_of(self, key: str | None = None) -> int | None:
-        found = _find_key(self.lines, key) if key else None
-        if self.first is None:
-            return None
-        return self.first + found if found else self.first
 
 
 def _check_fences_closed(body: list[str], offset: int, path: Path) -> None:
@@ -206,10 +169,7 @@ class _ExerciseDraft:
     solution: _Fence | None = None
     hints: list[str] = field(default_factory=list)
     checks: _Fence | None = None
-
-
-_Fail = Callable[..., LessonError]
-"""Builds the :class:`LessonError` for a message and, optionally, a line of the checks fence."""
+    wrong: list[WrongAnswer] = field(default_factory=list)
 
 
 class _LessonBuilder:
@@ -320,7 +280,7 @@ class _LessonBuilder:
         if unknown:
             raise self.error(
                 fence.start,
-                f"unknown python fence option '{sorted(unknown)[0]}' (known: starter, solution, requires=..., norun)",
+                f"unknown python fence option '{sorted(unknown)[0]}' (known: starter, solution, wrong, requires=..., norun)",
             )
 
     def add_snippet(self, fence: _Fence) -> None:
@@ -358,6 +318,14 @@ class _LessonBuilder:
             if not fence.content.strip():
                 raise self.error(fence.start, "empty hint")
             ex.hints.append(fence.content.strip())
+        elif role == "wrong":
+            if fence.lang != "python":
+                raise self.error(fence.start, "a wrong answer fence must be 'python wrong'")
+            self.compile_python(fence.content, fence.start, "wrong answer")
+            first = fence.content.lstrip("\n").split("\n", 1)[0].strip()
+            if not first.startswith("#") or not first.lstrip("#").strip():
+                raise self.error(fence.start, "a 'python wrong' fence starts with a comment line that says why the answer is wrong")
+            ex.wrong.append(WrongAnswer(fence.content, first.lstrip("#").strip(), self.line(fence.start)))
         elif role == "checks":
             if fence.lang != "toml":
                 raise self.error(fence.start, "the checks fence must be 'toml checks'")
@@ -386,7 +354,15 @@ class _LessonBuilder:
             raise LessonError(self.path, ex.line, f"{where} has no 'hint' fence")
         if ex.checks is None:
             raise LessonError(self.path, ex.line, f"{where} has no 'toml checks' fence")
-        meta, checks = self.parse_checks(ex.checks, where)
+        fence = ex.checks
+
+        def file_line(toml_line: int | None) -> int:  # 1-based line inside the fence
+            return self.line(fence.start + toml_line) if toml_line else self.line(fence.start)
+
+        def fail(message: str, toml_line: int | None = None) -> LessonError:
+            return LessonError(self.path, file_line(toml_line), message)
+
+        meta, checks = parse_checks(fence.content, where, fail, file_line)
         lesson_id = self.header["id"]
         self.blocks.append(
             Exercise(
@@ -403,147 +379,7 @@ class _LessonBuilder:
                 starter_line=self.line(ex.starter.start),
                 solution_line=self.line(ex.solution.start),
                 checks_line=self.line(ex.checks.start),
+                wrong=tuple(ex.wrong),
                 **meta,
             )
         )
-
-    def parse_checks(self, fence: _Fence, where: str) -> tuple[dict[str, Any], tuple[Check, ...]]:
-        lines = fence.content.splitlines()
-
-        def file_line(toml_line: int) -> int:  # 1-based line inside the fence
-            return self.line(fence.start + toml_line)
-
-        try:
-            data = tomllib.loads(fence.content)
-        except tomllib.TOMLDecodeError as exc:
-            match = TOML_LINE_RE.search(str(exc))
-            at = file_line(int(match.group(1))) if match else self.line(fence.start)
-            raise LessonError(self.path, at, f"malformed checks: {TOML_LINE_RE.sub('', str(exc)).strip()}") from None
-        check_lines = [i + 1 for i, l in enumerate(lines) if CHECK_TABLE_RE.match(l)]
-
-        def fail(message: str, toml_line: int | None = None) -> LessonError:
-            at = file_line(toml_line) if toml_line else self.line(fence.start)
-            return LessonError(self.path, at, message)
-
-        for key in data:
-            if key not in EXERCISE_KEYS:
-                raise fail(
-                    f"unknown key '{key}' in checks of {where} (known: {', '.join(sorted(EXERCISE_KEYS))})",
-                    _find_key(lines, key),
-                )
-        tables = data.get("check", [])
-        if not isinstance(tables, list) or not tables:
-            raise fail(f"{where} has no [[check]] table")
-        meta = _exercise_settings(data, lines, fail)
-
-        checks = []
-        names: set[str] = set()
-        for n, table in enumerate(tables):
-            at = check_lines[n] if n < len(check_lines) else None
-            if not isinstance(table, dict):
-                raise fail("'check' must be written as [[check]] tables")
-            stop = check_lines[n + 1] - 1 if n + 1 < len(check_lines) else len(lines)
-            span = _TableSpan(lines[at:stop] if at else [], at)
-            line = file_line(at) if at else self.line(fence.start)
-            checks.append(self.parse_check(table, span, line, fail, names))
-        return meta, tuple(checks)
-
-    def parse_check(self, table: dict[str, Any], span: _TableSpan, line: int, fail: _Fail, names: set[str]) -> Check:
-        at = span.line_of
-        for key in table:
-            if key not in CHECK_KEYS:
-                raise fail(f"unknown check key '{key}' (known: {', '.join(sorted(CHECK_KEYS))})", at(key))
-        name = table.get("name")
-        if not isinstance(name, str) or not name.strip():
-            raise fail("a check needs a 'name'", at("name"))
-        if name in names:
-            raise fail(f"two checks are named '{name}'", at("name"))
-        names.add(name)
-        expr = table.get("expr")
-        if not isinstance(expr, str) or not expr.strip():
-            raise fail(f"check '{name}' needs an 'expr': the expression whose value is compared", at())
-        try:
-            compile(expr, "<expr>", "eval")
-        except SyntaxError as exc:
-            raise fail(f"check '{name}': 'expr' is not a Python expression: {exc.msg}", at("expr")) from None
-        setup = table.get("setup", "")
-        if not isinstance(setup, str):
-            raise fail(f"check '{name}': 'setup' must be a string of Python code", at("setup"))
-        try:
-            compile(setup, "<setup>", "exec")
-        except SyntaxError as exc:
-            raise fail(f"check '{name}': syntax error in 'setup': {exc.msg}", at("setup")) from None
-        compare = table.get("compare", [])
-        if isinstance(compare, str):
-            compare = [compare]
-        if not isinstance(compare, list) or not all(isinstance(c, str) for c in compare):
-            raise fail(f"check '{name}': 'compare' must be a list of strings", at("compare"))
-        for kind in compare:
-            if kind not in COMPARE_KINDS:
-                known = ", ".join(sorted(COMPARE_KINDS))
-                raise fail(f"check '{name}': unknown comparison '{kind}' (known: {known})", at("compare"))
-        grad = table.get("grad", [])
-        no_mutation = table.get("no_mutation", [])
-        for key, value in (("grad", grad), ("no_mutation", no_mutation)):
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.isidentifier() for v in value):
-                raise fail(f"check '{name}': '{key}' must be a list of variable names from 'setup'", at(key))
-        tolerances = {}
-        for key in ("rtol", "atol"):
-            value = table.get(key)
-            if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0):
-                raise fail(f"check '{name}': '{key}' must be a non-negative number", at(key))
-            tolerances[key] = float(value) if value is not None else None
-        if ("rtol" in table) != ("atol" in table):
-            raise fail(
-                f"check '{name}': give both 'rtol' and 'atol' or neither (torch.testing.assert_close rule)",
-                at("rtol" if "rtol" in table else "atol"),
-            )
-        view_of = table.get("view_of")
-        if view_of is not None and not (isinstance(view_of, str) and view_of.isidentifier()):
-            raise fail(f"check '{name}': 'view_of' must name a variable from 'setup'", at("view_of"))
-        hidden = table.get("hidden", False)
-        if not isinstance(hidden, bool):
-            raise fail(f"check '{name}': 'hidden' must be true or false", at("hidden"))
-        return Check(
-            name=name,
-            line=line,
-            expr=expr.strip(),
-            setup=setup,
-            compare=tuple(compare),
-            grad=tuple(grad),
-            hidden=hidden,
-            view_of=view_of,
-            no_mutation=tuple(no_mutation),
-            **tolerances,
-        )
-
-
-def _exercise_settings(data: dict[str, Any], lines: list[str], fail: _Fail) -> dict[str, Any]:
-    """The exercise-wide keys of a checks fence (``seeds``, ``requires``, ``timeout``,
-    ``[rules]``), validated, as keyword arguments for :class:`Exercise`."""
-    meta: dict[str, Any] = {}
-    seeds = data.get("seeds", 3)
-    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
-        meta["seeds"] = tuple(range(seeds))
-    elif isinstance(seeds, list) and seeds and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        meta["seeds"] = tuple(seeds)
-    else:
-        raise fail("'seeds' must be a positive count or a non-empty list of integers", _find_key(lines, "seeds"))
-    requires = data.get("requires", [])
-    if not isinstance(requires, list) or not all(isinstance(r, str) for r in requires):
-        raise fail("'requires' must be a list of package names", _find_key(lines, "requires"))
-    meta["requires"] = tuple(requires)
-    timeout = data.get("timeout", 10.0)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise fail("'timeout' must be a positive number of seconds", _find_key(lines, "timeout"))
-    meta["timeout"] = float(timeout)
-    rules = data.get("rules", {})
-    if not isinstance(rules, dict) or set(rules) - RULE_KEYS:
-        raise fail(f"[rules] takes only {', '.join(sorted(RULE_KEYS))}", _find_key(lines, "rules"))
-    if not isinstance(rules.get("no_loops", False), bool):
-        raise fail("'no_loops' must be true or false", _find_key(lines, "no_loops"))
-    banned = rules.get("banned", [])
-    if not isinstance(banned, list) or not all(isinstance(b, str) for b in banned):
-        raise fail("'banned' must be a list of names such as \"torch.softmax\"", _find_key(lines, "banned"))
-    meta["rules"] = Rules(banned=tuple(banned), no_loops=bool(rules.get("no_loops", False)))
-    return meta
