@@ -120,6 +120,21 @@ def test_every_check_key_reaches_the_model_with_the_line_of_its_table():
 # --- defaults and corners ----------------------------------------------------------
 
 
+def test_wrong_answers_reach_the_model_with_their_reason_and_line():
+    [exercise] = parse(exercise_body(prompt="Write `f`.\n\n```python wrong\n# returns x unchanged\ndef f(x):\n    return x\n```"))
+
+    [wrong] = exercise.wrong
+    assert (wrong.reason, wrong.line) == ("returns x unchanged", 11)
+    assert "python wrong" not in exercise.prompt and "unchanged" not in exercise.prompt
+
+
+def test_required_calls_keep_their_alternatives():
+    checks = '[rules]\nrequired = ["Tensor.backward | torch.autograd.grad", "torch.arange"]\n[[check]]\nname = "c"\nexpr = "f(1)"'
+    [exercise] = parse(exercise_body(checks))
+
+    assert exercise.rules.required == (("Tensor.backward", "torch.autograd.grad"), ("torch.arange",))
+
+
 def test_an_exercise_runs_under_seeds_0_1_2_unless_told_otherwise():
     [exercise] = parse(exercise_body())
 
@@ -224,6 +239,23 @@ MISTAKES = {
     "spaced table header, second check wrong": (
         exercise_body('[[ check ]]\nname = "a"\nexpr = "f(1)"\n\n[[check]]\nname = "b"\nexpr = "f(2)"\nbogus = 1'),
         33, "unknown check key 'bogus'",
+    ),
+    # each check kind validates its own keys, at the key's line
+    "unknown module aspect": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\nmodule = ["weights"]'), 29, "unknown module aspect 'weights'"),
+    "module output without input": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\nmodule = ["output"]'), 29, "need an 'input'"),
+    "outcome not an expression": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\noutcome = ["loss <"]'), 29, "outcome 'loss <' is not a Python expression"),
+    "artifact outside the run": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\nartifact = "../x.pt"'), 29, "relative file name inside the run's directory"),
+    "keys without artifact": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\nkeys = ["a"]'), 29, "'keys' belongs to an 'artifact' check"),
+    "grad_flow not a name": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\ngrad_flow = 3'), 29, "'grad_flow' must name a module"),
+    "strict_types not a bool": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\nstrict_types = "yes"'), 29, "'strict_types' must be true or false"),
+    "required not a dotted name": (
+        exercise_body('[rules]\nrequired = ["backward"]\n[[check]]\nname = "c"\nexpr = "f(1)"'), 27, "dotted name such as",
+    ),
+    "wrong answer without its reason": (
+        exercise_body(prompt="```python wrong\ndef f(x):\n    return x\n```"), 9, "starts with a comment line that says why",
+    ),
+    "wrong answer with a syntax error": (
+        exercise_body(prompt="```python wrong\n# off by one\ndef f(x) return x\n```"), 11, "syntax error in wrong answer",
     ),
 }
 

@@ -1,0 +1,107 @@
+"""An author's story: the check kinds beyond value comparison (outcome, module, gradient
+flow, artifact, strict types, required calls) and ``python wrong`` fences, end to end
+through `tutor grade` and `tutor check-lessons`.
+
+The fixture lesson holds, per exercise, a reference that must pass and wrong answers
+that must fail for the reason their first line gives."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tutor.cli import main
+from tutor.grading.grade import grade_source
+from tutor.lessons import load_lessons
+
+pytestmark = pytest.mark.slow
+
+KINDS = Path(__file__).parent / "data" / "kinds"
+LESSONS = load_lessons([KINDS])
+EXERCISES = {e.short_id: e for e in LESSONS.exercises()}
+
+# What each wrong answer's verdict must say: the kind that caught it, in its own words.
+CAUGHT_BY = {
+    "lazy: least squares in closed form, no autograd": "never called Tensor.backward or torch.autograd.backward",
+    "too few steps: does not converge": "outcome 'abs(w - 2) < 0.1' is false (w = ",
+    ".data cuts the graph: no gradient reaches weight": "does not require grad",
+    "a plain attribute is not a buffer": "buffers differ: missing ['count']",
+    "pickles a whole module: weights_only=True refuses it": "could not be read with torch.load(weights_only=True)",
+    "a torch.Size is not a tuple of ints": "expected a tuple, got a torch.Size",
+}
+
+
+def test_every_reference_passes(sandbox):
+    for exercise in EXERCISES.values():
+        report = grade_source(exercise, exercise.solution, sandbox, include_hidden=True)
+        assert report.status == "pass", f"{exercise.id}: {report.message}"
+
+
+@pytest.mark.parametrize("reason", list(CAUGHT_BY))
+def test_each_wrong_answer_fails_for_its_stated_reason(sandbox, reason):
+    [(exercise, wrong)] = [(e, w) for e in EXERCISES.values() for w in e.wrong if w.reason == reason]
+    report = grade_source(exercise, wrong.code, sandbox, include_hidden=True)
+    assert report.status == "fail"
+    messages = " | ".join(c.message for c in report.checks)
+    assert CAUGHT_BY[reason] in messages, messages
+
+
+def test_gradient_flow_names_the_parameter_that_got_nothing(sandbox):
+    layer = EXERCISES["layer"]
+    cut = layer.wrong[0].code
+    report = grade_source(layer, cut, sandbox, include_hidden=True)
+    flow = next(c for c in report.checks if c.name == "gradients flow")
+    assert flow.status in ("fail", "error")
+    assert "graph" in flow.message and "cut" in flow.message
+
+
+def test_gradient_flow_fails_a_parameter_whose_gradient_is_all_zeros(sandbox):
+    layer = EXERCISES["layer"]
+    frozen = layer.solution.replace("return x * self.weight", "return x * self.weight * 0 + x")
+    report = grade_source(layer, frozen, sandbox, include_hidden=True)
+    flow = next(c for c in report.checks if c.name == "gradients flow")
+    assert flow.status == "fail" and "the gradient of weight of layer is all zeros" in flow.message
+
+
+def test_an_artifact_from_an_earlier_seed_does_not_count_for_the_next(sandbox, tmp_path):
+    ckpt = EXERCISES["ckpt"]
+    once = ckpt.solution.replace("def save(path):\n", "_saved = []\ndef save(path):\n    if _saved: return\n")
+    # Every seed runs the file afresh, so `_saved` is empty each time: this still passes.
+    assert grade_source(ckpt, once, sandbox, include_hidden=True).status == "pass"
+
+
+def test_tutor_grade_reports_new_kinds_in_json(tmp_path, capsys):
+    root = tmp_path / "ws"
+    assert main(["init", str(root), "--lessons", str(KINDS)]) == 0
+    for exercise in EXERCISES.values():
+        (root / "kinds" / f"{exercise.short_id}.py").write_text(exercise.wrong[-1].code)
+    report = tmp_path / "r.json"
+    assert main(["grade", "--lessons", str(KINDS), "--workspace", str(root), "--json", str(report)]) == 1
+    payload = json.loads(report.read_text())
+    assert payload["summary"] == {"passed": 0, "failed": 3, "errored": 0}
+    messages = " | ".join(c["message"] for e in payload["exercises"] for c in e["checks"])
+    for reason in ("too few steps: does not converge", "a plain attribute is not a buffer", "a torch.Size is not a tuple of ints"):
+        assert CAUGHT_BY[reason] in messages
+    capsys.readouterr()
+
+
+def test_check_lessons_passes_when_every_wrong_answer_fails(capsys):
+    assert main(["check-lessons", str(KINDS)]) == 0
+    assert "every starter and wrong answer fails" in capsys.readouterr().out
+
+
+def test_check_lessons_names_the_line_of_a_wrong_answer_that_passes(tmp_path, capsys):
+    lesson = (KINDS / "01-kinds.md").read_text()
+    # Make the "plain attribute" wrong answer right: the checks can no longer tell.
+    broken = lesson.replace("        self.count = torch.tensor(0)\n", '        self.register_buffer("count", torch.tensor(0))\n')
+    assert broken != lesson
+    target = tmp_path / "01-kinds.md"
+    target.write_text(broken)
+    fence_line = broken.splitlines().index("# a plain attribute is not a buffer")  # 0-based line of the comment = fence line
+    assert main(["check-lessons", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert f"{target}:{fence_line}: exercise 'kinds/layer': a wrong answer (a plain attribute is not a buffer) passes every check" in err
+    shutil.rmtree(tmp_path)
