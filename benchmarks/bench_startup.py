@@ -99,7 +99,7 @@ async def bench_run_key(runs: int) -> list[float]:
     from tutor.app.app import make_app, real_client_factory
     from tutor.app.screens.lesson import LessonScreen
     from tutor.lessons import load_lessons
-    from tutor.progress import Workspace
+    from tutor.workspace import Workspace
     from textual import events
     from textual.widgets import Static
 

@@ -6,7 +6,7 @@ import pytest
 
 from tutor.app.app import TutorApp, make_app
 
-from tutor.progress import Workspace
+from tutor.workspace import Workspace
 
 from .fakes import FakeSandbox, fake_grade, sample_lessons, workspace_at
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tutor.grading.report import CheckResult, ExerciseReport
 from tutor.lessons import Exercise, LessonSet, load_lessons
-from tutor.progress import Workspace
+from tutor.workspace import Workspace
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
 
 LESSONS_DIR = Path(__file__).parent / "lessons"

@@ -17,7 +17,7 @@ FRONT_MODULES = [
     "tutor.commands.tui",
     "tutor.commands.workspace",
     "tutor.lessons",
-    "tutor.progress",
+    "tutor.workspace",
     "tutor.grading.grade",
     "tutor.grading.lesson_check",
     "tutor.grading.report",

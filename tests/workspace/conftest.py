@@ -10,7 +10,7 @@ import pytest
 
 from tutor.cli import main
 from tutor.lessons import LessonSet, load_lessons
-from tutor.progress import DEFAULT_WORKSPACE_ENV, Workspace
+from tutor.workspace import DEFAULT_WORKSPACE_ENV, Workspace
 
 LESSONS_DIR = Path(__file__).parent / "lessons"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tutor.lessons import LessonSet
-from tutor.progress import Workspace
+from tutor.workspace import Workspace
 
 LESSONS_DIR = Path(__file__).parent / "lessons"
 
@@ -195,6 +195,6 @@ def test_the_installed_command_end_to_end(tmp_path: Path) -> None:
 
 
 def test_the_workspace_commands_never_import_torch() -> None:
-    code = "import sys, tutor.progress, tutor.commands.workspace; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"
+    code = "import sys, tutor.workspace, tutor.commands.workspace; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from tutor.lessons import LessonSet
-from tutor.progress import Workspace, starter_text, statuses_for
+from tutor.workspace import Workspace, starter_text, statuses_for
 
 KILLS = 60
 # Big enough that a kill often lands while the bytes are being written.

@@ -10,7 +10,7 @@ import pytest
 from tutor.atomic import atomic_write
 from tutor.errors import WorkspaceError
 from tutor.lessons import LessonSet
-from tutor.progress import Workspace, default_workspace, starter_text
+from tutor.workspace import Workspace, default_workspace, starter_text
 
 
 def test_init_writes_one_starter_per_exercise_grouped_by_lesson(ws: Workspace, root: Path) -> None:

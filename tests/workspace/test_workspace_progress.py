@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tutor.lessons import LessonSet
-from tutor.progress import ExerciseProgress, Workspace, statuses_for
+from tutor.workspace import ExerciseProgress, Workspace, statuses_for
 
 
 def test_a_fresh_exercise_is_not_started(ws: Workspace) -> None:

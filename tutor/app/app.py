@@ -239,7 +239,7 @@ def real_client_factory(lessons_dir: Path, device: str) -> ClientFactory:
 def run_app(args: argparse.Namespace) -> int:
     """``tutor`` with no command: load lessons and the workspace, run the app."""
     from tutor.lessons import default_lessons_dir, load_lessons
-    from tutor.progress import Workspace, default_workspace
+    from tutor.workspace import Workspace, default_workspace
 
     lessons_dir = args.lessons or default_lessons_dir()
     lessons = load_lessons([lessons_dir])

@@ -7,7 +7,7 @@ import sys
 
 from tutor.errors import LessonErrors
 from tutor.lessons import LessonSet, load_lessons
-from tutor.progress import Workspace
+from tutor.workspace import Workspace
 
 
 def lessons_from(args: argparse.Namespace, *, strict: bool = True) -> LessonSet:

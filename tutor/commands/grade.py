@@ -21,7 +21,7 @@ from tutor.grading.grade import grade_source
 from tutor.grading.report import ExerciseReport
 from tutor.grading.reports import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.lessons import Exercise
-from tutor.progress import Workspace, default_workspace
+from tutor.workspace import Workspace, default_workspace
 from tutor.sandbox.api import SandboxClientProtocol
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}

@@ -7,7 +7,7 @@ import json
 import sys
 
 from tutor.commands.common import lessons_from
-from tutor.progress import statuses_for
+from tutor.workspace import statuses_for
 
 STATUS_MARKS = {"passed": ("✓", "green"), "failed": ("✗", "red"), "not started": ("·", "dim")}
 

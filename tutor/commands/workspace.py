@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from tutor.commands.common import lessons_from, print_warnings
 from tutor.errors import UsageError
 from tutor.lessons import Exercise, LessonSet
-from tutor.progress import Workspace, default_workspace
+from tutor.workspace import Workspace, default_workspace
 
 if TYPE_CHECKING:
     from rich.console import Console

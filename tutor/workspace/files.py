@@ -1,4 +1,4 @@
-"""The learner's workspace: one editable ``.py`` file per exercise, and their progress.
+"""The learner's workspace files: one editable ``.py`` file per exercise, and their progress.
 
 Layout (what ``tutor init`` writes)::
 
@@ -22,154 +22,19 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
-import json
 import os
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tutor.atomic import atomic_write, fsync_dir
 from tutor.errors import UsageError, WorkspaceError
 from tutor.lessons import Exercise, LessonSet
-
-DEFAULT_WORKSPACE_ENV = "TUTOR_WORKSPACE"
-PROGRESS_VERSION = 1
-STATE_DIR = ".tutor"
-PROGRESS_NAME = "progress.json"
-LOCK_NAME = "progress.lock"
-
-NOT_STARTED, FAILED, PASSED = "not started", "failed", "passed"
-STATUSES = (NOT_STARTED, FAILED, PASSED)
-_RESULT_TO_STATUS = {"pass": PASSED, "fail": FAILED, "error": FAILED}
-
-
-def default_workspace() -> Path:
-    """Where solutions live when no ``--workspace`` is given.
-
-    ``$TUTOR_WORKSPACE`` if set, else ``~/tutor-workspace``: a visible folder in the
-    home directory rather than a hidden platform data directory, because the learner
-    opens these files in their own editor and may commit them to git.
-    """
-    override = os.environ.get(DEFAULT_WORKSPACE_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path.home() / "tutor-workspace"
-
-
-# --------------------------------------------------------------------------- files
-
-
-def now_iso() -> str:
-    """The current time as ISO-8601 UTC with seconds, e.g. ``2026-11-22T22:43:35Z``."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _stamp() -> str:
-    """A UTC timestamp for file names; same-second clashes get a counter suffix."""
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-
-
-def _free_path(path: Path) -> Path:
-    """``path``, or ``path-1``, ``path-2``... : the first name not taken."""
-    candidate, n = path, 1
-    while candidate.exists():
-        candidate = path.with_name(f"{path.name}-{n}")
-        n += 1
-    return candidate
-
-
-def sha256(text: str) -> str:
-    """Hex digest of ``text``: how ``init`` recognises a starter the learner never changed."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-# ------------------------------------------------------------------------ progress
-
-
-@dataclass
-class ExerciseProgress:
-    """What tutor remembers about one exercise. Timestamps are ISO-8601 UTC.
-
-    ``starter_sha256`` is the hash of the starter text tutor last wrote to the file, so
-    ``init`` can tell a file the learner changed (keep it) from an untouched one.
-    """
-
-    status: str = NOT_STARTED
-    attempts: int = 0
-    hints_shown: int = 0
-    first_seen: str | None = None
-    last_attempt: str | None = None
-    passed_at: str | None = None
-    starter_sha256: str | None = None
-
-    @classmethod
-    def from_json(cls, data: Any) -> ExerciseProgress:
-        """Read an entry leniently: a field of the wrong type falls back to its default
-        rather than costing the learner the rest of their progress."""
-        entry = cls()
-        if not isinstance(data, dict):
-            return entry
-        for f in fields(cls):
-            value = data.get(f.name)
-            if f.name == "status":
-                ok = value in STATUSES
-            elif f.name in ("attempts", "hints_shown"):
-                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
-            else:
-                ok = isinstance(value, str)
-            if ok:
-                setattr(entry, f.name, value)
-        return entry
-
-    def touch(self) -> None:
-        if self.first_seen is None:
-            self.first_seen = now_iso()
-
-
-class CorruptProgress(Exception):
-    """progress.json exists but is not a progress file this version can read."""
-
-
-def _parse_progress(raw: bytes) -> dict[str, ExerciseProgress]:
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CorruptProgress(f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
-        raise CorruptProgress("not a progress file")
-    if data.get("version") != PROGRESS_VERSION:
-        raise CorruptProgress(f"unknown version {data.get('version')!r}")
-    return {str(k): ExerciseProgress.from_json(v) for k, v in data["exercises"].items()}
-
-
-def _dump_progress(entries: dict[str, ExerciseProgress]) -> bytes:
-    payload = {
-        "version": PROGRESS_VERSION,
-        "exercises": {k: asdict(entries[k]) for k in sorted(entries)},
-    }
-    return (json.dumps(payload, indent=2) + "\n").encode("utf-8")
-
-
-def statuses_for(workspace: Path | None) -> dict[str, str]:
-    """Exercise id -> ``"not started"`` | ``"failed"`` | ``"passed"``, for ``tutor list``.
-
-    Read-only and never raises: a missing, unreadable or corrupt workspace gives ``{}``
-    (the next write through :class:`Workspace` repairs a corrupt file).
-    """
-    root = workspace if workspace is not None else default_workspace()
-    try:
-        raw = (root / STATE_DIR / PROGRESS_NAME).read_bytes()
-        entries = _parse_progress(raw)
-    except (OSError, CorruptProgress):
-        return {}
-    return {k: v.status for k, v in entries.items()}
-
-
-# ----------------------------------------------------------------------- workspace
-
+from tutor.workspace.starters import starter_text
+from tutor.workspace.store import (
+    LOCK_NAME, NOT_STARTED, PASSED, PROGRESS_NAME, RESULT_TO_STATUS, STATE_DIR, CorruptProgress, ExerciseProgress,
+    dump_progress, free_path, now_iso, parse_progress, sha256, stamp,
+)
 
 @dataclass
 class InitReport:
@@ -184,31 +49,6 @@ class InitReport:
     kept: list[Path] = field(default_factory=list)
     updated: list[Path] = field(default_factory=list)
 
-
-HEADER = """\
-# {title}  ({id})
-#
-{prompt}
-#
-# Write your solution below, then check it with:   tutor grade {id}
-#   (in the tutor app: ctrl+r checks, ctrl+g shows the next hint)
-# Stuck? The next hint:                             tutor hint {id}
-# When tutor runs this file, torch, nn, F and DEVICE are already defined;
-# the imports are here for your editor.
-
-import torch
-from torch import nn
-import torch.nn.functional as F
-
-"""
-
-
-def starter_text(exercise: Exercise) -> str:
-    """The file a learner starts from: a header that says what to do and how to check
-    it, the imports an editor wants, then the lesson's starter code."""
-    prompt = "\n".join(f"# {line}".rstrip() for line in exercise.prompt.strip().splitlines())
-    header = HEADER.format(title=exercise.title, id=exercise.id, prompt=prompt or "#")
-    return header + exercise.starter.rstrip("\n") + "\n"
 
 
 class Workspace:
@@ -316,7 +156,7 @@ class Workspace:
             except OSError as exc:
                 raise WorkspaceError(f"{path}: cannot read ({exc.strerror})") from None
             if old is not None and old != fresh.encode("utf-8"):
-                backup = _free_path(path.with_name(f"{path.name}.bak-{_stamp()}"))
+                backup = free_path(path.with_name(f"{path.name}.bak-{stamp()}"))
                 try:
                     atomic_write(backup, old)
                 except OSError as exc:
@@ -359,7 +199,7 @@ class Workspace:
 
     def record_result(self, exercise_id: str, status: str) -> None:
         """Record one grading of ``exercise_id``: ``"pass"``, ``"fail"`` or ``"error"``."""
-        if status not in _RESULT_TO_STATUS:
+        if status not in RESULT_TO_STATUS:
             raise ValueError(f"unknown result {status!r}; expected pass, fail or error")
         with self._progress() as entries:
             entry = entries.setdefault(exercise_id, ExerciseProgress())
@@ -367,7 +207,7 @@ class Workspace:
             stamp = now_iso()
             entry.attempts += 1
             entry.last_attempt = stamp
-            entry.status = _RESULT_TO_STATUS[status]
+            entry.status = RESULT_TO_STATUS[status]
             if entry.status == PASSED and entry.passed_at is None:
                 entry.passed_at = stamp
 
@@ -401,9 +241,9 @@ class Workspace:
         try:
             fcntl.flock(lock_fd, fcntl.LOCK_EX)
             entries = self._load_locked()
-            before = _dump_progress(entries)
+            before = dump_progress(entries)
             yield entries
-            after = _dump_progress(entries)
+            after = dump_progress(entries)
             if write and after != before:
                 try:
                     atomic_write(self.progress_path, after)
@@ -421,9 +261,9 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(f"{self.progress_path}: cannot read ({exc.strerror})") from None
         try:
-            return _parse_progress(raw)
+            return parse_progress(raw)
         except CorruptProgress as exc:
-            aside = _free_path(self.progress_path.with_name(f"{PROGRESS_NAME}.corrupt-{_stamp()}"))
+            aside = free_path(self.progress_path.with_name(f"{PROGRESS_NAME}.corrupt-{stamp()}"))
             os.replace(self.progress_path, aside)
             fsync_dir(self.state_dir)
             self.warnings.append(
@@ -431,7 +271,7 @@ class Workspace:
                 "from your solution files (statuses and hint counts start over)"
             )
             entries = self._rebuild()
-            atomic_write(self.progress_path, _dump_progress(entries))
+            atomic_write(self.progress_path, dump_progress(entries))
             return entries
 
     def _remove_stale_temp_files(self) -> None:

@@ -1,0 +1,143 @@
+"""The progress store of a workspace: what tutor remembers per exercise, as data, and
+the ``.tutor/progress.json`` file format (read leniently, written whole).
+
+No torch here: the CLI and the TUI import this module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+DEFAULT_WORKSPACE_ENV = "TUTOR_WORKSPACE"
+PROGRESS_VERSION = 1
+STATE_DIR = ".tutor"
+PROGRESS_NAME = "progress.json"
+LOCK_NAME = "progress.lock"
+
+NOT_STARTED, FAILED, PASSED = "not started", "failed", "passed"
+STATUSES = (NOT_STARTED, FAILED, PASSED)
+RESULT_TO_STATUS = {"pass": PASSED, "fail": FAILED, "error": FAILED}
+
+
+def default_workspace() -> Path:
+    """Where solutions live when no ``--workspace`` is given.
+
+    ``$TUTOR_WORKSPACE`` if set, else ``~/tutor-workspace``: a visible folder in the
+    home directory rather than a hidden platform data directory, because the learner
+    opens these files in their own editor and may commit them to git.
+    """
+    override = os.environ.get(DEFAULT_WORKSPACE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path.home() / "tutor-workspace"
+
+
+def now_iso() -> str:
+    """The current time as ISO-8601 UTC with seconds, e.g. ``2026-11-22T22:43:35Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stamp() -> str:
+    """A UTC timestamp for file names; same-second clashes get a counter suffix."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+
+
+def free_path(path: Path) -> Path:
+    """``path``, or ``path-1``, ``path-2``... : the first name not taken."""
+    candidate, n = path, 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}-{n}")
+        n += 1
+    return candidate
+
+
+def sha256(text: str) -> str:
+    """Hex digest of ``text``: how ``init`` recognises a starter the learner never changed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class ExerciseProgress:
+    """What tutor remembers about one exercise. Timestamps are ISO-8601 UTC.
+
+    ``starter_sha256`` is the hash of the starter text tutor last wrote to the file, so
+    ``init`` can tell a file the learner changed (keep it) from an untouched one.
+    """
+
+    status: str = NOT_STARTED
+    attempts: int = 0
+    hints_shown: int = 0
+    first_seen: str | None = None
+    last_attempt: str | None = None
+    passed_at: str | None = None
+    starter_sha256: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> ExerciseProgress:
+        """Read an entry leniently: a field of the wrong type falls back to its default
+        rather than costing the learner the rest of their progress."""
+        entry = cls()
+        if not isinstance(data, dict):
+            return entry
+        for f in fields(cls):
+            value = data.get(f.name)
+            if f.name == "status":
+                ok = value in STATUSES
+            elif f.name in ("attempts", "hints_shown"):
+                ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            else:
+                ok = isinstance(value, str)
+            if ok:
+                setattr(entry, f.name, value)
+        return entry
+
+    def touch(self) -> None:
+        if self.first_seen is None:
+            self.first_seen = now_iso()
+
+
+class CorruptProgress(Exception):
+    """progress.json exists but is not a progress file this version can read."""
+
+
+def parse_progress(raw: bytes) -> dict[str, ExerciseProgress]:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptProgress(f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("exercises"), dict):
+        raise CorruptProgress("not a progress file")
+    if data.get("version") != PROGRESS_VERSION:
+        raise CorruptProgress(f"unknown version {data.get('version')!r}")
+    return {str(k): ExerciseProgress.from_json(v) for k, v in data["exercises"].items()}
+
+
+def dump_progress(entries: dict[str, ExerciseProgress]) -> bytes:
+    payload = {
+        "version": PROGRESS_VERSION,
+        "exercises": {k: asdict(entries[k]) for k in sorted(entries)},
+    }
+    return (json.dumps(payload, indent=2) + "\n").encode("utf-8")
+
+
+def statuses_for(workspace: Path | None) -> dict[str, str]:
+    """Exercise id -> ``"not started"`` | ``"failed"`` | ``"passed"``, for ``tutor list``.
+
+    Read-only and never raises: a missing, unreadable or corrupt workspace gives ``{}``
+    (the next write through :class:`Workspace` repairs a corrupt file).
+    """
+    root = workspace if workspace is not None else default_workspace()
+    try:
+        raw = (root / STATE_DIR / PROGRESS_NAME).read_bytes()
+        entries = parse_progress(raw)
+    except (OSError, CorruptProgress):
+        return {}
+    return {k: v.status for k, v in entries.items()}
+
+
