@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tutor.app import format as fmt
+from tutor import present as fmt
 from tutor.app.search import search_lessons
 from tutor.app.widgets.check_report import headline
 from tutor.app.widgets.plot import integer_ticks

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tutor.app import format as fmt
+from tutor import present as fmt
 from tutor.errors import UsageError
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
 
@@ -89,7 +89,7 @@ def main(args: argparse.Namespace) -> int:
 def render(path: Path, result: RunResult) -> None:
     """Print one result with rich; learner text is shown as plain text, never markup.
 
-    The rows come from ``tutor.app.format``, so the CLI and the app describe a run the
+    The rows come from ``tutor.present``, so the CLI and the app describe a run the
     same way."""
     from rich.console import Console
     from rich.text import Text

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from tutor.app import format as fmt
+from tutor import present as fmt
 from tutor.app.app import tutor_app
 from tutor.app.progress_view import StatusBoard
 from tutor.errors import LessonError

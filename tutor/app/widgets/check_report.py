@@ -8,7 +8,7 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import LoadingIndicator, Static
 
-from tutor.app import format as fmt
+from tutor import present as fmt
 from tutor.app.widgets.info_table import InfoTable
 from tutor.grading.report import CheckResult, ExerciseReport
 

@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Label, LoadingIndicator, Static
 
-from tutor.app import format as fmt
+from tutor import present as fmt
 from tutor.app.widgets.info_table import InfoTable
 from tutor.app.widgets.plot import Plot
 from tutor.sandbox.api import RunResult

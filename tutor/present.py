@@ -1,6 +1,7 @@
 """Turn sandbox results (the ``tutor run --json`` shapes) into rows and lines of text.
 
-Pure functions, no Textual: the widgets lay these out, the unit tests read them.
+Pure functions, no Textual: every front (the app's widgets, `tutor run`) lays these out,
+and the unit tests read them.
 """
 
 from __future__ import annotations
