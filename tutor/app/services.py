@@ -16,7 +16,7 @@ from tutor.sandbox.api import SandboxClientProtocol
 
 
 class WorkspaceLike(Protocol):
-    """The part of :class:`tutor.progress.Workspace` the app uses."""
+    """The part of :class:`tutor.workspace.Workspace` the app uses."""
 
     def path_for(self, exercise: Exercise) -> Path: ...
     def ensure(self, exercise: Exercise) -> Path: ...
