@@ -1,39 +1,33 @@
-"""The sandbox server: imports torch once, forks a fresh child per run (a zygote).
+"""The sandbox server's event loop: requests in, one forked child per run, results out.
 
 Run as ``python -m tutor.sandbox.server CONFIG_JSON`` by :class:`SandboxClient`,
-talking frames over its stdin/stdout. One single-threaded event loop watches the
-front's requests, every child's output pipe, result pipe and pidfd, and the
-deadlines. The server never initialises CUDA (a process cannot fork after that);
-children that run on the GPU initialise it themselves.
+talking frames over its stdin/stdout; :mod:`tutor.sandbox.boot` imports and warms
+torch first. One single-threaded event loop watches the front's requests, every
+child's output pipe and result pipe, the forker's exit reports, and the deadlines;
+:mod:`tutor.sandbox.verdict` decides what each finished run reports. The server never
+initialises CUDA (a process cannot fork after that); children that run on the GPU
+initialise it themselves.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import os
 import secrets
 import selectors
 import shutil
 import signal
 import stat
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tutor.sandbox import isolation
+from tutor.sandbox import isolation, verdict
 from tutor.sandbox.child import OUTPUT_CAP
 from tutor.sandbox.forker import Forker
 from tutor.sandbox.protocol import Frame, FrameDecoder, ProtocolError, encode, write_frame
-from tutor.sandbox.sanitize import clean, clean_text
 
-TRUNCATED_NOTE = "\n[output truncated: more than 1 MB]\n"
-# Task modules that every grading run imports: imported here once, before the fork,
-# instead of in each child (about 4 ms a child).
-WARM_TASK_MODULES = ("tutor.grading.harness", "tutor.grading.judge")
 MAX_RESULT_BYTES = 512 * 1024 * 1024
 
 
@@ -57,19 +51,6 @@ class Run:
     frames: list[Frame] = field(default_factory=list)
     bad_result: str | None = None
     ending: str | None = None  # "timeout" | "killed" once we decided to end it
-
-
-def _error(kind: str, message: str) -> dict[str, Any]:
-    return {"type": kind, "message": message, "traceback": "", "line": None}
-
-
-def _signal_name(number: int) -> str:
-    try:
-        name = signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-    description = signal.strsignal(number) or ""
-    return f"{name} ({description.lower()})" if description else name
 
 
 class Server:
@@ -118,25 +99,6 @@ class Server:
             return fd
         except OSError:
             return None
-
-    def probe_cuda(self) -> bool:
-        """Ask a throwaway child whether CUDA works, keeping this process CUDA-free."""
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(read_end)
-                import torch
-
-                os.write(write_end, b"1" if torch.cuda.is_available() else b"0")
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        try:
-            return os.read(read_end, 1) == b"1"
-        finally:
-            os.close(read_end)
-            os.waitpid(pid, 0)
 
     # --- the loop ----------------------------------------------------------------
 
@@ -232,7 +194,7 @@ class Server:
             shutil.rmtree(workdir, ignore_errors=True)
             self.send({"op": "result", "id": run_id, "result": {
                 "status": "error", "stdout": "", "device": device, "isolation": [],
-                "error": _error("SandboxError", f"could not start the run: {exc}")}})
+                "error": verdict.error("SandboxError", f"could not start the run: {exc}")}})
             return
         finally:
             for fd in (out_w, res_w, job_fd):
@@ -331,57 +293,10 @@ class Server:
         del self.runs[run.id]
         shutil.rmtree(run.workdir, ignore_errors=True)
         if notify:
-            result, blobs = self._verdict(run, status)
-            result["resources"] = {
-                "cpu_s": round(usage.get("cpu_s", 0.0), 4),
-                "wall_s": round(wall, 4),
-                "max_rss_mb": round(usage.get("max_rss_kb", 0.0) / 1024, 1),
-            }
+            result, blobs = verdict.decide(run, status)
+            result["resources"] = verdict.resources(wall, usage)
             result["duration_ms"] = round(wall * 1000, 3)
             self.send({"op": "result", "id": run.id, "result": result}, blobs)
-
-    def _verdict(self, run: Run, status: int) -> tuple[dict[str, Any], dict[str, bytes]]:
-        """Decide what happened; only a complete, well-formed frame carrying this run's
-        nonce from a child that then exited 0 counts as the child's own report."""
-        text = clean_text(run.output.decode("utf-8", "replace"))
-        base: dict[str, Any] = {"device": run.device, "isolation": [], "truncated": False}
-        frame = run.frames[0] if len(run.frames) == 1 and not run.bad_result and not run.decoder.pending else None
-        if frame is not None and frame.header.get("nonce") != run.nonce:
-            frame, run.bad_result = None, "the result did not come from the sandbox runner"
-        blobs: dict[str, bytes] = {}
-        if run.ending == "timeout":
-            limit = run.deadline - run.started
-            result = {"status": "timeout",
-                      "error": _error("Timeout", f"the run took longer than {limit:g} s and was stopped")}
-        elif run.ending == "killed":
-            result = {"status": "killed", "error": _error("Killed", "the run was cancelled")}
-        elif os.WIFSIGNALED(status):
-            number = os.WTERMSIG(status)
-            if number == signal.SIGXCPU:
-                result = {"status": "timeout", "error": _error("Timeout", "the CPU time limit was exceeded")}
-            else:
-                result = {"status": "error",
-                          "error": _error("Crash", f"the process was killed by {_signal_name(number)}")}
-        elif run.bad_result:
-            result = {"status": "error",
-                      "error": _error("ProtocolError", f"the run sent a malformed result ({run.bad_result})")}
-        elif frame is None or os.WEXITSTATUS(status) != 0:
-            code = os.WEXITSTATUS(status)
-            result = {"status": "error",
-                      "error": _error("Exited", f"the process exited with status {code} before reporting a result")}
-        else:
-            result = {k: v for k, v in frame.header.items() if k != "nonce"}
-            if result.get("status") not in ("ok", "error"):
-                result = {"status": "error", "error": _error("ProtocolError", "the run reported an unknown status")}
-            blobs = frame.blobs
-        merged = {**base, **clean(result)}
-        if run.output_dropped or len(run.output) > OUTPUT_CAP or merged.get("truncated"):
-            text = text[:OUTPUT_CAP] + TRUNCATED_NOTE
-            merged["truncated"] = True
-        merged["stdout"] = text
-        merged["device"] = run.device
-        merged["isolation"] = ["tmpdir", *(merged.get("isolation") or [])]
-        return merged, blobs
 
 
 def _users_work_root() -> Path | None:
@@ -410,75 +325,7 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
-def _warm_up(torch: Any) -> None:
-    """Pay once for the lazy imports that a first backward, optimizer step and
-    scheduler step trigger (about a second), so no child pays them.
-
-    Tiny ops only: a parallel op here would start OpenMP threads that a forked child
-    cannot use (it would hang on its first parallel op).
-    """
-    layer = torch.nn.Linear(2, 1)
-    optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1)
-    layer(torch.ones(1, 2)).sum().backward()
-    optimizer.step()
-    scheduler.step()
-    str(torch.ones(2, 2))
-    from tutor.sandbox import schedules
-
-    schedules.forget()
-
-
-def _exit_with_front(front_pid: int) -> None:
-    """Die as soon as the front does, even in the middle of importing torch.
-
-    End-of-file on our stdin says the same thing, but only once the event loop runs;
-    a front killed during our second of imports would leave us running that long, and
-    many such fronts add up. Children die with us (PR_SET_PDEATHSIG), and the next
-    server removes the working directories we leave.
-    """
-    import select
-    import threading
-
-    try:
-        pidfd = os.pidfd_open(front_pid)
-    except ProcessLookupError:
-        os._exit(0)
-
-    def watch() -> None:
-        select.select([pidfd], [], [])
-        os._exit(0)
-
-    threading.Thread(target=watch, daemon=True, name="front-watch").start()
-
-
-def main() -> None:
-    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    _exit_with_front(int(config.get("front_pid", os.getppid())))
-    # Keep the protocol on private descriptors; stray prints go to stderr.
-    front_in, front_out = os.dup(0), os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.dup2(2, 1)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the front decides when we stop
-    import torch  # noqa: F401 - the whole point: children inherit it imported
-    import torch.nn.functional  # noqa: F401
-    import torch.optim  # noqa: F401
-
-    from tutor.sandbox import inspection, schedules  # noqa: F401 - warm for children
-
-    schedules.install()
-    for name in WARM_TASK_MODULES:
-        importlib.import_module(name)
-    _warm_up(torch)
-    try:
-        import pyseccomp  # noqa: F401
-    except (ImportError, RuntimeError):
-        pass
-    server = Server(config, front_in, front_out)
-    server.cuda = server.probe_cuda()
-    server.serve()
-
-
 if __name__ == "__main__":
-    main()
+    from tutor.sandbox.boot import main
+
+    main(Server)
