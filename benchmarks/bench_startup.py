@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import os
 import pty
 import select
@@ -22,7 +23,6 @@ import struct
 import sys
 import tempfile
 import termios
-import fcntl
 import time
 from pathlib import Path
 
@@ -96,20 +96,20 @@ def bench_launch(runs: int) -> list[float]:
 
 
 async def bench_run_key(runs: int) -> list[float]:
-    from tutor.app.app import make_app, real_client_factory
+    from textual import events
+    from textual.widgets import Static
+
+    from tutor.app.app import make_app
     from tutor.app.screens.lesson import LessonScreen
     from tutor.lessons import load_lessons
     from tutor.workspace import Workspace
-    from textual import events
-    from textual.widgets import Static
 
     with tempfile.TemporaryDirectory() as tmp:
         lessons_dir = Path(tmp) / "lessons"
         lessons_dir.mkdir()
         (lessons_dir / "01-bench.md").write_text(TRIVIAL_LESSON)
         lessons = load_lessons([lessons_dir])
-        app = make_app(lessons, Workspace(Path(tmp) / "ws", lessons),
-                       client_factory=real_client_factory(lessons_dir, "cpu"), device="cpu")
+        app = make_app(lessons, Workspace(Path(tmp) / "ws", lessons), device="cpu")
         painted: list[float] = []
 
         def hook(message: object) -> None:

@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
-    None: "tutor.commands.tui",
+    None: "tutor.app.launch",  # the TUI: a front of its own, reached by name
     "list": "tutor.commands.list_lessons",
     "run": "tutor.commands.run",
     "grade": "tutor.commands.grade",

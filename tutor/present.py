@@ -1,11 +1,14 @@
 """Turn sandbox results (the ``tutor run --json`` shapes) into rows and lines of text.
 
 Pure functions, no Textual: every front (the app's widgets, `tutor run`) lays these out,
-and the unit tests read them.
+and the unit tests read them. The inspection data comes from a learner's process, so
+every field is read by type: a forged one (``"parameters": "lots"``) reads as ``?`` or
+``-``, never as an exception.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -20,6 +23,30 @@ MODULE_COLUMNS = ("module", "parameter", "shape")
 NONE = "-"
 
 
+def _dicts(items: Any) -> list[dict[str, Any]]:
+    """The objects of a list that should hold only objects; anything else is skipped."""
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, (list, tuple)) else []
+
+
+def _name(value: Any, default: str = "?") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _is_number(value: Any) -> bool:
+    return finite(value) is not None
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None when it is not a number that has one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return number if math.isfinite(number) else None
+
+
 def count(n: int, noun: str) -> str:
     """``1 check``, ``2 checks``."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
@@ -27,9 +54,9 @@ def count(n: int, noun: str) -> str:
 
 def shape_text(shape: Sequence[int] | None) -> str:
     """``[2, 3]`` as ``(2, 3)``, the way ``tuple(t.shape)`` prints; a 0-d tensor is ``()``."""
-    if shape is None:
-        return NONE
-    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    if not isinstance(shape, (list, tuple)):
+        return NONE if shape is None else one_line(shape, 20)
+    return "(" + ", ".join(one_line(n, 20) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def one_line(text: Any, limit: int = 40) -> str:
@@ -49,7 +76,7 @@ def tensor_values(preview: str, limit: int = 60) -> str:
 
 def lr_text(value: float) -> str:
     """Learning rates span decades; ``6g`` keeps 0.1, 0.00025 and 1e-07 all readable."""
-    return f"{value:.6g}"
+    return f"{value:.6g}" if _is_number(value) or isinstance(value, float) else one_line(value, 20)
 
 
 def is_tensor(var: dict[str, Any]) -> bool:
@@ -59,18 +86,18 @@ def is_tensor(var: dict[str, Any]) -> bool:
 
 def tensor_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
     """One row per top-level tensor, with the fields a learner checks first."""
-    rows = []
-    for var in variables:
+    rows: list[tuple[str, ...]] = []
+    for var in _dicts(variables):
         if not is_tensor(var):
             continue
         grad = var.get("grad")
         rows.append((
-            var.get("name", "?"),
+            _name(var.get("name")),
             shape_text(var.get("shape")),
-            str(var.get("dtype", NONE)),
-            str(var.get("device", NONE)),
-            "True" if var.get("requires_grad") else "False",
-            var.get("grad_fn") or NONE,
+            _name(var.get("dtype"), NONE),
+            _name(var.get("device"), NONE),
+            "True" if var.get("requires_grad") is True else "False",
+            _name(var.get("grad_fn"), NONE) or NONE,
             tensor_values(grad.get("preview", "")) if isinstance(grad, dict) else NONE,
         ))
     return rows
@@ -79,8 +106,8 @@ def tensor_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
 def value_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """One row per top-level value that is not a tensor: its type and a preview."""
     return [
-        (var.get("name", "?"), str(var.get("type", "?")), one_line(var.get("preview", ""), 60))
-        for var in variables
+        (_name(var.get("name")), _name(var.get("type")), one_line(var.get("preview", ""), 60))
+        for var in _dicts(variables)
         if not is_tensor(var)
     ]
 
@@ -88,27 +115,29 @@ def value_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]
 def module_rows(modules: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """The module's name and size on its first row, then one row per parameter."""
     rows: list[tuple[str, str, str]] = []
-    for module in modules:
-        params = module.get("named_parameters", [])
-        head = f"{module.get('name', '?')}: {module.get('type', '?')} ({module.get('parameters', 0):,} params)"
+    for module in _dicts(modules):
+        params = _dicts(module.get("named_parameters"))
+        size = module.get("parameters", 0)
+        size_text = f"{size:,}" if _is_number(size) else "?"
+        head = f"{_name(module.get('name'))}: {_name(module.get('type'))} ({size_text} params)"
         if not params:
             rows.append((head, NONE, NONE))
         for i, param in enumerate(params):
-            rows.append((head if i == 0 else "", param.get("name", "?"), shape_text(param.get("shape"))))
+            rows.append((head if i == 0 else "", _name(param.get("name")), shape_text(param.get("shape"))))
     return rows
 
 
 def optimizer_lines(optimizers: Iterable[dict[str, Any]]) -> list[str]:
     """``opt: SGD  group 0: lr=0.1 momentum=0.9``; params lists are left out."""
     lines = []
-    for opt in optimizers:
-        for i, group in enumerate(opt.get("param_groups", [])):
+    for opt in _dicts(optimizers):
+        for i, group in enumerate(_dicts(opt.get("param_groups"))):
             settings = " ".join(
-                f"{key}={lr_text(value) if isinstance(value, float) else value}"
+                f"{key}={lr_text(value) if isinstance(value, float) else one_line(value)}"
                 for key, value in group.items()
                 if key != "params" and not isinstance(value, (list, dict)) and not _switched_off(key, value)
             )
-            lines.append(f"{opt.get('name', '?')}: {opt.get('type', '?')}  group {i}: {settings}")
+            lines.append(f"{_name(opt.get('name'))}: {_name(opt.get('type'))}  group {i}: {settings}")
     return lines
 
 
@@ -118,15 +147,24 @@ _IMPLEMENTATION_FLAGS = frozenset({"foreach", "fused", "differentiable", "captur
 
 def _switched_off(key: str, value: Any) -> bool:
     """``fused=None``, ``maximize=False``: defaults that would crowd out ``lr=0.1``."""
-    return key in _IMPLEMENTATION_FLAGS and value in (None, False)
+    return key in _IMPLEMENTATION_FLAGS and (value is None or value is False)
+
+
+def _steps(schedule: Any) -> list[tuple[Any, list[Any]]]:
+    """A schedule's ``[step, [lr, ...]]`` entries; malformed ones are skipped."""
+    steps = schedule.get("steps") if isinstance(schedule, dict) else None
+    if not isinstance(steps, list):
+        return []
+    return [(entry[0], entry[1]) for entry in steps
+            if isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[1], list)]
 
 
 def lr_table(schedule: dict[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """Headers and rows of a scheduler's lr per ``step()``, one column per param group."""
-    steps = schedule.get("steps", [])
+    steps = _steps(schedule)
     groups = max((len(lrs) for _, lrs in steps), default=1)
     headers = ("step",) + (("lr",) if groups == 1 else tuple(f"lr[{g}]" for g in range(groups)))
-    rows = [(str(step),) + tuple(lr_text(lr) for lr in lrs) for step, lrs in steps]
+    rows = [(one_line(step, 20),) + tuple(lr_text(lr) for lr in lrs) for step, lrs in steps]
     return headers, rows
 
 
@@ -142,7 +180,7 @@ def elide(rows: Sequence[tuple[str, ...]], limit: int) -> list[tuple[str, ...]]:
 
 def lr_series(schedule: dict[str, Any]) -> list[tuple[list[float], list[float]]]:
     """The schedule as one (steps, lrs) line per param group, for plotting."""
-    steps = schedule.get("steps", [])
+    steps = [(step, lrs) for step, lrs in _steps(schedule) if _is_number(step) and all(_is_number(lr) for lr in lrs)]
     groups = max((len(lrs) for _, lrs in steps), default=0)
     return [
         ([float(step) for step, lrs in steps if g < len(lrs)], [float(lrs[g]) for _, lrs in steps if g < len(lrs)])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from tutor.app.app import TutorApp, make_app
-
 from tutor.workspace import Workspace
 
 from .fakes import FakeSandbox, fake_grade, sample_lessons, workspace_at

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from tutor.grading.report import CheckResult, ExerciseReport
 from tutor.lessons import Exercise, LessonSet, load_lessons
-from tutor.workspace import Workspace
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
+from tutor.workspace import Workspace
 
 LESSONS_DIR = Path(__file__).parent / "lessons"
 
@@ -93,7 +93,8 @@ class FakeSandbox:
         self.closed = True
 
 
-def fake_grade(exercise: Exercise, source: str, client: object, *, include_hidden: bool = False, device: str = "cpu") -> ExerciseReport:
+def fake_grade(exercise: Exercise, source: str, client: object, *, include_hidden: bool = False, device: str = "cpu",
+               filename: str = "solution.py") -> ExerciseReport:
     """Passes `m + r`; anything else fails the first check with a value difference."""
     hidden = [CheckResult(name=c.name, status="hidden", hidden=True) for c in exercise.checks if c.hidden]
     if "return m + r" in source:

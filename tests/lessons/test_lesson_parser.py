@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tutor.errors import LessonError
 from tutor.checks.grad import GradSpec
 from tutor.checks.mutation import NoMutationSpec
 from tutor.checks.value import ValueSpec
 from tutor.checks.view import ViewSpec
+from tutor.errors import LessonError
 from tutor.lessons import Check, Exercise, Prose, Rules, Snippet, parse_lesson_file, parse_lesson_text
 
 GOOD = Path(__file__).resolve().parents[1] / "data" / "lessons" / "good"

@@ -6,14 +6,14 @@ with `--snapshot-update`.
 
 from __future__ import annotations
 
+from app.fakes import FakeSandbox, fake_grade, sample_lessons, workspace_at
 from textual.widgets import TextArea
 
-from app.fakes import FakeSandbox, fake_grade, sample_lessons, workspace_at
 from tutor.app.app import TutorApp, make_app
 
 
-def build(tmp_path) -> TutorApp:
-    return make_app(sample_lessons(), workspace_at(tmp_path / "ws"), FakeSandbox(), grade=fake_grade, device="cpu")
+def build(tmp_path, sandbox: FakeSandbox | None = None) -> TutorApp:
+    return make_app(sample_lessons(), workspace_at(tmp_path / "ws"), sandbox or FakeSandbox(), grade=fake_grade, device="cpu")
 
 
 async def settle(pilot) -> None:
@@ -59,8 +59,9 @@ class TestLesson:
             await pilot.pause()
 
         # The third cell loops forever; the fake kills it as soon as it starts.
-        app = build(tmp_path)
-        app.services.client.cancelled.set()
+        sandbox = FakeSandbox()
+        sandbox.cancelled.set()
+        app = build(tmp_path, sandbox)
         assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
 
 

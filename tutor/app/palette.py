@@ -23,7 +23,7 @@ class LessonSearch(Provider):
 
     async def search(self, query: str) -> Hits:
         app = self.tutor
-        for hit in search_lessons(app.services.lessons, query):
+        for hit in search_lessons(app.core.lessons, query):
             target = hit.exercise or hit.lesson
             title = hit.lesson.title + (f" › {hit.exercise.title}" if hit.exercise else "")
             yield Hit(
@@ -36,5 +36,5 @@ class LessonSearch(Provider):
 
     async def discover(self) -> Hits:
         app = self.tutor
-        for lesson in app.services.lessons.lessons:
+        for lesson in app.core.lessons.lessons:
             yield Hit(1.0, f"{lesson.order}. {lesson.title}", partial(app.open_entry, lesson), help=lesson.summary or None)

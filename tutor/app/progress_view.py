@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tutor.app.services import WorkspaceLike
 from tutor.lessons import Exercise, Lesson
+from tutor.workspace import Workspace
 
 NOT_STARTED = "not started"
 
@@ -37,29 +37,18 @@ class StatusBoard:
     """A snapshot of the workspace's progress; an unreadable one shows as not started
     (the workspace itself sets a corrupt file aside; the browser must never crash)."""
 
-    def __init__(self, workspace: WorkspaceLike) -> None:
-        self.workspace = workspace
+    def __init__(self, workspace: Workspace | None) -> None:
         self._cache: dict[str, ExerciseState] = {}
-        # One locked read for the whole board when the workspace offers it.
-        self._complete = False
-        reader = getattr(workspace, "all_progress", None)
-        if reader is not None:
+        # One locked read for the whole board; without a workspace nothing has started.
+        if workspace is not None:
             try:
-                self._cache = {key: ExerciseState.of(value) for key, value in reader().items()}
-                self._complete = True
+                self._cache = {key: ExerciseState.of(value) for key, value in workspace.all_progress().items()}
             except Exception:  # noqa: BLE001 - progress is advisory; the lessons still open
                 self._cache = {}
 
     def state(self, exercise: Exercise) -> ExerciseState:
         """The exercise's state; never ``None``, so callers can read fields directly."""
-        if exercise.id not in self._cache:
-            if self._complete:
-                return ExerciseState()
-            try:
-                self._cache[exercise.id] = ExerciseState.of(self.workspace.progress(exercise.id))
-            except Exception:  # noqa: BLE001 - see the class docstring
-                self._cache[exercise.id] = ExerciseState()
-        return self._cache[exercise.id]
+        return self._cache.get(exercise.id) or ExerciseState()
 
     def status(self, exercise: Exercise) -> str:
         return self.state(exercise).status

@@ -122,7 +122,8 @@ def _load(spec: ArtifactSpec, data: Any, blobs: dict[str, bytes]) -> Any:
                           f"a file {what}", "no file", {"what": what})
     if data.get("too_large"):
         return Difference(what, f"{what} is larger than {MAX_BYTES // (1024 * 1024)} MB", "a small file", "too large", {"what": what})
-    raw = blobs.get(data.get("blob")) if isinstance(data.get("blob"), str) else None
+    key = data.get("blob")
+    raw = blobs.get(key) if isinstance(key, str) else None
     if raw is None or len(raw) > MAX_BYTES:
         raise BadData("artifact bytes missing")
     try:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tutor.grading.encode import Encoder
 
 
+@dataclass(frozen=True)
 class Spec:
     """The parameters of one kind in one check: a frozen dataclass per kind.
 

@@ -88,9 +88,8 @@ class GradFlow(CheckKind):
         wanted = list(spec.params or spec.tensors)
         if not isinstance(rows, list) or not all(isinstance(r, list) and len(r) == 2 and isinstance(r[0], str) for r in rows):
             raise BadData("malformed gradient data")
-        if spec.tensors or spec.params:
-            if [r[0] for r in rows] != wanted:
-                raise BadData("gradient data for other names than asked")
+        if (spec.tensors or spec.params) and [r[0] for r in rows] != wanted:
+            raise BadData("gradient data for other names than asked")
         missing, none, bad, zero = [], [], [], []
         for name, node in rows:
             if isinstance(node, dict) and node.get("kind") == "missing":

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from tutor.errors import LessonErrors
+from tutor.core import Tutor
+from tutor.errors import LessonErrors, UsageError
 from tutor.lessons import LessonSet, load_lessons
-from tutor.workspace import Workspace
+from tutor.workspace import Workspace, default_workspace
 
 
 def lessons_from(args: argparse.Namespace, *, strict: bool = True) -> LessonSet:
@@ -23,3 +25,23 @@ def print_warnings(workspace: Workspace) -> None:
     """What the workspace repaired on the way (a corrupt progress file), on stderr."""
     for warning in workspace.warnings:
         print(f"tutor: warning: {warning}", file=sys.stderr)
+
+
+def existing_workspace(args: argparse.Namespace, lessons: LessonSet) -> Workspace:
+    """The workspace ``--workspace`` names (else the default); it must exist already."""
+    root: Path = getattr(args, "workspace", None) or default_workspace()
+    if not root.is_dir():
+        raise UsageError(f"{root}: no workspace here (create one with `tutor init {root}`)")
+    return Workspace(root, lessons)
+
+
+def start_tutor(lessons: LessonSet, args: argparse.Namespace, workspace: Workspace | None = None) -> Tutor:
+    """The headless core for one command, its sandbox started and device resolved
+    (``--device cuda`` without CUDA is a usage error). Close it when done."""
+    core = Tutor(lessons, workspace, device=getattr(args, "device", "auto") or "auto")
+    try:
+        core.start()
+    except BaseException:
+        core.close()
+        raise
+    return core

@@ -7,80 +7,31 @@ out or crashes is reported by name and never costs the results of the others.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from pathlib import Path
 
-from tutor.commands.common import lessons_from, print_warnings
-from tutor.commands.workspace import resolve_exercise
-from tutor.errors import UsageError, WorkspaceError
-from tutor.grading.grade import grade_source
+from tutor.commands.common import existing_workspace, lessons_from, print_warnings, start_tutor
+from tutor.core import Tutor
+from tutor.errors import UsageError
 from tutor.grading.report import ExerciseReport
 from tutor.grading.reports import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.lessons import Exercise
-from tutor.workspace import Workspace, default_workspace
-from tutor.sandbox.api import SandboxClientProtocol
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 
 
-def _grade_one(exercise: Exercise, workspace: Workspace, client: SandboxClientProtocol, device: str) -> ExerciseReport:
-    path = workspace.path_for(exercise)
-    if not path.exists():
-        return ExerciseReport(id=exercise.id, status="error", message=f"no solution file at {path} (run `tutor init`)")
-    try:
-        source = workspace.read(exercise)
-    except WorkspaceError as exc:
-        return ExerciseReport(id=exercise.id, status="error", message=exc.msg)
-    try:
-        return grade_source(exercise, source, client, include_hidden=True, device=device, filename=str(path))
-    except Exception as exc:  # noqa: BLE001 - one exercise's failure must not cost the others
-        return ExerciseReport(id=exercise.id, status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
-
-
-def grade_exercises(exercises: list[Exercise], workspace: Workspace, client: SandboxClientProtocol, device: str,
-                    jobs: int, on_done: Callable[[ExerciseReport], None] | None = None) -> list[ExerciseReport]:
-    """Grade in parallel and record each result in the workspace; ``on_done`` hears of
-    each report as it finishes. The result keeps the order of ``exercises``."""
-    reports: dict[str, ExerciseReport] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(_grade_one, e, workspace, client, device): e for e in exercises}
-        for future in as_completed(futures):
-            report = future.result()
-            reports[report.id] = report
-            try:
-                workspace.record_result(report.id, report.status)
-            except WorkspaceError as exc:
-                print(f"tutor: warning: {exc.msg}", file=sys.stderr)
-            if on_done:
-                on_done(report)
-    return [reports[e.id] for e in exercises]
-
-
 def main(args: argparse.Namespace) -> int:
     lessons = lessons_from(args)
-    root: Path = getattr(args, "workspace", None) or default_workspace()
-    if not root.is_dir():
-        raise UsageError(f"{root}: no workspace here (create one with `tutor init {root}`)")
-    exercises = [resolve_exercise(lessons, i) for i in args.ids] if args.ids else lessons.exercises()
-    exercises = list(dict.fromkeys(exercises))
+    workspace = existing_workspace(args, lessons)
+    exercises = list(dict.fromkeys(lessons.resolve(i) for i in args.ids)) if args.ids else lessons.exercises()
     if not exercises:
         raise UsageError("no exercises to grade")
     for target in (args.json_file, args.junit, args.gradescope):
         if target is not None and target.is_dir():
             raise UsageError(f"{target}: is a directory; give a file name for the report")
-    workspace = Workspace(root, lessons)
-
-    from tutor.sandbox.client import SandboxClient, resolve_device
-
-    device = resolve_device(args.device)
-    jobs = args.jobs or os.cpu_count() or 1
     started = time.perf_counter()
-    with SandboxClient(hide_paths=lessons.directories(), device=device) as client:
-        reports = _run_with_progress(exercises, workspace, client, device, jobs)
+    with start_tutor(lessons, args, workspace) as core:
+        reports = _run_with_progress(exercises, core, args.jobs)
     elapsed = time.perf_counter() - started
     print_warnings(workspace)
 
@@ -97,6 +48,10 @@ def main(args: argparse.Namespace) -> int:
     return 0 if payload["status"] == "pass" else 1
 
 
+def _warn(message: str) -> None:
+    print(f"tutor: warning: {message}", file=sys.stderr)
+
+
 def _line(report: ExerciseReport) -> str:
     text = f"{report.status.upper():5} {report.id}  ({report.duration_ms / 1000:.2f} s)"
     if report.status != "pass":
@@ -104,14 +59,13 @@ def _line(report: ExerciseReport) -> str:
     return text
 
 
-def _run_with_progress(exercises: list[Exercise], workspace: Workspace, client: SandboxClientProtocol, device: str,
-                       jobs: int) -> list[ExerciseReport]:
+def _run_with_progress(exercises: list[Exercise], core: Tutor, jobs: int | None) -> list[ExerciseReport]:
     if not sys.stderr.isatty():
         # Plain lines for CI logs: one per exercise as it finishes.
         def plain(report: ExerciseReport) -> None:
             print(_line(report), flush=True)
 
-        return grade_exercises(exercises, workspace, client, device, jobs, plain)
+        return core.grade_many(exercises, jobs=jobs, on_done=plain, warn=_warn)
 
     from rich.console import Console
     from rich.markup import escape
@@ -128,4 +82,4 @@ def _run_with_progress(exercises: list[Exercise], workspace: Workspace, client: 
                                    + ("" if report.status == "pass" else f"\n      [dim]{escape(report.message)}[/]"))
             progress.advance(task)
 
-        return grade_exercises(exercises, workspace, client, device, jobs, fancy)
+        return core.grade_many(exercises, jobs=jobs, on_done=fancy, warn=_warn)

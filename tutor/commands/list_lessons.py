@@ -17,8 +17,8 @@ def main(args: argparse.Namespace) -> int:
     statuses = statuses_for(getattr(args, "workspace", None))
     if args.json:
         payload = {"lessons": [lesson.to_json() for lesson in lessons.lessons]}
-        for lesson in payload["lessons"]:
-            for exercise in lesson["exercises"]:
+        for entry in payload["lessons"]:
+            for exercise in entry["exercises"]:
                 exercise["status"] = statuses.get(exercise["id"], "not started")
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -12,13 +12,17 @@ import argparse
 import io
 import json
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tutor import present as fmt
+from tutor.commands.common import start_tutor
 from tutor.errors import UsageError
-from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
+from tutor.lessons import LessonSet, default_lessons_dir
+from tutor.sandbox.api import ErrorInfo, RunResult
+from tutor.sandbox.sanitize import clean_text
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -52,29 +56,18 @@ def read_source(path: Path) -> Source:
         return Source(path, None, f"{path} is not valid UTF-8 text ({reason})")
 
 
-def _hidden_paths(args: argparse.Namespace) -> list[Path]:
-    from tutor.lessons.discover import default_lessons_dir
-
-    paths = [default_lessons_dir()]
-    if getattr(args, "lessons", None):
-        paths.append(args.lessons)
-    return [p for p in paths if p.is_dir()]
-
-
 def main(args: argparse.Namespace) -> int:
     sources = [read_source(path) for path in args.files]
-    from tutor.sandbox.client import SandboxClient
-
+    # The lessons are hidden from the run, never read: `tutor run` must start fast.
+    lessons = LessonSet.unparsed([args.lessons or default_lessons_dir()])
     failed = False
-    with SandboxClient(hide_paths=_hidden_paths(args), device=args.device) as client:
-        device = client.resolve_device(args.device)
+    with start_tutor(lessons, args) as core:
         for source in sources:
             if source.text is None:
-                result = RunResult(status="error", device=device,
+                result = RunResult(status="error", device=core.device,
                                    error=ErrorInfo("EncodingError", source.problem or "unreadable"))
             else:
-                result = client.run(RunRequest(code=source.text, filename=str(source.path),
-                                               device=device, timeout=args.timeout))
+                result = core.run(source.text, str(source.path), timeout=args.timeout)
             failed |= not result.ok
             if args.json:
                 print(json.dumps(result.to_json(file=str(source.path))), flush=True)
@@ -96,7 +89,8 @@ def render(path: Path, result: RunResult) -> None:
 
     console = Console(highlight=False)
     colour = "green" if result.ok else "red"
-    console.rule(Text.assemble((str(path), "bold"), "  ", (result.status, f"bold {colour}"),
+    # A name from the command line may hold undecodable bytes (as lone surrogates).
+    console.rule(Text.assemble((clean_text(str(path)), "bold"), "  ", (result.status, f"bold {colour}"),
                                f"  {result.duration_ms:.0f} ms on {result.device}"))
     if result.stdout:
         console.print(Text(result.stdout.rstrip("\n")))
@@ -108,7 +102,8 @@ def render(path: Path, result: RunResult) -> None:
         *(_series_line(series) for series in result.series),
         _table("modules", ("module", "parameter", "shape"), fmt.module_rows(result.modules)),
         *(Text(line) for line in fmt.optimizer_lines(result.optimizers)),
-        *(_table(f"lr schedule: {s['name']} ({s['type']})", *fmt.lr_table(s)) for s in result.schedules if s.get("steps")),
+        *(_table(f"lr schedule: {s.get('name', '?')} ({s.get('type', '?')})", *fmt.lr_table(s))
+          for s in result.schedules if isinstance(s, dict) and s.get("steps")),
     ]
     for section in sections:
         if section is not None:
@@ -123,7 +118,7 @@ def render(path: Path, result: RunResult) -> None:
 TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
 
 
-def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]], *,
+def _table(title: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], *,
            last_width: int | None = None) -> Table | None:
     """A compact table, or nothing when there are no rows. Cells stay on one line so a
     result fits 80 columns; the last column gives way first."""
@@ -147,10 +142,11 @@ def _series_line(series: dict[str, Any]) -> Text | None:
     """A recorded number series as first → last and a sparkline; nothing below 2 values."""
     from rich.text import Text
 
-    values = [v for v in series.get("values", []) if isinstance(v, (int, float))]
+    raw = series.get("values") if isinstance(series, dict) else None
+    values = [v for v in map(fmt.finite, raw) if v is not None] if isinstance(raw, list) else []
     if len(values) < 2:
         return None
-    return Text.assemble(("series ", "bold"), (series["name"], "bold"),
+    return Text.assemble(("series ", "bold"), (str(series.get("name", "?")), "bold"),
                          f": {len(values)} values, {values[0]:.4g} → {values[-1]:.4g}  ",
                          (_sparkline(values), "cyan"))
 

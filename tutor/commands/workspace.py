@@ -3,45 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutor.commands.common import lessons_from, print_warnings
 from tutor.errors import UsageError
-from tutor.lessons import Exercise, LessonSet
 from tutor.workspace import Workspace, default_workspace
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-
-def resolve_exercise(lessons: LessonSet, ident: str) -> Exercise:
-    """The exercise named ``ident``: a full id (``lesson/exercise``) or, when only one
-    lesson has it, the short one. Otherwise a :class:`UsageError` with close matches."""
-    exercises = lessons.exercises()
-    for exercise in exercises:
-        if exercise.id == ident:
-            return exercise
-    short = [e for e in exercises if e.short_id == ident]
-    if len(short) == 1:
-        return short[0]
-    if len(short) > 1:
-        names = ", ".join(e.id for e in short)
-        raise UsageError(f"'{ident}' is ambiguous: {names}")
-    ids = [e.id for e in exercises]
-    close = difflib.get_close_matches(ident, ids + [e.short_id for e in exercises], n=5, cutoff=0.5)
-    close_ids = list(dict.fromkeys(_full_id(exercises, c) for c in close))
-    hint = f"; did you mean {', '.join(close_ids)}?" if close_ids else "; `tutor list` shows them all"
-    raise UsageError(f"unknown exercise '{ident}'{hint}")
-
-
-def _full_id(exercises: list[Exercise], name: str) -> str:
-    for exercise in exercises:
-        if name in (exercise.id, exercise.short_id):
-            return exercise.id
-    return name
 
 
 def workspace_root(args: argparse.Namespace) -> Path:
@@ -82,7 +53,7 @@ def cmd_init(args: argparse.Namespace, workspace: Workspace) -> int:
 
 def cmd_hint(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor hint ID``: show the next hint and remember that it was shown."""
-    exercise = resolve_exercise(workspace.lessons, args.id)
+    exercise = workspace.lessons.resolve(args.id)
     number, text = workspace.next_hint(exercise)
     total = len(exercise.hints)
     from rich.markdown import Markdown
@@ -99,7 +70,7 @@ def cmd_reset(args: argparse.Namespace, workspace: Workspace) -> int:
     if args.all == bool(args.id):
         raise UsageError("give one exercise id, or --all (not both)")
     if args.id:
-        targets = [resolve_exercise(workspace.lessons, args.id)]
+        targets = [workspace.lessons.resolve(args.id)]
     else:
         targets = workspace.lessons.exercises()
         if not args.yes and not _confirm(len(targets), workspace.root):
@@ -125,7 +96,7 @@ def _confirm(count: int, root: Path) -> bool:
 
 def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor solution ID``: the reference, only once the learner's solution has passed."""
-    exercise = resolve_exercise(workspace.lessons, args.id)
+    exercise = workspace.lessons.resolve(args.id)
     if workspace.progress(exercise.id).passed_at is None:
         print(
             f"tutor: the solution of {exercise.id} unlocks once your solution passes: "

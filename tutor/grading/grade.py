@@ -135,14 +135,19 @@ def _rule_problems(violations: list[Violation], mine: RunResult, required: tuple
     time that the source hid (``getattr(torch, "soft" + "max")``), then required calls
     the run never made."""
     problems = [f"line {v.line}: {v.message}" for v in violations]
-    tripped = mine.data.get("tripwire") if isinstance(mine.data.get("tripwire"), list) else []
+    tripped = _strings(mine.data.get("tripwire"))
     problems += [f"called {name} at run time, which this exercise bans" for name in tripped
                  if not any(name in p for p in problems)]
-    called = mine.data.get("called") if isinstance(mine.data.get("called"), list) else []
+    called = _strings(mine.data.get("called"))
     for group in required:
         if not any(name in called for name in group):
             problems.append(f"never called {' or '.join(group)}; this exercise requires it")
     return problems
+
+
+def _strings(value: object) -> list[str]:
+    """A list of names from the learner's run, or nothing if it sent anything else."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def _pass_message(passed: int, hidden_unrun: int) -> str:

@@ -8,9 +8,9 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from tutor.grading.grade import grade_source
+from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
-from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
+from tutor.sandbox.api import RunResult
 
 
 def normalise_output(text: str) -> str:
@@ -36,26 +36,26 @@ def snippet_problem(snippet: Snippet, result: RunResult) -> str | None:
     return f"snippet {snippet.index + 1} output differs"
 
 
-def _check_exercise(exercise: Exercise, lesson: Lesson, client: SandboxClientProtocol, device: str) -> list[str]:
+def _check_exercise(exercise: Exercise, lesson: Lesson, core: Tutor) -> list[str]:
     problems = []
-    ref = grade_source(exercise, exercise.solution, client, include_hidden=True, device=device, filename="reference.py")
+    ref = core.grade(exercise, exercise.solution, include_hidden=True, filename="reference.py")
     if ref.status != "pass":
         problems.append(f"{lesson.path}:{exercise.solution_line}: exercise '{exercise.id}': the reference solution does not pass: {ref.message}")
-    starter = grade_source(exercise, exercise.starter, client, include_hidden=True, device=device, filename="starter.py")
+    starter = core.grade(exercise, exercise.starter, include_hidden=True, filename="starter.py")
     if starter.status == "pass":
         problems.append(f"{lesson.path}:{exercise.starter_line}: exercise '{exercise.id}': the starter passes every check; it must fail")
     for wrong in exercise.wrong:
-        verdict = grade_source(exercise, wrong.code, client, include_hidden=True, device=device, filename="wrong.py")
+        verdict = core.grade(exercise, wrong.code, include_hidden=True, filename="wrong.py")
         if verdict.status == "pass":
             problems.append(f"{lesson.path}:{wrong.line}: exercise '{exercise.id}': a wrong answer ({wrong.reason}) "
                             "passes every check; the checks must reject it")
     return problems
 
 
-def _check_snippet(snippet: Snippet, lesson: Lesson, client: SandboxClientProtocol, device: str) -> list[str]:
+def _check_snippet(snippet: Snippet, lesson: Lesson, core: Tutor) -> list[str]:
     if not snippet.run:
         return []
-    result = client.run(RunRequest(code=snippet.code, filename=f"{lesson.id}-snippet-{snippet.index + 1}.py", device=device, timeout=30))
+    result = core.run(snippet.code, f"{lesson.id}-snippet-{snippet.index + 1}.py", timeout=30)
     problem = snippet_problem(snippet, result)
     return [f"{lesson.path}:{snippet.line}: {problem}"] if problem else []
 
@@ -63,19 +63,19 @@ def _check_snippet(snippet: Snippet, lesson: Lesson, client: SandboxClientProtoc
 def check_exercises(lessons: LessonSet) -> int:
     """Run every exercise and snippet of ``lessons`` in the sandbox; print each problem as
     ``FILE:LINE: message`` on stderr. Exit status: 0 all good, 1 any problem."""
-    from tutor.sandbox.client import SandboxClient
-
-    device = "cpu"
     jobs = os.cpu_count() or 1
     work = [(lesson, item) for lesson in lessons.lessons for item in (*lesson.exercises, *lesson.snippets)]
     print(f"checking {sum(isinstance(i, Exercise) for _, i in work)} exercise(s) and "
           f"{sum(isinstance(i, Snippet) for _, i in work)} snippet(s) in the sandbox...", file=sys.stderr, flush=True)
-    with SandboxClient(hide_paths=lessons.directories(), device=device) as client:
+    # Lessons are checked on the CPU, the device every learner has.
+    with Tutor(lessons, device="cpu") as core:
+        core.start()
+
         def one(pair: tuple[Lesson, Exercise | Snippet]) -> list[str]:
             lesson, item = pair
             if isinstance(item, Exercise):
-                return _check_exercise(item, lesson, client, device)
-            return _check_snippet(item, lesson, client, device)
+                return _check_exercise(item, lesson, core)
+            return _check_snippet(item, lesson, core)
 
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             problems = [p for found in pool.map(one, work) for p in found]
@@ -84,5 +84,5 @@ def check_exercises(lessons: LessonSet) -> int:
     if problems:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
-    print("every reference passes, every starter and wrong answer fails, every snippet prints its output")
+    print("every reference passes, every starter fails, every wrong answer fails, every snippet prints its output")
     return 0

@@ -73,6 +73,6 @@ def check_rules(source: str, rules: Rules) -> list[Violation]:
             found.append(Violation(node.lineno, f"uses {node.id} ({imported[node.id]}), which this exercise bans"))
         if rules.no_loops and isinstance(node, LOOP_NODES):
             kind = "a comprehension" if "Comp" in type(node).__name__ or isinstance(node, ast.GeneratorExp) else f"a '{type(node).__name__.lower()}' loop"
-            found.append(Violation(node.lineno, f"uses {kind}; this exercise asks for tensor operations without Python loops"))
+            found.append(Violation(getattr(node, "lineno", 1), f"uses {kind}; this exercise asks for tensor operations without Python loops"))
     unique = {(v.line, v.message): v for v in found}
     return sorted(unique.values(), key=lambda v: v.line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import sys
@@ -33,6 +34,15 @@ class LessonSet:
 
     lessons: list[Lesson] = field(default_factory=list)
     errors: list[LessonError] = field(default_factory=list)
+    #: The directories the set was loaded from (a file's own directory for a file),
+    #: parsed or not: the sandbox hides them all.
+    roots: list[Path] = field(default_factory=list)
+
+    @classmethod
+    def unparsed(cls, paths: list[Path]) -> LessonSet:
+        """A set that knows only where its lessons live: for ``tutor run``, which hides
+        them from learner code but never reads them (parsing costs startup time)."""
+        return cls(roots=[p if p.is_dir() else p.parent for p in paths if p.exists()])
 
     def exercises(self) -> list[Exercise]:
         return [e for lesson in self.lessons for e in lesson.exercises]
@@ -46,7 +56,27 @@ class LessonSet:
     def directories(self) -> list[Path]:
         """The directories the lessons came from: the sandbox hides them from learner
         code, since they hold the reference solutions."""
-        return sorted({lesson.path.parent.resolve() for lesson in self.lessons})
+        return sorted({*(lesson.path.parent.resolve() for lesson in self.lessons), *(r.resolve() for r in self.roots)})
+
+    def resolve(self, ident: str) -> Exercise:
+        """The exercise named ``ident``: a full id (``lesson/exercise``) or, when only one
+        lesson has it, the short one. Otherwise a :class:`UsageError` with close matches."""
+        exercises = self.exercises()
+        for exercise in exercises:
+            if exercise.id == ident:
+                return exercise
+        short = [e for e in exercises if e.short_id == ident]
+        if len(short) == 1:
+            return short[0]
+        if len(short) > 1:
+            raise UsageError(f"'{ident}' is ambiguous: {', '.join(e.id for e in short)}")
+        by_name = {e.id: e.id for e in exercises}
+        for e in exercises:
+            by_name.setdefault(e.short_id, e.id)
+        close = difflib.get_close_matches(ident, list(by_name), n=5, cutoff=0.5)
+        close_ids = list(dict.fromkeys(by_name[c] for c in close))
+        hint = f"; did you mean {', '.join(close_ids)}?" if close_ids else "; `tutor list` shows them all"
+        raise UsageError(f"unknown exercise '{ident}'{hint}")
 
     def lesson(self, lesson_id: str) -> Lesson:
         for lesson in self.lessons:
@@ -87,7 +117,7 @@ def load_lessons(paths: list[Path] | Path | None = None) -> LessonSet:
         paths = [default_lessons_dir()]
     elif isinstance(paths, Path):
         paths = [paths]
-    result = LessonSet()
+    result = LessonSet(roots=[p if p.is_dir() else p.parent for p in paths])
     seen: dict[str, Lesson] = {}
     for file in lesson_files(list(paths)):
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 from tutor.checks.base import Spec
 
@@ -111,7 +111,7 @@ class Exercise:
         return sum(1 for c in self.checks if c.hidden)
 
 
-Block = Union[Prose, Snippet, Exercise]
+Block = Prose | Snippet | Exercise
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,22 @@ from tutor.errors import UsageError, WorkspaceError
 from tutor.lessons import Exercise, LessonSet
 from tutor.workspace.starters import starter_text
 from tutor.workspace.store import (
-    LOCK_NAME, NOT_STARTED, PASSED, PROGRESS_NAME, RESULT_TO_STATUS, STATE_DIR, CorruptProgress, ExerciseProgress,
-    dump_progress, free_path, now_iso, parse_progress, sha256, stamp,
+    LOCK_NAME,
+    NOT_STARTED,
+    PASSED,
+    PROGRESS_NAME,
+    RESULT_TO_STATUS,
+    STATE_DIR,
+    CorruptProgress,
+    ExerciseProgress,
+    dump_progress,
+    free_path,
+    now_iso,
+    parse_progress,
+    sha256,
+    stamp,
 )
+
 
 @dataclass
 class InitReport:

@@ -15,14 +15,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, TextArea
 
-from tutor.app.app import SANDBOX_GROUP, tutor_app
+from tutor.app.messages import SANDBOX_GROUP, ShowError, cancel_sandbox_work
 from tutor.app.progress_view import ExerciseState
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
-from tutor.app.services import WorkspaceLike
 from tutor.app.widgets.check_report import CheckReport
+from tutor.core import Tutor
 from tutor.errors import TutorError
 from tutor.grading.report import ExerciseReport
 from tutor.lessons import Exercise
+from tutor.workspace import Workspace
 
 
 def file_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -70,16 +71,19 @@ class ExerciseScreen(Screen[None]):
             super().__init__()
             self.message = message
 
-    def __init__(self, exercise: Exercise) -> None:
+    def __init__(self, exercise: Exercise, core: Tutor, *, watch_interval: float = 0.5) -> None:
         super().__init__()
         self.exercise = exercise
+        self.core = core
+        self.watch_interval = watch_interval
         self.sub_title = f"exercise {exercise.id}"
         self._saved_text = ""
         self._stamp: tuple[int, int, int] | None = None
 
     @property
-    def workspace(self) -> WorkspaceLike:
-        return tutor_app(self).services.workspace
+    def workspace(self) -> Workspace:
+        assert self.core.workspace is not None, "the app always has a workspace"
+        return self.core.workspace
 
     @property
     def path(self) -> Path:
@@ -111,12 +115,12 @@ class ExerciseScreen(Screen[None]):
             self.workspace.ensure(self.exercise)
             text = self.workspace.read(self.exercise)
         except TutorError as exc:
-            tutor_app(self).show_error("cannot open the exercise", exc.msg)
+            self.post_message(ShowError("cannot open the exercise", exc.msg))
             text = self.exercise.starter
         self._load(text)
         self._show_hints(self._state().hints_shown)
         self.editor.focus()
-        self.set_interval(tutor_app(self).services.watch_interval, self.poll_file)
+        self.set_interval(self.watch_interval, self.poll_file)
 
     def _state(self) -> ExerciseState:
         try:
@@ -195,11 +199,8 @@ class ExerciseScreen(Screen[None]):
     @work(thread=True, exclusive=True, group=SANDBOX_GROUP, exit_on_error=False)
     def grade(self, source: str) -> None:
         """Grade ``source`` in the sandbox; blocking, hence a thread worker."""
-        app = tutor_app(self)
         try:
-            client = app.wait_for_client()
-            grade = app.grader()
-            report = grade(self.exercise, source, client, include_hidden=False, device=app.run_device)
+            report = self.core.grade(self.exercise, source)
         except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
             self.post_message(self.GradeFailed(str(exc) or type(exc).__name__))
             return
@@ -222,7 +223,7 @@ class ExerciseScreen(Screen[None]):
         self.notify(event.message, title="could not check", severity="error")
 
     def action_cancel_or_back(self) -> None:
-        if tutor_app(self).cancel_sandbox_work(self):
+        if cancel_sandbox_work(self, self.core):
             self.report.checking = False
             self.notify("Check cancelled.")
             return

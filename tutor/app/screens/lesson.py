@@ -12,11 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, Static
 from textual.worker import get_current_worker
 
-from tutor.app.app import SANDBOX_GROUP, tutor_app
+from tutor.app.messages import SANDBOX_GROUP, OpenEntry, cancel_sandbox_work
 from tutor.app.progress_view import StatusBoard
 from tutor.app.widgets.code_cell import CodeCell
+from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
-from tutor.sandbox.api import RunRequest
 
 
 class ExerciseCard(Static, can_focus=True):
@@ -36,7 +36,7 @@ class ExerciseCard(Static, can_focus=True):
             self.set_class(status == name, f"-{name}")
 
     def action_open(self) -> None:
-        tutor_app(self).open_entry(self.exercise)
+        self.post_message(OpenEntry(self.exercise))
 
     def on_click(self) -> None:
         self.action_open()
@@ -66,15 +66,16 @@ class LessonScreen(Screen[None]):
             self.cell = cell
             self.message = message
 
-    def __init__(self, lesson: Lesson) -> None:
+    def __init__(self, lesson: Lesson, core: Tutor) -> None:
         super().__init__()
         self.lesson = lesson
+        self.core = core
         self.sub_title = lesson.title
         self._pending_snippet: Snippet | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        board = StatusBoard(tutor_app(self).services.workspace)
+        board = StatusBoard(self.core.workspace)
         with VerticalScroll(id="lesson-body"):
             for block in self.lesson.blocks:
                 if isinstance(block, Prose):
@@ -109,7 +110,7 @@ class LessonScreen(Screen[None]):
                 return
 
     def on_screen_resume(self) -> None:
-        board = StatusBoard(tutor_app(self).services.workspace)
+        board = StatusBoard(self.core.workspace)
         for card in self.query(ExerciseCard):
             card.show_status(board.status(card.exercise))
 
@@ -138,19 +139,12 @@ class LessonScreen(Screen[None]):
     def run_cells(self, cells: list[CodeCell]) -> None:
         """Run ``cells`` in order in the sandbox; a newer request or Esc stops the loop."""
         worker = get_current_worker()
-        app = tutor_app(self)
         for cell in cells:
             if worker.is_cancelled:
                 return
-            app.call_from_thread(cell.set_running, True)
-            request = RunRequest(
-                code=cell.snippet.code,
-                filename=f"{self.lesson.id}/cell-{cell.snippet.index + 1}.py",
-                device=app.run_device,
-            )
+            self.app.call_from_thread(cell.set_running, True)
             try:
-                client = app.wait_for_client()
-                result = client.run(request)
+                result = self.core.run(cell.snippet.code, f"{self.lesson.id}/cell-{cell.snippet.index + 1}.py")
             except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
                 self.post_message(self.RunFailed(cell, str(exc) or type(exc).__name__))
                 return
@@ -166,7 +160,7 @@ class LessonScreen(Screen[None]):
         self.notify(event.message, title="sandbox unavailable", severity="error")
 
     def action_cancel_or_back(self) -> None:
-        if tutor_app(self).cancel_sandbox_work(self):
+        if cancel_sandbox_work(self, self.core):
             self.notify("Run cancelled.")
         else:
             self.app.pop_screen()
@@ -187,6 +181,6 @@ class LessonScreen(Screen[None]):
         if not exercises:
             self.notify("This lesson has no exercise.")
             return
-        board = StatusBoard(tutor_app(self).services.workspace)
+        board = StatusBoard(self.core.workspace)
         todo = [e for e in exercises if board.status(e) != "passed"]
-        tutor_app(self).open_entry((todo or exercises)[0])
+        self.post_message(OpenEntry((todo or exercises)[0]))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Union
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -13,12 +11,13 @@ from textual.widgets import Footer, Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tutor import present as fmt
-from tutor.app.app import tutor_app
+from tutor.app.messages import OpenEntry
 from tutor.app.progress_view import StatusBoard
+from tutor.core import Tutor
 from tutor.errors import LessonError
 from tutor.lessons import Exercise, Lesson
 
-Entry = Union[Lesson, Exercise, LessonError]
+Entry = Lesson | Exercise | LessonError
 
 MARKS = {"passed": "✓", "failed": "✗", "not started": "·"}
 MARK_COLOURS = {"passed": "success", "failed": "error", "not started": "foreground-muted"}
@@ -39,6 +38,10 @@ class LessonListScreen(Screen[None]):
         Binding("question_mark", "app.help", "Help"),
         Binding("space", "toggle", "Fold", show=False),
     ]
+
+    def __init__(self, core: Tutor) -> None:
+        super().__init__()
+        self.core = core
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -63,7 +66,7 @@ class LessonListScreen(Screen[None]):
 
     @property
     def board(self) -> StatusBoard:
-        return StatusBoard(tutor_app(self).services.workspace)
+        return StatusBoard(self.core.workspace)
 
     def _colour(self, status: str) -> str:
         return self.app.theme_variables.get(MARK_COLOURS[status], "")
@@ -85,7 +88,7 @@ class LessonListScreen(Screen[None]):
 
     def fill(self) -> None:
         """Build the tree from the lessons; the first lesson starts unfolded."""
-        lessons = tutor_app(self).services.lessons
+        lessons = self.core.lessons
         tree = self.query_one(LessonTree)
         tree.clear()
         board = self.board
@@ -113,7 +116,7 @@ class LessonListScreen(Screen[None]):
                         child.set_label(self._exercise_label(child.data, board))
         self._describe(self.query_one(LessonTree).cursor_node)
 
-    def action_toggle(self) -> None:
+    def action_toggle(self) -> None:  # type: ignore[override]  # Screen's takes an attribute; ours folds the node
         node = self.query_one(LessonTree).cursor_node
         if node is not None and node.allow_expand:
             node.toggle()
@@ -144,4 +147,4 @@ class LessonListScreen(Screen[None]):
 
     @on(Tree.NodeSelected)
     def _selected(self, event: Tree.NodeSelected[Entry]) -> None:
-        tutor_app(self).open_entry(event.node.data)
+        self.post_message(OpenEntry(event.node.data))

@@ -1,0 +1,18 @@
+"""``tutor`` with no command: the interactive app. The CLI reaches it by name
+(``tutor.cli.COMMANDS``) and never imports the app package itself."""
+
+from __future__ import annotations
+
+import argparse
+
+from tutor.app.app import make_app
+from tutor.lessons import default_lessons_dir, load_lessons
+from tutor.workspace import Workspace, default_workspace
+
+
+def main(args: argparse.Namespace) -> int:
+    """Load lessons and the workspace, run the app until the learner quits."""
+    lessons = load_lessons([args.lessons or default_lessons_dir()])
+    workspace = Workspace(getattr(args, "workspace", None) or default_workspace(), lessons)
+    make_app(lessons, workspace, device=getattr(args, "device", "auto") or "auto").run()
+    return 0

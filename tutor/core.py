@@ -1,0 +1,246 @@
+"""The headless core every front works through: the CLI commands, the TUI, batch grading
+and, later, a browser front.
+
+One :class:`Tutor` owns the lesson set, the workspace, one sandbox client, the paths the
+sandbox hides and the device, each resolved once, and offers :meth:`Tutor.run`,
+:meth:`Tutor.grade` and :meth:`Tutor.grade_many`. No Textual and no torch here: the
+sandbox client talks to a server process that imports torch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Protocol
+
+from tutor.errors import SandboxError, TutorError, WorkspaceError
+from tutor.grading.report import ExerciseReport
+from tutor.lessons import Exercise, LessonSet, default_lessons_dir
+from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
+
+if TYPE_CHECKING:
+    from tutor.workspace import Workspace
+
+#: How long a run waits for the sandbox to finish starting (it imports torch once).
+SANDBOX_START_TIMEOUT = 120.0
+#: Modules the sandbox server imports before forking, so no graded run imports them.
+GRADING_TASK_MODULES = ("tutor.grading.harness", "tutor.grading.judge")
+
+
+class SandboxUnavailable(SandboxError):
+    """No sandbox: its package is missing or the server would not start."""
+
+
+class GradeFunction(Protocol):
+    """``tutor.grading.grade.grade_source``'s signature; blocking, so call it from a thread."""
+
+    def __call__(
+        self, exercise: Exercise, source: str, client: SandboxClientProtocol, *,
+        include_hidden: bool = False, device: str = "cpu", filename: str = "solution.py",
+    ) -> ExerciseReport: ...
+
+
+ClientFactory = Callable[[Sequence[Path], str], SandboxClientProtocol]
+"""Makes the sandbox client from the paths to hide and the requested device."""
+
+ProgressCallback = Callable[[ExerciseReport], None]
+
+
+def hidden_paths(lessons: LessonSet) -> list[Path]:
+    """What the sandbox hides from learner code: every directory the lessons came from
+    and the lessons that ship with tutor (both hold reference solutions)."""
+    shipped = default_lessons_dir()
+    paths = [*lessons.directories(), *([shipped.resolve()] if shipped.is_dir() else [])]
+    return sorted(set(paths))
+
+
+def _real_client(hide: Sequence[Path], device: str) -> SandboxClientProtocol:
+    try:
+        from tutor.sandbox.client import SandboxClient
+    except ImportError as exc:
+        raise SandboxUnavailable(f"the sandbox package is missing ({exc})") from None
+    return SandboxClient(hide_paths=hide, device=device, warm_modules=GRADING_TASK_MODULES)
+
+
+class Tutor:
+    """Lessons, a workspace, one sandbox and the device, for any front.
+
+    The sandbox starts on :meth:`start` (blocking: the TUI calls it from a worker thread
+    after its first paint; the CLI calls it at once). Every method that needs the sandbox
+    waits for it.
+    """
+
+    def __init__(self, lessons: LessonSet, workspace: Workspace | None = None, *, device: str = "auto",
+                 client: SandboxClientProtocol | None = None, client_factory: ClientFactory | None = None,
+                 grade: GradeFunction | None = None) -> None:
+        self.lessons = lessons
+        self.workspace = workspace
+        self.requested_device = device
+        self.hidden_paths = hidden_paths(lessons)
+        self._client = client
+        self._owns_client = client is None
+        self._client_factory = client_factory or _real_client
+        self._grade = grade
+        self._device: str | None = "cpu" if device == "cpu" else None
+        self._ready = threading.Event()
+        self._start_lock = threading.Lock()
+        self._unavailable: str | None = None
+
+    # --- the sandbox -----------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create and start the sandbox, then resolve the device; blocking, idempotent.
+
+        A device the machine lacks (``cuda`` without CUDA) raises its ``UsageError``;
+        any other failure leaves the core without a sandbox, said by :attr:`state`."""
+        with self._start_lock:
+            if self._ready.is_set():
+                if self._unavailable is not None:
+                    raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}")
+                return
+            try:
+                if self._client is None:
+                    self._client = self._client_factory(self.hidden_paths, self.requested_device)
+                self._client.start()
+                self._client.wait_ready(SANDBOX_START_TIMEOUT)
+                self._device = self._resolve_device(self._client)
+            except TutorError as exc:
+                self._unavailable = exc.msg
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure means "no sandbox", never a crash
+                self._unavailable = str(exc) or type(exc).__name__
+                raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}") from None
+            finally:
+                self._ready.set()
+
+    def _resolve_device(self, client: SandboxClientProtocol) -> str:
+        from tutor.errors import UsageError
+
+        requested = self.requested_device
+        if requested == "cpu":
+            return "cpu"
+        if requested not in ("auto", "cuda"):
+            raise UsageError(f"unknown device {requested!r} (choose auto, cpu or cuda)")
+        if client.cuda_available():
+            return "cuda"
+        if requested == "cuda":
+            raise UsageError("--device cuda: no CUDA device is available on this machine")
+        return "cpu"
+
+    @property
+    def state(self) -> str:
+        """``starting``, ``ready``, ``dead`` (the server died later) or ``unavailable``."""
+        if not self._ready.is_set():
+            return "starting"
+        if self._unavailable is not None or self._client is None:
+            return "unavailable"
+        return getattr(self._client, "state", "ready")
+
+    @property
+    def unavailable_reason(self) -> str | None:
+        return self._unavailable
+
+    @property
+    def device(self) -> str:
+        """Where code runs: ``cpu`` or ``cuda``, resolved once the sandbox is up (``cpu``
+        until then)."""
+        return self._device or "cpu"
+
+    def client(self) -> SandboxClientProtocol:
+        """The started sandbox client; waits for :meth:`start` (run by another thread)."""
+        if not self._ready.wait(SANDBOX_START_TIMEOUT):
+            raise SandboxUnavailable("the sandbox is still starting; try again in a moment")
+        if self._unavailable is not None or self._client is None:
+            raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}")
+        return self._client
+
+    def cancel_all(self) -> None:
+        """Kill every run in flight (their ``run`` returns ``killed``)."""
+        if self._client is not None:
+            self._client.cancel_all()
+
+    def close(self) -> None:
+        """Stop the sandbox this core started (an injected client stays its owner's)."""
+        if self._client is not None and self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Tutor:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    # --- running and grading -----------------------------------------------------------
+
+    def run(self, code: str, filename: str, *, timeout: float = 10.0) -> RunResult:
+        """Run ``code`` in a fresh sandbox child on the core's device."""
+        client = self.client()
+        return client.run(RunRequest(code=code, filename=filename, device=self.device, timeout=timeout))
+
+    def grader(self) -> GradeFunction:
+        """The injected grading function, else the real one (imported on first use)."""
+        if self._grade is None:
+            from tutor.grading.grade import grade_source
+
+            self._grade = grade_source
+        return self._grade
+
+    def grade(self, exercise: Exercise, source: str, *, include_hidden: bool = False,
+              filename: str = "solution.py") -> ExerciseReport:
+        """Grade ``source`` as a solution of ``exercise``. Locally (the default) hidden
+        checks are counted but not run; instructors pass ``include_hidden``."""
+        return self.grader()(exercise, source, self.client(), include_hidden=include_hidden, device=self.device,
+                             filename=filename)
+
+    def grade_file(self, exercise: Exercise, *, include_hidden: bool = True) -> ExerciseReport:
+        """Grade the learner's workspace file of ``exercise``; a missing or unreadable file,
+        or a failure of grading itself, is that exercise's error, never the caller's."""
+        if self.workspace is None:
+            raise WorkspaceError("no workspace to grade")
+        path = self.workspace.path_for(exercise)
+        if not path.exists():
+            return ExerciseReport(id=exercise.id, status="error", message=f"no solution file at {path} (run `tutor init`)")
+        try:
+            source = self.workspace.read(exercise)
+        except WorkspaceError as exc:
+            return ExerciseReport(id=exercise.id, status="error", message=exc.msg)
+        try:
+            return self.grade(exercise, source, include_hidden=include_hidden, filename=str(path))
+        except Exception as exc:  # noqa: BLE001 - one exercise's failure must not cost the others
+            return ExerciseReport(id=exercise.id, status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
+
+    def grade_many(self, exercises: Iterable[Exercise], *, include_hidden: bool = True, jobs: int | None = None,
+                   on_done: ProgressCallback | None = None,
+                   warn: Callable[[str], None] | None = None) -> list[ExerciseReport]:
+        """Grade the workspace files of ``exercises`` in parallel on the one sandbox and
+        record each result in the workspace; ``on_done`` hears of each report as it
+        finishes. The result keeps the order of ``exercises``. References are computed
+        once per process (the grader's cache)."""
+        todo = list(dict.fromkeys(exercises))
+        self.client()  # fail once, here, if there is no sandbox
+        reports: dict[str, ExerciseReport] = {}
+        with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+            futures = {pool.submit(self.grade_file, e, include_hidden=include_hidden): e for e in todo}
+            for future in as_completed(futures):
+                report = future.result()
+                reports[report.id] = report
+                self.record_result(report.id, report.status, warn)
+                if on_done:
+                    on_done(report)
+        return [reports[e.id] for e in todo]
+
+    def record_result(self, exercise_id: str, status: str, warn: Callable[[str], None] | None = None) -> None:
+        """Remember a verdict in the workspace's progress; a progress file that cannot be
+        written is a warning, never a lost grade."""
+        if self.workspace is None:
+            return
+        try:
+            self.workspace.record_result(exercise_id, status)
+        except WorkspaceError as exc:
+            if warn is None:
+                raise
+            warn(exc.msg)
