@@ -90,7 +90,7 @@ def test_tutor_grade_reports_new_kinds_in_json(tmp_path, capsys):
 
 def test_check_lessons_passes_when_every_wrong_answer_fails(capsys):
     assert main(["check-lessons", str(KINDS)]) == 0
-    assert "every starter and wrong answer fails" in capsys.readouterr().out
+    assert "every starter fails, every wrong answer fails" in capsys.readouterr().out
 
 
 def test_check_lessons_names_the_line_of_a_wrong_answer_that_passes(tmp_path, capsys):
@@ -105,3 +105,33 @@ def test_check_lessons_names_the_line_of_a_wrong_answer_that_passes(tmp_path, ca
     err = capsys.readouterr().err
     assert f"{target}:{fence_line}: exercise 'kinds/layer': a wrong answer (a plain attribute is not a buffer) passes every check" in err
     shutil.rmtree(tmp_path)
+
+
+def test_placement_names_the_tensor_left_on_the_wrong_device():
+    from tutor.checks.base import Sides
+    from tutor.checks.placement import KIND, PlacementSpec
+
+    expected = [["result[0].weight", "cuda"], ["result[1]", "cuda"]]
+    got = [["result[0].weight", "cuda"], ["result[1]", "cpu"]]
+    diff = KIND.judge(PlacementSpec(), Sides(expected, got, {}, {}, None, None))
+    assert diff is not None and diff.message.startswith("result[1] is on cpu, expected cuda")
+    assert KIND.judge(PlacementSpec(), Sides(expected, expected, {}, {}, None, None)) is None
+
+
+@pytest.mark.gpu
+def test_on_a_gpu_placement_fails_the_dropped_to_result(tmp_path):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    from tutor.core import Tutor
+
+    lessons = load_lessons([Path(__file__).parent / "data" / "kinds-gpu"])
+    [place] = lessons.exercises()
+    with Tutor(lessons, device="cuda") as core:
+        core.start()
+        assert core.grade(place, place.solution, include_hidden=True).status == "pass"
+        for wrong in place.wrong:
+            report = core.grade(place, wrong.code, include_hidden=True)
+            assert report.status == "fail", wrong.reason
+            assert "expected cuda" in report.message

@@ -18,6 +18,7 @@ from tutor.checks import (
     module,
     mutation,
     outcome,
+    placement,
     stdout,
     value,
     view,
@@ -34,6 +35,7 @@ KINDS: tuple[CheckKind, ...] = (
     view.KIND,
     mutation.KIND,
     artifact.KIND,
+    placement.KIND,
 )
 BY_NAME: dict[str, CheckKind] = {kind.name: kind for kind in KINDS}
 BY_SPEC: dict[type[Spec], CheckKind] = {kind.spec_type: kind for kind in KINDS}
