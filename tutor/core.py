@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 
 from tutor.errors import SandboxError, TutorError, WorkspaceError
-from tutor.grading.report import ExerciseReport
+from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise, LessonSet, default_lessons_dir
 from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
 
@@ -203,15 +203,17 @@ class Tutor:
             raise WorkspaceError("no workspace to grade")
         path = self.workspace.path_for(exercise)
         if not path.exists():
-            return ExerciseReport(id=exercise.id, status="error", message=f"no solution file at {path} (run `tutor init`)")
+            return ExerciseReport(id=exercise.id, status="error", message=f"no solution file at {path} (run `tutor init`)",
+                                  points=exercise.points)
         try:
             source = self.workspace.read(exercise)
         except WorkspaceError as exc:
-            return ExerciseReport(id=exercise.id, status="error", message=exc.msg)
+            return ExerciseReport(id=exercise.id, status="error", message=exc.msg, points=exercise.points)
         try:
             return self.grade(exercise, source, include_hidden=include_hidden, filename=str(path))
         except Exception as exc:  # noqa: BLE001 - one exercise's failure must not cost the others
-            return ExerciseReport(id=exercise.id, status="error", message=f"grading failed: {type(exc).__name__}: {exc}")
+            return ExerciseReport(id=exercise.id, status="error", message=f"grading failed: {type(exc).__name__}: {exc}",
+                                  points=exercise.points)
 
     def grade_many(self, exercises: Iterable[Exercise], *, include_hidden: bool = True, jobs: int | None = None,
                    on_done: ProgressCallback | None = None,

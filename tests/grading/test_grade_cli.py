@@ -57,7 +57,7 @@ def test_starters_fail_and_the_reports_say_so(workspace, tmp_path, capsys):
     assert payload["summary"] == {"passed": 0, "failed": 2, "errored": 0}
     assert [e["id"] for e in payload["exercises"]] == [SOFTMAX, LR]
     for exercise in payload["exercises"]:
-        assert set(exercise) == {"id", "status", "message", "output", "checks"}
+        assert set(exercise) == {"id", "status", "message", "output", "score", "max_score", "checks"}
         assert exercise["status"] == "fail"
         for check in exercise["checks"]:
             assert {"name", "status", "expected", "got"} <= set(check)
@@ -74,7 +74,7 @@ def test_starters_fail_and_the_reports_say_so(workspace, tmp_path, capsys):
     gs = json.loads(gradescope.read_text())
     assert gs["score"] == 0.0
     assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in gs["tests"]] == [
-        (SOFTMAX, 0.0, 1.0, "failed"), (LR, 0.0, 1.0, "failed")]
+        (SOFTMAX, 0.0, 3.0, "failed"), (LR, 0.0, 2.0, "failed")]
     assert all(t["output"] for t in gs["tests"])
 
 

@@ -241,6 +241,7 @@ MISTAKES = {
         33, "unknown check key 'bogus'",
     ),
     # each check kind validates its own keys, at the key's line
+    "points below zero": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\npoints = -1'), 29, "'points' must be a number from 0 to 1000"),
     "unknown module aspect": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\nmodule = ["weights"]'), 29, "unknown module aspect 'weights'"),
     "module output without input": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\nmodule = ["output"]'), 29, "need an 'input'"),
     "outcome not an expression": (exercise_body('[[check]]\nname = "c"\nexpr = "f(1)"\noutcome = ["loss <"]'), 29, "outcome 'loss <' is not a Python expression"),

@@ -41,7 +41,7 @@ BY_NAME: dict[str, CheckKind] = {kind.name: kind for kind in KINDS}
 BY_SPEC: dict[type[Spec], CheckKind] = {kind.spec_type: kind for kind in KINDS}
 
 #: The keys every check has; each kind adds its own.
-COMMON_KEYS = ("name", "expr", "setup", "compare", "rtol", "atol", "hidden")
+COMMON_KEYS = ("name", "expr", "setup", "compare", "rtol", "atol", "hidden", "points")
 CHECK_KEYS: tuple[str, ...] = COMMON_KEYS + tuple(key for kind in KINDS for key in kind.keys)
 
 #: The entries of ``compare``: aspects of the value kind, plus ``grad`` and ``stdout``.

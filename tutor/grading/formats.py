@@ -1,4 +1,4 @@
-"""Grade reports: the JSON contract, JUnit XML and Gradescope's ``results.json``."""
+"""Grade report formats: the JSON contract, JUnit XML and Gradescope's ``results.json``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from tutor.atomic import atomic_write
 from tutor.errors import UsageError
-from tutor.grading.report import ExerciseReport
+from tutor.grading.results import ExerciseReport
 
 REPORT_VERSION = 1
 
@@ -33,6 +33,8 @@ def to_json(reports: list[ExerciseReport]) -> dict[str, Any]:
             "failed": sum(r.status == "fail" for r in reports),
             "errored": sum(r.status == "error" for r in reports),
         },
+        "score": sum(r.score for r in reports),
+        "max_score": sum(r.max_score for r in reports),
         "exercises": [r.to_json() for r in reports],
     }
 
@@ -73,7 +75,8 @@ def to_junit(reports: list[ExerciseReport]) -> bytes:
 
 
 def to_gradescope(reports: list[ExerciseReport]) -> dict[str, Any]:
-    """Gradescope autograder ``results.json``: one test per exercise, 1 point each."""
+    """Gradescope autograder ``results.json``: one test per exercise, scored by the points
+    of the checks it passed."""
     tests = []
     for report in reports:
         body = report.message
@@ -81,13 +84,13 @@ def to_gradescope(reports: list[ExerciseReport]) -> dict[str, Any]:
             body += "\n" + _check_lines(report)
         tests.append({
             "name": report.id,
-            "score": 1.0 if report.status == "pass" else 0.0,
-            "max_score": 1.0,
+            "score": report.score,
+            "max_score": report.max_score,
             "status": "passed" if report.status == "pass" else "failed",
             "output": body.strip(),
         })
     return {
-        "score": float(sum(1.0 for r in reports if r.status == "pass")),
+        "score": float(sum(r.score for r in reports)),
         "output": f"{sum(r.status == 'pass' for r in reports)} of {len(reports)} exercises passed",
         "visibility": "visible",
         "stdout_visibility": "hidden",

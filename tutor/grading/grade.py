@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tutor.checks.wire import check_to_wire
-from tutor.grading.report import CheckResult, ExerciseReport, ExerciseStatus
+from tutor.grading.results import CheckResult, ExerciseReport, ExerciseStatus
 from tutor.grading.rules import Violation, check_rules
 from tutor.lessons.model import Check, Exercise
 from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
@@ -82,10 +82,12 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     hint = f"hint: `tutor hint {exercise.id}`" if exercise.hints else None
 
     def report(status: ExerciseStatus, message: str, results: list[CheckResult], output: str = "") -> ExerciseReport:
-        hidden = [CheckResult(name=f"hidden check {i + 1}", status="hidden", hidden=True,
-                              message="runs only when your instructor grades (tutor grade)") for i in range(hidden_unrun)]
+        hidden = [CheckResult(name=f"hidden check {i + 1}", status="hidden", hidden=True, max_score=c.points,
+                              message="runs only when your instructor grades (tutor grade)")
+                  for i, c in enumerate(c for c in exercise.checks if c.hidden and not include_hidden)]
         return ExerciseReport(id=exercise.id, status=status, message=message, output=output, checks=results + hidden,
-                              hidden_unrun=hidden_unrun, duration_ms=(time.perf_counter() - started) * 1000, hint=hint)
+                              hidden_unrun=hidden_unrun, duration_ms=(time.perf_counter() - started) * 1000, hint=hint,
+                              points=exercise.points)
 
     violations = check_rules(source, exercise.rules)
     syntax = [v for v in violations if v.message.startswith("syntax error")]
@@ -103,7 +105,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
         message = _failure_message(mine, exercise)
         if mine.missing_package:
             message = f"needs package {mine.missing_package} (pip install {mine.missing_package})"
-        return report("error", message, [CheckResult(name=c.name, status="error", message=message) for c in checks], output)
+        return report("error", message, [CheckResult(name=c.name, status="error", message=message, max_score=c.points) for c in checks], output)
 
     blobs = {**{f"e:{k}": v for k, v in ref.blobs.items()}, **{f"g:{k}": v for k, v in mine.blobs.items()}}
     verdict = client.run(RunRequest(
@@ -115,12 +117,12 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
 
     results = [
         CheckResult(name=v["name"], status=v["status"], message=v["message"], expected=v["expected"], got=v["got"],
-                    seed=v["seed"], details=v["details"])
-        for v in verdict.data["checks"]
+                    seed=v["seed"], details=v["details"], max_score=check.points)
+        for v, check in zip(verdict.data["checks"], checks)
     ]
     rule_problems = _rule_problems(violations, mine, exercise.rules.required)
     if rule_problems:
-        results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems)))
+        results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems), max_score=0.0))
 
     # The run finished, so an exception inside one check is the learner's bug in that
     # check: the exercise fails. "error" is kept for runs that could not be graded.

@@ -28,10 +28,17 @@ class CheckResult:
     seed: int | None = None
     hidden: bool = False
     details: dict[str, Any] = field(default_factory=dict)
+    #: The check's points; it scores them only when it passes.
+    max_score: float = 1.0
+
+    @property
+    def score(self) -> float:
+        return self.max_score if self.status == "pass" else 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "status": self.status, "expected": self.expected, "got": self.got,
-                "message": self.message, "seed": self.seed, "hidden": self.hidden}
+                "message": self.message, "seed": self.seed, "hidden": self.hidden,
+                "score": self.score, "max_score": self.max_score}
 
 
 @dataclass
@@ -47,7 +54,22 @@ class ExerciseReport:
     hidden_unrun: int = 0
     duration_ms: float = 0.0
     hint: str | None = None
+    #: The exercise's points when no check could run (a missing file); else the checks' sum.
+    points: float | None = None
+
+    @property
+    def score(self) -> float:
+        """The points of the checks that passed; nothing when a rule was broken (a banned
+        call, a loop where none is allowed): such an answer does not count."""
+        if any(c.name == "rules" and c.status != "pass" for c in self.checks):
+            return 0.0
+        return sum(c.score for c in self.checks)
+
+    @property
+    def max_score(self) -> float:
+        return self.points if self.points is not None and not self.checks else sum(c.max_score for c in self.checks)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "message": self.message, "output": self.output,
+                "score": self.score, "max_score": self.max_score,
                 "checks": [c.to_json() for c in self.checks]}

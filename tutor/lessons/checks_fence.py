@@ -131,13 +131,17 @@ def _parse_check(table: dict[str, Any], span: _TableSpan, line: int, fail: Fail,
     hidden = table.get("hidden", False)
     if not isinstance(hidden, bool):
         raise fail(f"check '{name}': 'hidden' must be true or false", at("hidden"))
+    points = table.get("points", 1)
+    if not isinstance(points, (int, float)) or isinstance(points, bool) or not 0 <= points <= 1000:
+        raise fail(f"check '{name}': 'points' must be a number from 0 to 1000", at("points"))
     common = Common(name=name, compare=tuple(compare), rtol=tolerances["rtol"], atol=tolerances["atol"])
 
     def kind_fail(message: str, key: str | None = None) -> LessonError:
         return fail(message, at(key))
 
     specs = parse_specs(table, common, kind_fail)
-    return Check(name=name, line=line, expr=expr.strip(), setup=setup, hidden=hidden, specs=specs, **tolerances)
+    return Check(name=name, line=line, expr=expr.strip(), setup=setup, hidden=hidden, specs=specs, points=float(points),
+                 **tolerances)
 
 
 def _exercise_settings(data: dict[str, Any], lines: list[str], fail: Fail) -> dict[str, Any]:

@@ -54,6 +54,9 @@ class Check:
     atol: float | None = None
     hidden: bool = False
     specs: tuple[Spec, ...] = ()
+    #: What passing this check is worth (partial credit: an exercise scores the points of
+    #: the checks it passes).
+    points: float = 1.0
 
     def spec(self, spec_type: type[S]) -> S | None:
         """This check's spec of one kind, or ``None`` when it does not use that kind."""
@@ -109,6 +112,15 @@ class Exercise:
     @property
     def hidden_count(self) -> int:
         return sum(1 for c in self.checks if c.hidden)
+
+    @property
+    def points(self) -> float:
+        """Every check's points: the exercise's maximum score."""
+        return sum(c.points for c in self.checks)
+
+    @property
+    def hidden_points(self) -> float:
+        return sum(c.points for c in self.checks if c.hidden)
 
 
 Block = Prose | Snippet | Exercise
