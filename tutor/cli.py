@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradescope", type=Path, metavar="FILE", default=None)
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="exercises graded at once (default: cores)")
+    p.add_argument("--batch", type=Path, metavar="DIR", default=None,
+                   help="grade a class: one workspace per student folder in DIR, resumable")
+    p.add_argument("--gradebook", type=Path, metavar="FILE", default=None,
+                   help="with --batch: the gradebook, .json or .csv (default: DIR-gradebook.json)")
+    p.add_argument("--budget", type=_positive_float, default=None, metavar="S",
+                   help="with --batch: seconds of grading per student at most")
 
     p = sub.add_parser("init", parents=[common], help="write a workspace of starter files")
     p.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR")
@@ -94,6 +100,7 @@ COMMANDS = {
     "list": "tutor.commands.list_lessons",
     "run": "tutor.commands.run",
     "grade": "tutor.commands.grade",
+    "grade --batch": "tutor.commands.batch",
     "init": "tutor.commands.workspace",
     "hint": "tutor.commands.workspace",
     "reset": "tutor.commands.workspace",
@@ -105,7 +112,11 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a :class:`TutorError` becomes one stderr line and its exit code."""
     args = build_parser().parse_args(argv)
-    module = importlib.import_module(COMMANDS[args.command])
+    if args.command == "grade" and args.batch is None and (args.gradebook or args.budget):
+        print("tutor: --gradebook and --budget go with --batch DIR", file=sys.stderr)
+        return 2
+    command = "grade --batch" if args.command == "grade" and args.batch is not None else args.command
+    module = importlib.import_module(COMMANDS[command])
     try:
         return int(module.main(args) or 0)
     except TutorError as exc:

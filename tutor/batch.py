@@ -1,0 +1,219 @@
+"""Grade a class: one workspace per student folder, graded on one warm sandbox.
+
+Headless (no Textual, no torch), built on the core. Each student's report is written
+atomically as soon as that student is done, so a crash or Ctrl+C loses nothing: the next
+run skips every student whose report is there. A submission that is empty, broken,
+crashing or cheating costs only its own exercises; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tutor.atomic import atomic_write
+from tutor.core import Tutor
+from tutor.errors import UsageError
+from tutor.grading.formats import to_json, to_junit
+from tutor.grading.results import ExerciseReport
+from tutor.lessons import Exercise
+
+GRADEBOOK_VERSION = 1
+#: A solution file larger than this is not read (a symlink to /dev/zero, a data dump).
+MAX_SOURCE_BYTES = 1024 * 1024
+
+StudentStatus = Literal["graded", "error"]
+
+
+@dataclass
+class StudentResult:
+    """One row of the gradebook: a student's score and each exercise's outcome."""
+
+    student: str
+    status: StudentStatus
+    score: float = 0.0
+    max_score: float = 0.0
+    exercises: dict[str, dict[str, Any]] = field(default_factory=dict)
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"student": self.student, "status": self.status, "score": self.score,
+                               "max_score": self.max_score, "exercises": self.exercises}
+        if self.message:
+            out["message"] = self.message
+        return out
+
+    @classmethod
+    def from_json(cls, data: Any) -> StudentResult | None:
+        """A saved result, or ``None`` if the file is not one (it is graded again)."""
+        if not isinstance(data, dict) or not isinstance(data.get("student"), str) or data.get("status") not in ("graded", "error"):
+            return None
+        exercises = data.get("exercises")
+        if not isinstance(exercises, dict):
+            return None
+        try:
+            return cls(data["student"], data["status"], float(data.get("score", 0)), float(data.get("max_score", 0)),
+                       exercises, str(data.get("message", "")))
+        except (TypeError, ValueError):
+            return None
+
+
+def students_in(submissions: Path) -> list[Path]:
+    """Every student folder of ``submissions`` (hidden folders aside), by name."""
+    if not submissions.is_dir():
+        raise UsageError(f"{submissions}: not a directory of student folders")
+    folders = sorted(p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
+        raise UsageError(f"{submissions}: no student folders in it (one folder per student)")
+    return folders
+
+
+def read_submission(path: Path) -> tuple[str | None, str]:
+    """A solution's text, or why it cannot be graded. Never blocks and never reads more
+    than :data:`MAX_SOURCE_BYTES`: a student folder may hold a FIFO or a link to a device."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None, f"no solution file ({path.name})"
+    except OSError as exc:
+        return None, f"{path.name} cannot be read ({exc.strerror or exc})"
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None, f"{path.name} is not a regular file"
+        raw = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(raw) > MAX_SOURCE_BYTES:
+        return None, f"{path.name} is larger than {MAX_SOURCE_BYTES // 1024} KB"
+    try:
+        return raw.decode("utf-8"), ""
+    except UnicodeDecodeError:
+        return None, f"{path.name} is not UTF-8 text"
+
+
+class Batch:
+    """Grades every student folder under ``submissions`` into ``out`` (one JSON and one
+    JUnit file per student), resumable."""
+
+    def __init__(self, core: Tutor, submissions: Path, out: Path, exercises: list[Exercise], *,
+                 budget: float | None = None) -> None:
+        self.core = core
+        self.submissions = submissions
+        self.out = out
+        self.exercises = exercises
+        self.budget = budget
+        self._cancel = threading.Event()
+
+    def report_path(self, student: str) -> Path:
+        return self.out / f"{student}.json"
+
+    def done(self, student: str) -> StudentResult | None:
+        """The saved result of a student graded by an earlier run, if complete."""
+        try:
+            return StudentResult.from_json(json.loads(self.report_path(student).read_text(encoding="utf-8")).get("student_result"))
+        except (OSError, ValueError, AttributeError):
+            return None
+
+    def run(self, jobs: int, on_student: Callable[[StudentResult, bool], None] | None = None) -> list[StudentResult]:
+        """Grade every student not graded yet, ``jobs`` at a time; ``on_student(result,
+        resumed)`` hears of each. Ctrl+C stops taking new students; those done are kept."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        folders = students_in(self.submissions)
+        results: dict[str, StudentResult] = {}
+        todo = []
+        for folder in folders:
+            previous = self.done(folder.name)
+            if previous is not None:
+                results[folder.name] = previous
+                if on_student:
+                    on_student(previous, True)
+            else:
+                todo.append(folder)
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        try:
+            futures = {pool.submit(self.grade_student, folder): folder for folder in todo}
+            for future in as_completed(futures):
+                result = future.result()
+                results[result.student] = result
+                if on_student:
+                    on_student(result, False)
+        except KeyboardInterrupt:
+            self._cancel.set()
+            self.core.cancel_all()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return [results[f.name] for f in folders if f.name in results]
+
+    def grade_student(self, folder: Path) -> StudentResult:
+        """Every exercise of one student, under the student's time budget; the result and
+        the student's reports are on disk when this returns."""
+        started = time.monotonic()
+        reports: list[ExerciseReport] = []
+        for exercise in self.exercises:
+            if self._cancel.is_set():
+                raise KeyboardInterrupt
+            path = folder / exercise.lesson_id / f"{exercise.short_id}.py"
+            source, problem = read_submission(path)
+            spent = time.monotonic() - started
+            if source is None:
+                report = ExerciseReport(id=exercise.id, status="error", message=problem, points=exercise.points)
+            elif self.budget is not None and spent > self.budget:
+                report = ExerciseReport(id=exercise.id, status="error", points=exercise.points,
+                                        message=f"not graded: the student's time budget of {self.budget:g} s was used up")
+            else:
+                try:
+                    report = self.core.grade(exercise, source, include_hidden=True, filename=str(path))
+                except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
+                    report = ExerciseReport(id=exercise.id, status="error", points=exercise.points,
+                                            message=f"grading failed: {type(exc).__name__}: {exc}")
+            reports.append(report)
+        if self._cancel.is_set():
+            raise KeyboardInterrupt  # a student cut short is graded again next time
+        empty = all(r.message.startswith("no solution file") for r in reports)
+        result = StudentResult(
+            student=folder.name, status="error" if empty else "graded",
+            message="no solution files in this folder" if empty else "",
+            score=sum(r.score for r in reports), max_score=sum(r.max_score for r in reports),
+            exercises={r.id: {"status": r.status, "score": r.score, "max_score": r.max_score} for r in reports},
+        )
+        self._save(folder.name, result, reports)
+        return result
+
+    def _save(self, student: str, result: StudentResult, reports: list[ExerciseReport]) -> None:
+        payload = {**to_json(reports), "student_result": result.to_json()}
+        atomic_write(self.out / f"{student}.xml", to_junit(reports))
+        # The JSON last: its presence is what marks the student as done.
+        atomic_write(self.report_path(student), (json.dumps(payload, indent=2) + "\n").encode())
+
+
+def gradebook_json(results: list[StudentResult]) -> bytes:
+    """The ``tutor grade --batch --gradebook FILE.json`` contract (DESIGN.md)."""
+    payload = {"version": GRADEBOOK_VERSION, "students": [r.to_json() for r in results]}
+    return (json.dumps(payload, indent=2) + "\n").encode()
+
+
+def gradebook_csv(results: list[StudentResult], exercises: list[Exercise]) -> bytes:
+    """One row per student: student, score, max_score, then one score column per exercise."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "score", "max_score", *(e.id for e in exercises)])
+    for r in results:
+        writer.writerow([r.student, _number(r.score), _number(r.max_score),
+                         *(_number(r.exercises.get(e.id, {}).get("score", 0)) for e in exercises)])
+    return buffer.getvalue().encode()
+
+
+def _number(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
