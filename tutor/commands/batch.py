@@ -73,8 +73,7 @@ def _run(batch: Batch, total: int, jobs: int) -> list[StudentResult]:
 
     from rich.console import Console
     from rich.markup import escape
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     console = Console(stderr=True)
     with Progress(SpinnerColumn(), TextColumn("students"), BarColumn(), MofNCompleteColumn(),
