@@ -4,6 +4,7 @@ passes its checks and every starter fails them, and the curriculum is covered.""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -17,6 +18,7 @@ COURSE = load_lessons()
 SNIPPETS = [(lesson, s) for lesson in COURSE.lessons for s in lesson.snippets if s.run]
 EXERCISES = COURSE.exercises()
 ROWS_1_TO_12 = list(TOPICS)[:12]
+ALL_ROWS = list(TOPICS)
 
 
 def test_the_shipped_lessons_parse_cleanly():
@@ -33,11 +35,15 @@ def test_every_snippet_prints_what_the_lesson_shows(sandbox, lesson, snippet):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
-def test_every_reference_passes_and_every_starter_fails(sandbox, exercise):
+def test_every_reference_passes_and_every_starter_and_wrong_answer_fails(sandbox, exercise):
     reference = grade_source(exercise, exercise.solution, sandbox, include_hidden=True)
     assert reference.status == "pass", reference.message
-    starter = grade_source(exercise, exercise.starter, sandbox, include_hidden=True)
-    assert starter.status != "pass", "the starter must fail its checks"
+    # The starter and the wrong answers are graded at once: the server forks a child for each.
+    answers = [("the starter", exercise.starter)] + [(f"wrong answer at line {w.line} ({w.reason})", w.code) for w in exercise.wrong]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        verdicts = list(pool.map(lambda a: grade_source(exercise, a[1], sandbox, include_hidden=True), answers))
+    passing = [label for (label, _), verdict in zip(answers, verdicts) if verdict.status == "pass"]
+    assert not passing, f"{exercise.id}: these pass every check and must fail: {passing}"
 
 
 @pytest.mark.parametrize("topic", ROWS_1_TO_12)
@@ -46,6 +52,24 @@ def test_each_topic_of_rows_1_to_12_has_a_lesson_with_snippets_and_an_exercise(t
     assert lessons, f"no lesson declares {topic}"
     assert any(l.snippets for l in lessons), f"no snippet for {topic}"
     assert any(l.exercises for l in lessons), f"no exercise for {topic}"
+
+
+@pytest.mark.parametrize("topic", ALL_ROWS)
+def test_every_topic_of_the_curriculum_has_a_lesson_with_snippets_and_an_exercise(topic):
+    lessons = [l for l in COURSE.lessons if topic in l.topics]
+    assert lessons, f"no lesson declares {topic}"
+    assert any(l.snippets for l in lessons), f"no snippet for {topic}"
+    assert any(l.exercises for l in lessons), f"no exercise for {topic}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
+def test_every_exercise_meets_the_bar(exercise):
+    """Two or more wrong answers (the lazy one and the beginner's), hints in three rungs,
+    a hidden check and several seeds, so that a hard-coded answer fails."""
+    assert len(exercise.wrong) >= 2, f"{exercise.id}: {len(exercise.wrong)} wrong answers"
+    assert len(exercise.hints) == 3, f"{exercise.id}: {len(exercise.hints)} hints"
+    assert exercise.hidden_count >= 1, exercise.id
+    assert len(exercise.seeds) >= 2, exercise.id
 
 
 def test_rows_1_to_12_have_at_least_twelve_exercises_each_with_two_hints_and_a_hidden_check():
