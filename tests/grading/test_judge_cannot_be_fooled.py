@@ -199,3 +199,90 @@ def test_reading_the_reference_from_git_history_is_impossible(grade):
     report = grade(thief)
     assert report.status == "fail"
     assert "ValueError" in report.message  # str.index found no solution: git saw nothing
+
+
+# --- hostile data from the learner's child: an error for that exercise, never the judge's ---
+
+# The learner's code runs in the harness's process: it can rewrite the encoder that turns
+# its result into data for the judge, and send any node it likes.
+FORGED_TENSOR_NODE = """
+import tutor.grading.encode as _encode
+
+def _forged(self, t):
+    key = f"{self.prefix}{len(self.blobs)}"
+    self.blobs[key] = NODE_BYTES
+    return {"kind": "tensor", "blob": key, "dtype": NODE_DTYPE, "shape": NODE_SHAPE, "requires_grad": True,
+            "device": "cpu", "parameter": False}
+
+_encode.Encoder.tensor = _forged
+
+def softmax_rows(X):
+    e = X.exp()
+    return e / e.sum(dim=1, keepdim=True)
+"""
+
+
+@pytest.mark.parametrize(("shape", "dtype", "raw", "phrase"), [
+    ("[0, 2**62, 4]", "'torch.float32'", "b''", "shape too large"),
+    ("[2**40, 0]", "'torch.float32'", "b''", "shape too large"),
+    ("[4, 5]", "['torch.float32']", "b'0' * 80", "unknown dtype"),
+    ("[-1, 5]", "'torch.float32'", "b''", "malformed shape"),
+], ids=["zero-dim-beside-huge", "huge-beside-zero", "unhashable-dtype", "negative"])
+def test_a_forged_tensor_shape_is_an_error_of_the_learner_not_of_the_judge(grade, shape, dtype, raw, phrase):
+    source = FORGED_TENSOR_NODE.replace("NODE_SHAPE", shape).replace("NODE_DTYPE", dtype).replace("NODE_BYTES", raw)
+    report = grade(source)
+    assert report.status in ("fail", "error"), report.message
+    assert "judge failed" not in report.message
+    errored = [c for c in report.checks if c.status == "error"]
+    assert errored and all("could not be read" in c.message for c in errored), [c.message for c in report.checks]
+    assert any(phrase in c.message for c in errored), [c.message for c in errored]
+    assert grade(RIGHT).status == "pass"  # the next learner is graded as usual
+
+
+def test_a_lone_surrogate_in_an_exception_message_reaches_the_report_replaced(grade):
+    report = grade("def softmax_rows(X):\n    raise ValueError('bad \\udc80 input')\n")
+    assert report.status == "fail"
+    text = report.message + "".join(c.message for c in report.checks)
+    assert "bad \ufffd input" in text
+    text.encode("utf-8")
+
+
+def test_a_forged_harness_report_of_the_wrong_shape_errors_this_exercise_only(grade):
+    """The strongest forgery: the learner writes the harness's whole report itself,
+    with the run's nonce found in its own memory, and a field of the wrong type."""
+    source = (
+        "import json, os, sys\n"
+        "f = sys._getframe()\n"
+        "while f is not None and not ('job' in f.f_locals and 'result_fd' in f.f_locals):\n"
+        "    f = f.f_back\n"
+        "body = json.dumps({'nonce': f.f_locals['job'].nonce, 'status': 'ok', 'error': None, 'data': 5}).encode()\n"
+        "os.write(f.f_locals['result_fd'], b'TUT1' + len(body).to_bytes(4, 'big') + body)\n"
+        "os._exit(0)\n"
+    )
+    report = grade(source)
+    assert report.status == "error", report.message
+    assert "malformed result" in report.message and "data" in report.message
+    assert grade(RIGHT).status == "pass"
+
+
+def test_decoding_bounds_every_tensor_and_what_one_value_rebuilds():
+    from tutor.grading.encode import MAX_TENSOR_BYTES, BadData, decode, decode_tensor
+
+    def node(shape, blob="b", dtype="torch.uint8"):
+        return {"kind": "tensor", "blob": blob, "dtype": dtype, "shape": shape}
+
+    # Each with exactly the bytes its shape and dtype imply, so only the bound refuses it.
+    for bad, raw in ((node([0, 2**62, 4]), b""), (node([2**30, 0]), b""), (node([1] * 17), b"0"),
+                     (node([2, 2], blob=["b"]), b"0000"), (node([2, 2], dtype={"x": 1}), b"0000"),
+                     (node(5), b"0"), (node([True, 2]), b"00")):
+        with pytest.raises(BadData):
+            decode_tensor(bad, {"b": raw})
+    assert decode_tensor(node([2, 2]), {"b": b"0000"}).shape == (2, 2)
+    assert decode_tensor(node([0, 3]), {"b": b""}).shape == (0, 3)
+    # One big blob named by many tensors of one value: refused, not rebuilt again and again.
+    big = {"b": b"\0" * MAX_TENSOR_BYTES}
+    many = {"kind": "list", "items": [node([MAX_TENSOR_BYTES])] * 3}
+    with pytest.raises(BadData, match="too many bytes"):
+        decode(many, big)
+    with pytest.raises(BadData):
+        decode({"kind": ["tensor"]}, {})

@@ -6,6 +6,8 @@ import ast
 import sys
 from pathlib import Path
 
+import pytest
+
 from tutor.sandbox import boot
 
 SANDBOX = Path(__file__).resolve().parents[2] / "tutor" / "sandbox"
@@ -28,3 +30,18 @@ def test_warm_modules_imports_what_the_front_names_and_skips_what_fails() -> Non
     assert boot.warm_modules(["colorsys", "no_such_module_here", 5, "tutor.no.such"]) == ["colorsys"]
     assert "colorsys" in sys.modules
     assert boot.warm_modules("colorsys") == []  # not a list: nothing
+
+
+def test_the_server_imports_tutor_from_where_the_front_did_not_the_current_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A learner's project may have a `tutor` package of its own; `python -m` would
+    import it from the current directory before ours."""
+    from tutor.sandbox.api import RunRequest
+    from tutor.sandbox.client import SandboxClient
+
+    fake = tmp_path / "tutor"
+    (fake / "sandbox").mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise SystemExit('the wrong tutor was imported')\n")
+    monkeypatch.chdir(tmp_path)
+    with SandboxClient(device="cpu") as client:
+        assert client.run(RunRequest(code="print(1)")).stdout == "1\n"

@@ -33,6 +33,12 @@ DTYPES: dict[str, torch.dtype] = {
 MAX_DEPTH = 8
 MAX_ITEMS = 10_000
 MAX_TENSOR_BYTES = 256 * 1024 * 1024
+# Decoding bounds: a shape's dimensions, the elements it spans counting a 0 as a 1
+# (torch computes strides from them: [0, 2**62, 4] overflows), and the bytes one value
+# may rebuild in all (a learner's data could name one big blob from many tensors).
+MAX_DIMS = 16
+MAX_ELEMENTS = MAX_TENSOR_BYTES
+MAX_DECODED_BYTES = 2 * MAX_TENSOR_BYTES
 
 SCALARS = (bool, int, float, str, type(None))
 
@@ -140,7 +146,21 @@ class BadData(Exception):
     """The data from a child is malformed: treated as an error of whoever sent it."""
 
 
-def decode(node: Any, blobs: dict[str, bytes], depth: int = 0) -> Any:
+class _Budget:
+    """Bytes one decoded value may still rebuild."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = MAX_DECODED_BYTES
+
+    def spend(self, size: int) -> None:
+        self.left -= size
+        if self.left < 0:
+            raise BadData("the value's tensors add up to too many bytes")
+
+
+def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget | None = None) -> Any:
     """Rebuild a value encoded by :class:`Encoder`; raise :class:`BadData` on anything odd.
 
     Tensors come back as ``Tensor``; containers as tagged tuples so the comparison knows
@@ -148,9 +168,12 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0) -> Any:
     """
     if depth > MAX_DEPTH + 2 or not isinstance(node, dict):
         raise BadData("malformed value")
+    budget = budget or _Budget()
     kind = node.get("kind")
+    if not isinstance(kind, str):
+        raise BadData("malformed value")
     if kind == "tensor":
-        return TensorData(decode_tensor(node, blobs), node.get("requires_grad") is True)
+        return TensorData(decode_tensor(node, blobs, budget), node.get("requires_grad") is True)
     if kind == "py":
         value = node.get("value")
         if type(value) not in SCALARS:
@@ -169,21 +192,21 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0) -> Any:
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
             raise BadData("malformed sequence")
         pytype = "Size" if kind == "tuple" and node.get("pytype") == "Size" else kind
-        return Tagged(kind, [decode(i, blobs, depth + 1) for i in items], pytype)
+        return Tagged(kind, [decode(i, blobs, depth + 1, budget) for i in items], pytype)
     if kind == "dict":
         items = node.get("items")
         if not isinstance(items, dict) or len(items) > MAX_ITEMS:
             raise BadData("malformed dict")
-        return Tagged("dict", {str(k): decode(v, blobs, depth + 1) for k, v in items.items()})
+        return Tagged("dict", {str(k): decode(v, blobs, depth + 1, budget) for k, v in items.items()})
     if kind == "module":
         sd = node.get("state_dict")
-        if not isinstance(sd, dict):
+        if not isinstance(sd, dict) or len(sd) > MAX_ITEMS:
             raise BadData("malformed module")
         return Tagged("module", {
             "type": str(node.get("type")),
             "modules": [[str(a), str(b)] for a, b in _pairs(node.get("modules"))],
             "parameters": [[str(a), _shape(b)] for a, b in _pairs(node.get("parameters"))],
-            "state_dict": {str(k): decode_tensor(v, blobs) for k, v in sd.items()},
+            "state_dict": {str(k): decode_tensor(v, blobs, budget) for k, v in sd.items()},
         })
     if kind == "optimizer":
         groups = node.get("param_groups")
@@ -199,7 +222,7 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0) -> Any:
         return Tagged("scheduler", {"type": str(node.get("type")), "lrs": lrs})
     if kind == "object":
         return Tagged("object", {"type": str(node.get("type")), "repr": str(node.get("repr", ""))[:200]})
-    raise BadData(f"unknown kind {kind!r}")
+    raise BadData(f"unknown kind {kind[:40]!r}")
 
 
 class TensorData:
@@ -234,27 +257,32 @@ def _pairs(value: Any) -> list[tuple[Any, Any]]:
 
 
 def _shape(value: Any) -> list[int]:
-    if not isinstance(value, list) or len(value) > 16 or not all(type(s) is int and s >= 0 for s in value):
+    if not isinstance(value, list) or len(value) > MAX_DIMS or not all(type(s) is int and s >= 0 for s in value):
         raise BadData("malformed shape")
+    if math.prod(max(s, 1) for s in value) > MAX_ELEMENTS:
+        raise BadData("shape too large")
     return value
 
 
-def decode_tensor(node: Any, blobs: dict[str, bytes]) -> torch.Tensor:
+def decode_tensor(node: Any, blobs: dict[str, bytes], budget: _Budget | None = None) -> torch.Tensor:
     """Rebuild a tensor from its raw bytes; :class:`BadData` unless dtype, shape and byte
-    count agree."""
+    count agree, each within bounds."""
     if not isinstance(node, dict) or node.get("kind") != "tensor":
         raise BadData("expected a tensor")
-    dtype = DTYPES.get(node.get("dtype"))  # type: ignore[arg-type]
+    name = node.get("dtype")
+    dtype = DTYPES.get(name) if isinstance(name, str) else None
     if dtype is None:
-        raise BadData(f"unknown dtype {node.get('dtype')!r}")
+        raise BadData(f"unknown dtype {str(name)[:40]!r}")
     shape = _shape(node.get("shape"))
-    raw = blobs.get(node.get("blob"))  # type: ignore[arg-type]
+    key = node.get("blob")
+    raw = blobs.get(key) if isinstance(key, str) else None
     if raw is None:
         raise BadData("tensor bytes missing")
     numel = math.prod(shape)
     itemsize = torch.empty((), dtype=dtype).element_size()
     if len(raw) != numel * itemsize or len(raw) > MAX_TENSOR_BYTES:
         raise BadData("tensor bytes do not match its shape and dtype")
+    (budget or _Budget()).spend(len(raw))
     if numel == 0:
         t = torch.empty(shape, dtype=dtype)
     else:

@@ -122,7 +122,9 @@ def main(server_class: type[Server] | None = None) -> None:
     except (ImportError, RuntimeError):
         pass
     if server_class is None:
-        from tutor.sandbox.server import Server as server_class
+        from tutor.sandbox.server import Server
+
+        server_class = Server
     server = server_class(config, front_in, front_out)
     server.cuda = probe_cuda()
     server.serve()

@@ -298,9 +298,8 @@ def run_child(job: ChildJob) -> NoReturn:
                 out, blobs = _run_task(job, device, capture)
         except BaseException as exc:  # noqa: BLE001 - the task function's failure is a result
             out, blobs = {"status": "error", "error": error_info(exc, request.get("filename") or "<solution>")}, {}
-        if os.getpid() != me:
-            return  # a process the code forked ran off the end: only the child reports
-        _send(result_fd, job.nonce, out, blobs, applied, capture.truncated)
-        status = 0
+        if os.getpid() == me:  # not a process the code forked that ran off the end
+            _send(result_fd, job.nonce, out, blobs, applied, capture.truncated)
+            status = 0
     finally:
         os._exit(status)

@@ -30,26 +30,51 @@ START_TIMEOUT = 120.0
 RESULT_GRACE = 30.0
 
 
-def result_from_json(data: dict[str, Any], blobs: dict[str, bytes] | None = None) -> RunResult:
-    """Rebuild a RunResult from the server's JSON (already sanitised by the server)."""
+def _list_of_dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value) if type(value) in (int, float) else 0.0
+    except OverflowError:  # an int too large for a float
+        return 0.0
+
+
+def result_from_json(data: Any, blobs: dict[str, bytes] | None = None) -> RunResult:
+    """Rebuild a RunResult from the server's JSON (already checked and sanitised by the
+    server). Every field is read by type all the same: a field of the wrong type
+    becomes its empty value, never an exception in the reader thread."""
+    if not isinstance(data, dict):
+        data = {"status": "error", "error": {"type": "ProtocolError", "message": "the sandbox sent no result"}}
     error = data.get("error")
+    status = data.get("status")
+    resources = data.get("resources")
+    line = error.get("line") if isinstance(error, dict) else None
     return RunResult(
-        status=data.get("status", "error"),
-        stdout=data.get("stdout", ""),
-        error=ErrorInfo(**{k: error.get(k) for k in ("type", "message", "traceback", "line") if k in error})
+        status=status if status in ("ok", "error", "timeout", "killed") else "error",
+        stdout=_text(data.get("stdout")),
+        error=ErrorInfo(_text(error.get("type"), "Error"), _text(error.get("message")), _text(error.get("traceback")),
+                        line if type(line) is int else None)
         if isinstance(error, dict) else None,
-        duration_ms=float(data.get("duration_ms", 0.0)),
-        device=data.get("device", "cpu"),
-        isolation=list(data.get("isolation", [])),
-        resources=dict(data.get("resources", {})),
-        variables=list(data.get("variables", [])),
-        modules=list(data.get("modules", [])),
-        optimizers=list(data.get("optimizers", [])),
-        schedules=list(data.get("schedules", [])),
-        series=list(data.get("series", [])),
-        truncated=bool(data.get("truncated", False)),
-        missing_package=data.get("missing_package"),
-        data=dict(data.get("data", {})),
+        duration_ms=_number(data.get("duration_ms")),
+        device=_text(data.get("device"), "cpu"),
+        isolation=[layer for layer in data.get("isolation") or [] if isinstance(layer, str)]
+        if isinstance(data.get("isolation"), list) else [],
+        resources={k: _number(v) for k, v in resources.items() if isinstance(k, str)}
+        if isinstance(resources, dict) else {},
+        variables=_list_of_dicts(data.get("variables")),
+        modules=_list_of_dicts(data.get("modules")),
+        optimizers=_list_of_dicts(data.get("optimizers")),
+        schedules=_list_of_dicts(data.get("schedules")),
+        series=_list_of_dicts(data.get("series")),
+        truncated=data.get("truncated") is True,
+        missing_package=data.get("missing_package") if isinstance(data.get("missing_package"), str) else None,
+        data=dict(data["data"]) if isinstance(data.get("data"), dict) else {},
         blobs=dict(blobs or {}),
     )
 
@@ -182,7 +207,9 @@ class SandboxClient(SandboxClientProtocol):
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
             debug = os.environ.get("TUTOR_SANDBOX_DEBUG")
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "tutor.sandbox.server", json.dumps(config)],
+                # -P: the current directory stays off sys.path, so a `tutor` package in
+                # it (a learner's own project) is never what the server imports.
+                [sys.executable, "-P", "-m", "tutor.sandbox.server", json.dumps(config)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=None if debug else subprocess.DEVNULL,
                 start_new_session=True, env=env, close_fds=True,
@@ -284,22 +311,29 @@ class SandboxClient(SandboxClientProtocol):
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
         decoder = FrameDecoder()
+        broken = True  # until the server closes the channel itself
         try:
             while True:
                 data = os.read(fd, 1 << 20)
                 if not data:
+                    broken = False
                     break
                 for frame in decoder.feed(data):
                     self._dispatch(frame.header, frame.blobs)
-        except (OSError, ProtocolError):
+        except Exception:  # noqa: BLE001 - a broken channel ends this server, never the front
             pass
-        with self._lock:
-            if self._proc is proc:
-                self.state = "dead"
-                self._proc = None
-        self._ready.set()
-        self._fail_pending(proc, "the sandbox server stopped unexpectedly")
-        proc.wait()
+        finally:
+            # However the loop ended, no run may wait for an answer that cannot come,
+            # and the next run must start a new server.
+            with self._lock:
+                if self._proc is proc:
+                    self.state = "dead"
+                    self._proc = None
+            self._ready.set()
+            self._fail_pending(proc, "the sandbox server stopped unexpectedly")
+            if broken and proc.poll() is None:
+                proc.kill()
+            proc.wait()
 
     def _dispatch(self, header: dict[str, Any], blobs: dict[str, bytes]) -> None:
         op = header.get("op")
@@ -311,10 +345,14 @@ class SandboxClient(SandboxClientProtocol):
             self.state = "ready"
             self._ready.set()
         elif op == "result":
+            run_id = header.get("id")
             with self._lock:
-                pending = self._pending.pop(header.get("id"), None)
+                pending = self._pending.pop(run_id, None) if type(run_id) is int else None
             if pending is not None:
-                pending.result = result_from_json(header.get("result", {}), blobs)
+                try:
+                    pending.result = result_from_json(header.get("result"), blobs)
+                except Exception as exc:  # noqa: BLE001 - one bad result fails its run only
+                    pending.result = _failed("ProtocolError", f"the sandbox sent an unreadable result ({exc})", self.device)
                 pending.done.set()
 
     def _fail_pending(self, proc: subprocess.Popen[bytes], message: str) -> None:

@@ -38,7 +38,7 @@ class Inspection:
 
 def _number(value: Any) -> Any:
     """A JSON-safe number: non-finite floats and complex numbers become strings."""
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, int):  # bool included
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)

@@ -20,6 +20,9 @@ _PREFIX = struct.Struct(">4sI")
 MAX_HEADER = 32 * 1024 * 1024
 MAX_BLOBS_TOTAL = 2 * 1024 * 1024 * 1024
 MAX_BLOB_COUNT = 4096
+# JSON nesting a header may have. Legitimate headers stay far below (a tensor's values
+# nest once per dimension); Python's parser would raise RecursionError near 1000.
+MAX_DEPTH = 256
 
 
 class ProtocolError(Exception):
@@ -41,19 +44,49 @@ def encode(header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> byt
     body["blobs"] = [[name, len(data)] for name, data in blobs.items()]
     # NaN and infinities are allowed: a comparison may well report an infinite
     # difference, and Python's json reads them back as floats (still data, not code).
-    text = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    try:
+        text = json.dumps(body, separators=(",", ":")).encode("utf-8")
+    except RecursionError:
+        raise ProtocolError("header nested too deeply") from None
+    if nesting_depth(body, MAX_DEPTH) > MAX_DEPTH:
+        raise ProtocolError(f"header nested more than {MAX_DEPTH} deep")
     if len(text) > MAX_HEADER:
         raise ProtocolError(f"header too large ({len(text)} bytes)")
     return b"".join([_PREFIX.pack(MAGIC, len(text)), text, *blobs.values()])
 
 
-def _parse_header(raw: bytes) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` (JSON data) nests lists and objects, counted without
+    recursion; stops counting once past ``limit``."""
+    containers = (dict, list, tuple)
+    if type(value) not in containers:
+        return 0
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+        children = item.values() if type(item) is dict else item
+        if set(map(type, children)).isdisjoint(containers):
+            continue  # all scalars (a tensor's last dimension): no Python loop over them
+        stack.extend((child, depth + 1) for child in children if type(child) in containers)
+    return deepest
+
+
+def _parse_header(raw: bytes, max_depth: int = MAX_DEPTH) -> tuple[dict[str, Any], list[tuple[str, int]]]:
     try:
         header = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ProtocolError("header nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
-        raise ProtocolError(f"header is not JSON: {exc}") from None
+        raise ProtocolError(f"header is not JSON: {str(exc)[:200]}") from None
     if not isinstance(header, dict):
         raise ProtocolError("header is not a JSON object")
+    if nesting_depth(header, max_depth) > max_depth:
+        raise ProtocolError(f"header nested more than {max_depth} deep")
     spec = header.pop("blobs", [])
     if not isinstance(spec, list) or len(spec) > MAX_BLOB_COUNT:
         raise ProtocolError("bad blob list")
@@ -78,9 +111,13 @@ class FrameDecoder:
     """Incremental decoder: feed it bytes as they arrive, collect whole frames.
 
     After a :class:`ProtocolError` the stream is unusable; callers drop the peer.
+    ``max_header`` and ``max_depth`` bound a header's size and JSON nesting (a peer we
+    trust less gets tighter bounds).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_header: int = MAX_HEADER, max_depth: int = MAX_DEPTH) -> None:
+        self.max_header = max_header
+        self.max_depth = max_depth
         self._buf = bytearray()
         self._header: dict[str, Any] | None = None
         self._sizes: list[tuple[str, int]] = []
@@ -108,13 +145,13 @@ class FrameDecoder:
             magic, length = _PREFIX.unpack_from(self._buf)
             if magic != MAGIC:
                 raise ProtocolError("bad magic")
-            if length > MAX_HEADER:
+            if length > self.max_header:
                 raise ProtocolError(f"header length {length} too large")
             if len(self._buf) < _PREFIX.size + length:
                 return None
             raw = bytes(self._buf[_PREFIX.size:_PREFIX.size + length])
             del self._buf[:_PREFIX.size + length]
-            self._header, self._sizes = _parse_header(raw)
+            self._header, self._sizes = _parse_header(raw, self.max_depth)
         need = sum(size for _, size in self._sizes)
         if len(self._buf) < need:
             return None

@@ -3,7 +3,9 @@
 Escape sequences from a snippet could move the cursor, retitle the window or paint
 over the TUI, so every string that came out of a child loses them before the front
 sees it: CSI/OSC/other ESC sequences, C0 controls except newline and tab, DEL and the
-C1 range. Carriage returns become newlines so progress bars stay readable.
+C1 range. Carriage returns become newlines so progress bars stay readable. Surrogate
+code points (a lone ``\\udc80`` arrives through JSON's escapes) cannot be encoded to
+UTF-8 for a terminal or a report file: each becomes U+FFFD.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ _ESCAPES = re.compile(
     re.VERBOSE,
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def clean_text(text: str) -> str:
     """``text`` without terminal control sequences (``\\n`` and ``\\t`` kept)."""
     if text.isprintable():
         return text
+    text = _SURROGATES.sub("\ufffd", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 

@@ -97,7 +97,7 @@ def install() -> None:
         if previous is not None:
             previous.__func__(cls, **kwargs)
         else:
-            super(base, cls).__init_subclass__(**kwargs)
+            super(base, cls).__init_subclass__(**kwargs)  # type: ignore[misc]
         _hook_class(cls)
 
     base.__init_subclass__ = classmethod(__init_subclass__)  # type: ignore[assignment]

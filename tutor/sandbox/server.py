@@ -26,9 +26,17 @@ from typing import Any
 from tutor.sandbox import isolation, verdict
 from tutor.sandbox.child import OUTPUT_CAP
 from tutor.sandbox.forker import Forker
-from tutor.sandbox.protocol import Frame, FrameDecoder, ProtocolError, encode, write_frame
+from tutor.sandbox.protocol import MAX_DEPTH, MAX_HEADER, Frame, FrameDecoder, ProtocolError, encode
 
 MAX_RESULT_BYTES = 512 * 1024 * 1024
+# A child's report gets tighter bounds than the wire allows: the answer to the front
+# wraps it and adds up to 1 MB of output (up to 6 MB once JSON escapes it).
+CHILD_MAX_HEADER = MAX_HEADER - 8 * 1024 * 1024
+CHILD_MAX_DEPTH = MAX_DEPTH - 8
+
+
+def _child_decoder() -> FrameDecoder:
+    return FrameDecoder(max_header=CHILD_MAX_HEADER, max_depth=CHILD_MAX_DEPTH)
 
 
 @dataclass
@@ -46,7 +54,7 @@ class Run:
     started: float
     output: bytearray = field(default_factory=bytearray)
     output_dropped: bool = False
-    decoder: FrameDecoder = field(default_factory=FrameDecoder)
+    decoder: FrameDecoder = field(default_factory=_child_decoder)
     result_bytes: int = 0
     frames: list[Frame] = field(default_factory=list)
     bad_result: str | None = None
@@ -135,8 +143,11 @@ class Server:
             shutil.rmtree(self.workroot, ignore_errors=True)
 
     def send(self, header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> None:
+        self._write(encode(header, blobs))
+
+    def _write(self, frame: bytes) -> None:
         os.set_blocking(self.front_out, True)
-        write_frame(self.front_out, header, blobs)
+        _write_all(self.front_out, frame)
 
     def _read_front(self) -> bool:
         try:
@@ -188,7 +199,7 @@ class Server:
             }
             started = time.monotonic()
             pid = self.forker.fork(meta, [out_w, res_w, job_fd])
-        except OSError as exc:
+        except (OSError, ProtocolError) as exc:
             for fd in (out_r, res_r):
                 os.close(fd)
             shutil.rmtree(workdir, ignore_errors=True)
@@ -211,7 +222,8 @@ class Server:
         """Finish every run whose child the forker reported as ended."""
         by_pid = {run.pid: run for run in self.runs.values()}
         for message in self.forker.exits():
-            run = by_pid.get(message.get("exited"))
+            pid = message.get("exited")
+            run = by_pid.get(pid) if isinstance(pid, int) else None
             if run is not None:
                 usage = {"cpu_s": float(message["cpu_s"]), "max_rss_kb": float(message["max_rss_kb"])}
                 self._finish(run, int(message["status"]), usage)
@@ -253,6 +265,9 @@ class Server:
         except ProtocolError as exc:
             run.bad_result = str(exc)
             self._close(run, "result_fd")
+        except Exception as exc:  # noqa: BLE001 - hostile bytes end their run, never the server
+            run.bad_result = f"unreadable ({type(exc).__name__})"
+            self._close(run, "result_fd")
 
     def _kill(self, run: Run, why: str) -> None:
         if run.ending is None:
@@ -292,11 +307,21 @@ class Server:
         self._close(run, "result_fd")
         del self.runs[run.id]
         shutil.rmtree(run.workdir, ignore_errors=True)
-        if notify:
+        if not notify:
+            return
+        try:
             result, blobs = verdict.decide(run, status)
-            result["resources"] = verdict.resources(wall, usage)
-            result["duration_ms"] = round(wall * 1000, 3)
-            self.send({"op": "result", "id": run.id, "result": result}, blobs)
+        except Exception as exc:  # noqa: BLE001 - one run's report must never end the server
+            result, blobs = verdict.unreadable(run, f"unreadable: {type(exc).__name__}"), {}
+        result["resources"] = verdict.resources(wall, usage)
+        result["duration_ms"] = round(wall * 1000, 3)
+        try:
+            frame = encode({"op": "result", "id": run.id, "result": result}, blobs)
+        except (ProtocolError, ValueError, TypeError) as exc:
+            result = {**verdict.unreadable(run, f"too large to pass on: {exc}"),
+                      "resources": result["resources"], "duration_ms": result["duration_ms"]}
+            frame = encode({"op": "result", "id": run.id, "result": result})
+        self._write(frame)
 
 
 def _users_work_root() -> Path | None:

@@ -13,6 +13,7 @@ import signal
 from typing import TYPE_CHECKING, Any
 
 from tutor.sandbox.child import OUTPUT_CAP
+from tutor.sandbox.report import Malformed, report_fields
 from tutor.sandbox.sanitize import clean, clean_text
 
 if TYPE_CHECKING:
@@ -34,6 +35,14 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
     description = signal.strsignal(number) or ""
     return f"{name} ({description.lower()})" if description else name
+
+
+def unreadable(run: Run, why: str) -> dict[str, Any]:
+    """The result of a run whose report could not be passed on: an error, with the
+    output it printed (already capped and cleaned in :func:`decide`'s way)."""
+    text = clean_text(run.output[:OUTPUT_CAP].decode("utf-8", "replace"))
+    return {"status": "error", "stdout": text, "device": run.device, "isolation": ["tmpdir"], "truncated": False,
+            "error": error("ProtocolError", f"the run sent a malformed result ({why})")}
 
 
 def decide(run: Run, status: int) -> tuple[dict[str, Any], dict[str, bytes]]:
@@ -66,17 +75,18 @@ def decide(run: Run, status: int) -> tuple[dict[str, Any], dict[str, bytes]]:
         result = {"status": "error",
                   "error": error("Exited", f"the process exited with status {code} before reporting a result")}
     else:
-        result = {k: v for k, v in frame.header.items() if k != "nonce"}
-        if result.get("status") not in ("ok", "error"):
-            result = {"status": "error", "error": error("ProtocolError", "the run reported an unknown status")}
-        blobs = frame.blobs
+        try:
+            result = report_fields(frame.header)
+            blobs = frame.blobs
+        except Malformed as exc:
+            result = {"status": "error", "error": error("ProtocolError", f"the run sent a malformed result ({exc})")}
     merged = {**base, **clean(result)}
     if run.output_dropped or len(run.output) > OUTPUT_CAP or merged.get("truncated"):
         text = text[:OUTPUT_CAP] + TRUNCATED_NOTE
         merged["truncated"] = True
     merged["stdout"] = text
     merged["device"] = run.device
-    merged["isolation"] = ["tmpdir", *(merged.get("isolation") or [])]
+    merged["isolation"] = ["tmpdir", *merged["isolation"]]
     return merged, blobs
 
 
