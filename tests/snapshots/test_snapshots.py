@@ -101,3 +101,23 @@ class TestExercise:
         """At 140x36 the prompt and the failed check report share the left column and
         the editor fills the right one from top to bottom."""
         assert snap_compare(build(tmp_path), terminal_size=(140, 36), run_before=check_the_first_exercise)
+
+
+class TestExplainedError:
+    def test_an_explained_shape_mismatch_at_80x24(self, snap_compare, tmp_path) -> None:
+        """After running the first cell, whose run ends in a matmul shape mismatch: the
+        red status line, the failing line 'c = a @ b', and under it the explanation with
+        a warning bar: 'why: the shapes 2x3 and 2x3 cannot be multiplied', the columns
+        and rows in plain words, and 'learn more: lesson 5, “matmul and @: the general
+        product”', all on screen."""
+        from app.test_explained_errors import AnsweringSandbox, matmul_error
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("enter", "enter")
+            await pilot.app.screen.workers.wait_for_complete()
+            await pilot.pause()
+            await pilot.pause()
+
+        assert snap_compare(build(tmp_path, AnsweringSandbox(matmul_error())), terminal_size=(80, 24),
+                            run_before=run_before)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from tutor import present as fmt
 from tutor.commands.common import start_tutor
 from tutor.errors import UsageError
+from tutor.explain import explain_result
 from tutor.lessons import LessonSet, default_lessons_dir
 from tutor.sandbox.api import ErrorInfo, RunResult
 from tutor.sandbox.sanitize import clean_text
@@ -96,6 +97,11 @@ def render(path: Path, result: RunResult) -> None:
         console.print(Text(result.stdout.rstrip("\n")))
     if result.error:
         console.print(Text(_error_text(result.error), style="red"))
+    explanation = explain_result(result)
+    if explanation is not None:
+        # The error, in plain words: what to change, and where the course teaches it.
+        console.print(Text.assemble("\n", ("why: ", "bold yellow"), (explanation.title, "bold yellow"), "\n",
+                                    explanation.text, "\n", (f"learn more: {explanation.section}", "dim")))
     sections = [
         _table("tensors", TENSOR_COLUMNS, fmt.tensor_rows(result.variables), last_width=20),
         _table("values", ("name", "type", "value"), fmt.value_rows(result.variables)),

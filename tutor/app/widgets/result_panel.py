@@ -11,6 +11,7 @@ from textual.widgets import Label, LoadingIndicator, Static
 from tutor import present as fmt
 from tutor.app.widgets.info_table import InfoTable
 from tutor.app.widgets.plot import Plot
+from tutor.explain import explain_result
 from tutor.sandbox.api import RunResult
 
 #: An lr table longer than this shows its first and last steps; the plot shows all.
@@ -28,6 +29,9 @@ class ResultPanel(Vertical):
     ResultPanel .running Label { width: auto; }
     ResultPanel .lr-schedule { height: auto; }
     ResultPanel .lr-schedule InfoTable { width: auto; margin-right: 2; }
+    ResultPanel .explanation { height: auto; margin-top: 1; padding: 0 0 0 1; border-left: wide $warning; }
+    ResultPanel .explanation .why { text-style: bold; color: $text-warning; }
+    ResultPanel .explanation .where { color: $text-muted; }
     """
 
     result: reactive[RunResult | None] = reactive(None, recompose=True)
@@ -69,6 +73,12 @@ class ResultPanel(Vertical):
             tail = fmt.traceback_tail(result.error.traceback)
             if tail:
                 yield Static(Text(tail), classes="traceback")
+        explanation = explain_result(result)
+        if explanation is not None:
+            with Vertical(classes="explanation"):
+                yield Static(Text(f"why: {explanation.title}"), classes="why")
+                yield Static(Text(explanation.text), classes="because")
+                yield Static(Text(f"learn more: {explanation.section}"), classes="where")
         tensors = fmt.tensor_rows(result.variables)
         if tensors:
             yield Label("tensors", classes="section")
