@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", metavar="ID")
     p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
 
+    p = sub.add_parser("export", parents=[common], help="kits for Gradescope, PrairieLearn, GitHub Actions; lesson copies")
+    p.add_argument("kind", choices=("lessons", "gradescope", "prairielearn", "github-actions"), metavar="KIND",
+                   help="lessons, gradescope, prairielearn or github-actions")
+    p.add_argument("out", type=Path, metavar="OUT", help="the directory to write into")
+    p.add_argument("--public", action="store_true", help="lessons: the learners' copy, without hidden checks and wrong answers")
+
     p = sub.add_parser("check-lessons", parents=[common], help="validate lesson files")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     p.add_argument("--format-only", action="store_true", help="only validate the file format (no sandbox)")
@@ -106,6 +112,7 @@ COMMANDS = {
     "reset": "tutor.commands.workspace",
     "solution": "tutor.commands.workspace",
     "check-lessons": "tutor.commands.check_lessons",
+    "export": "tutor.commands.export",
 }
 
 

@@ -1,0 +1,118 @@
+"""An instructor's story: the kits for the engines that grade at scale, each run here the
+way its engine would run it, on a student's files; and the learners' public copy."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tutor.cli import main
+from tutor.lessons import load_lessons
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).parent / "data"
+LESSONS = load_lessons([DATA])
+SOFTMAX, LR = LESSONS.exercise("grading/softmax-rows"), LESSONS.exercise("grading/halve-lr")
+# The scripts find tutor and python3 where the engine's image would have them: on PATH.
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def export(kind: str, out: Path, *extra: str) -> None:
+    assert main(["export", kind, str(out), "--lessons", str(DATA), *extra]) == 0
+
+
+def test_the_public_copy_has_no_hidden_check_and_no_wrong_answer_and_still_checks(tmp_path, capsys):
+    export("lessons", tmp_path / "public", "--public")
+    public = load_lessons([tmp_path / "public"])
+    assert [e.id for e in public.exercises()] == [e.id for e in LESSONS.exercises()]
+    assert all(e.hidden_count == 0 and not e.wrong for e in public.exercises())
+    assert "large inputs stay finite" not in (tmp_path / "public" / "grading-lesson.md").read_text()
+    assert main(["check-lessons", str(tmp_path / "public")]) == 0  # references pass, starters fail
+    capsys.readouterr()
+
+
+def test_the_gradescope_autograder_grades_a_submission_into_results_json(tmp_path, capsys):
+    export("gradescope", tmp_path / "kit")
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(tmp_path / "kit" / "autograder.zip") as archive:
+        names = archive.namelist()
+        archive.extractall(root / "source")
+    assert {"setup.sh", "run_autograder", "tutor-src/pyproject.toml"} <= set(names)
+    (root / "submission" / "grading").mkdir(parents=True)
+    (root / "submission" / "grading" / "softmax-rows.py").write_text(SOFTMAX.solution)
+    (root / "submission" / "grading" / "halve-lr.py").write_text(LR.starter)
+    script = root / "source" / "run_autograder"
+    script.chmod(0o755)
+    done = subprocess.run([str(script)], env={**ENV, "AUTOGRADER_ROOT": str(root)}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    scores = {t["name"]: (t["score"], t["max_score"]) for t in results["tests"]}
+    assert scores == {SOFTMAX.id: (3.0, 3.0), LR.id: (0.0, 2.0)}
+    capsys.readouterr()
+
+
+def test_a_gradescope_run_without_tutor_still_writes_results(tmp_path, capsys):
+    export("gradescope", tmp_path / "kit")
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(tmp_path / "kit" / "autograder.zip") as archive:
+        archive.extractall(root / "source")
+    (root / "submission").mkdir()
+    script = root / "source" / "run_autograder"
+    script.chmod(0o755)
+    bare = {**os.environ, "PATH": "/usr/bin:/bin", "AUTOGRADER_ROOT": str(root)}
+    assert subprocess.run([str(script)], env=bare, capture_output=True, timeout=60).returncode == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "could not grade" in results["output"]
+    capsys.readouterr()
+
+
+def test_the_prairielearn_grader_scores_an_upload(tmp_path, capsys):
+    export("prairielearn", tmp_path / "course")
+    question = tmp_path / "course" / "questions" / "tutor" / "grading" / "softmax-rows"
+    info = json.loads((question / "info.json").read_text())
+    assert info["gradingMethod"] == "External" and info["externalGradingOptions"]["entrypoint"] == "/grade/tests/run.sh"
+    grade = tmp_path / "grade"
+    (grade / "student").mkdir(parents=True)
+    naive = "def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=1, keepdim=True)\n"
+    (grade / "student" / "solution.py").write_text(naive)
+    shutil.copytree(tmp_path / "course" / "serverFilesCourse", grade / "serverFilesCourse")
+    done = subprocess.run([str(question / "tests" / "run.sh")], env={**ENV, "GRADE_ROOT": str(grade)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((grade / "results" / "results.json").read_text())
+    assert results["gradable"] is True
+    assert results["score"] == pytest.approx(2 / 3)  # the hidden large-input check fails
+    assert [(t["name"], t["points"]) for t in results["tests"]][-1] == ("large inputs stay finite", 0.0)
+    capsys.readouterr()
+
+
+def test_the_github_actions_workflow_grades_the_repository(tmp_path, capsys):
+    repo = tmp_path / "student-repo"
+    export("github-actions", repo)
+    assert "run: .grading/grade.sh" in (repo / ".github" / "workflows" / "tutor.yml").read_text()
+    (repo / "grading").mkdir()
+    (repo / "grading" / "softmax-rows.py").write_text(SOFTMAX.solution)
+    (repo / "grading" / "halve-lr.py").write_text(LR.solution)
+    summary = tmp_path / "summary.md"
+    done = subprocess.run([str(repo / ".grading" / "grade.sh")], env={**ENV, "GITHUB_STEP_SUMMARY": str(summary)},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed, 0 failed, 0 errored" in summary.read_text()
+    assert (repo / ".grading" / "report" / "junit.xml").exists()
+    capsys.readouterr()
+
+
+def test_export_refuses_bad_usage(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert main(["export", "gradescope", str(tmp_path / "file"), "--lessons", str(DATA)]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    assert main(["export", "gradescope", str(tmp_path / "out"), "--public", "--lessons", str(DATA)]) == 2
+    assert "--public goes with" in capsys.readouterr().err
