@@ -86,15 +86,16 @@ class TestLessonNarrow:
 
 class TestExercise:
     def test_exercise_with_a_failed_check(self, snap_compare, tmp_path) -> None:
-        """The starter in the editor, and under it the verdict: '✗ Failed: 0 of 1 visible
+        """The starter in the editor under its three-line header (the prompt is not
+        repeated in the file), and under it the verdict: '✗ Failed: 0 of 1 visible
         checks pass', the failed check with expected/got shape, dtype, value and preview,
         'max abs diff 1.25 ... first difference at (0, 1)', the hidden check named only."""
         assert snap_compare(build(tmp_path), terminal_size=(100, 40), run_before=check_the_first_exercise)
 
     def test_a_failed_check_at_80x24(self, snap_compare, tmp_path) -> None:
-        """At 80x24 the footer shows every key up to 'f1 Help'; the verdict, the failed
-        check, its value row and the side-by-side previews are on screen under a
-        smaller editor."""
+        """At 80x24 the footer shows every key up to 'f1 Help'; the editor still shows
+        the learner's code (def add_row and its body, the imports above it), and under it
+        the verdict, the failed check, its value row and the previews' header."""
         assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=check_the_first_exercise)
 
     def test_a_wide_terminal_puts_the_editor_on_the_right(self, snap_compare, tmp_path) -> None:

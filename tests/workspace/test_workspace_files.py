@@ -10,7 +10,7 @@ import pytest
 from tutor.atomic import atomic_write
 from tutor.errors import WorkspaceError
 from tutor.lessons import LessonSet
-from tutor.workspace import Workspace, default_workspace, starter_text
+from tutor.workspace import Workspace, default_workspace, first_code_line, starter_text
 
 
 def test_init_writes_one_starter_per_exercise_grouped_by_lesson(ws: Workspace, root: Path) -> None:
@@ -21,8 +21,8 @@ def test_init_writes_one_starter_per_exercise_grouped_by_lesson(ws: Workspace, r
     ]
     assert report.kept == [] and report.updated == []
     text = (root / "alpha" / "double.py").read_text()
-    assert text.startswith("# Double it  (alpha/double)\n")
-    assert "tutor grade alpha/double" in text
+    assert text.startswith("# Double it: check with `tutor grade alpha/double`,\n")
+    assert "tutor hint alpha/double" in text
     assert "import torch\nfrom torch import nn\nimport torch.nn.functional as F\n" in text
     assert text.endswith("def double(x):\n    # TODO\n    return x\n")
 
@@ -34,8 +34,20 @@ def test_starter_file_is_valid_python_that_defines_the_starter(lessons: LessonSe
 
     defined = [node.name for node in module.body if isinstance(node, ast.FunctionDef)]
     assert defined == ["double"]
-    # The header's prompt is all comments: the code starts with the imports an editor wants.
+    # Three comment lines (the prompt is on screen in the app, not repeated here), then
+    # the imports an editor wants, then the learner's code.
     assert isinstance(module.body[0], ast.Import) and module.body[0].names[0].name == "torch"
+    assert module.body[0].lineno == 4
+    lines = starter_text(exercise).splitlines()
+    assert all(line.startswith("# ") for line in lines[:3])
+    assert lines[first_code_line(starter_text(exercise))] == "def double(x):"
+
+
+def test_the_first_code_line_skips_any_header_and_the_imports() -> None:
+    old_header = "# Title  (a/b)\n#\n# The long prompt\n#\nimport torch\nfrom torch import nn\n\nx = 1\n"
+    assert first_code_line(old_header) == 7
+    assert first_code_line("def f():\n    import os\n") == 0
+    assert first_code_line("# only a comment\n") == 1  # the end: where code would go
 
 
 def test_init_twice_keeps_everything_and_changes_nothing(ws: Workspace, root: Path) -> None:

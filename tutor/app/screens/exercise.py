@@ -19,11 +19,12 @@ from tutor.app.messages import SANDBOX_GROUP, ShowError, cancel_sandbox_work
 from tutor.app.progress_view import ExerciseState
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
 from tutor.app.widgets.check_report import CheckReport
+from tutor.app.widgets.code_editor import CodeEditor
 from tutor.core import Tutor
 from tutor.errors import TutorError
-from tutor.grading.report import ExerciseReport
+from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise
-from tutor.workspace import Workspace
+from tutor.workspace import Workspace, first_code_line
 
 
 def file_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -90,8 +91,8 @@ class ExerciseScreen(Screen[None]):
         return self.workspace.path_for(self.exercise)
 
     @property
-    def editor(self) -> TextArea:
-        return self.query_one("#editor", TextArea)
+    def editor(self) -> CodeEditor:
+        return self.query_one("#editor", CodeEditor)
 
     @property
     def report(self) -> CheckReport:
@@ -104,8 +105,8 @@ class ExerciseScreen(Screen[None]):
                 prompt.border_title = self.exercise.title
                 yield Markdown(self.exercise.prompt, id="prompt")
                 yield Markdown("", id="hints")
-            # Soft wrap: the starter's long comment lines stay readable at 80 columns.
-            yield TextArea.code_editor("", language="python", soft_wrap=True, theme="css", id="editor")
+            # Soft wrap: long comment lines stay readable at 80 columns.
+            yield CodeEditor.code_editor("", language="python", soft_wrap=True, theme="css", id="editor")
             yield CheckReport(id="report")
         # ctrl+p still opens the palette; its footer label would push "Help" off 80 columns.
         yield Footer(show_command_palette=False)
@@ -128,9 +129,17 @@ class ExerciseScreen(Screen[None]):
         except TutorError:
             return ExerciseState()
 
-    def _load(self, text: str) -> None:
+    def _load(self, text: str, *, keep_place: bool = False) -> None:
+        """Show ``text`` in the editor, opened at the learner's first line of code (the
+        header and the imports above it are one scroll away); ``keep_place`` keeps the
+        cursor's row instead (a reload of a file the learner is working in)."""
+        row = self.editor.cursor_location[0]
         self._saved_text = text
         self.editor.load_text(text)
+        if keep_place:
+            self.editor.move_cursor((min(row, self.editor.document.line_count - 1), 0), center=True)
+        else:
+            self.editor.open_at(first_code_line(text))
         self._stamp = file_stamp(self.path)
         self._mark_modified()
 
@@ -178,7 +187,7 @@ class ExerciseScreen(Screen[None]):
             self._mark_modified()
             return
         lost = self.editor.text != self._saved_text
-        self._load(text)
+        self._load(text, keep_place=True)
         self.notify(
             "Reloaded from disk" + (" (edits made here were replaced)" if lost else "") + "; checking.",
             title=self.path.name,
