@@ -119,6 +119,8 @@ def _describe(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         if value.numel() == 1:
             return f"{value.item():.6g}"
+        if value.numel() <= 6 and not value.is_complex():
+            return "[" + ", ".join(f"{v:.4g}" for v in value.detach().flatten().tolist()) + "]"
         return f"tensor of shape {tuple(value.shape)}"
     if isinstance(value, float):
         return f"{value:.6g}"

@@ -129,7 +129,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     failed = [r for r in results if r.status in ("fail", "error")]
     if failed:
         return report("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results, output)
-    return report("pass", _pass_message(len(results), hidden_unrun), results, output)
+    return report("pass", _pass_message(len(results), hidden_unrun, exercise.hidden_points), results, output)
 
 
 def _rule_problems(violations: list[Violation], mine: RunResult, required: tuple[tuple[str, ...], ...]) -> list[str]:
@@ -152,8 +152,11 @@ def _strings(value: object) -> list[str]:
     return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
-def _pass_message(passed: int, hidden_unrun: int) -> str:
+def _pass_message(passed: int, hidden_unrun: int, hidden_points: float) -> str:
+    """Never a false "all passed": locally, hidden checks and their points are still open."""
     if not hidden_unrun:
         return f"all {passed} checks passed"
+    points = f"{hidden_points:g} point{'' if hidden_points == 1 else 's'}"
     return (f"{passed} of {passed + hidden_unrun} checks passed; "
-            f"{hidden_unrun} hidden check{'s run' if hidden_unrun > 1 else ' runs'} only when graded (tutor grade)")
+            f"{hidden_unrun} hidden check{'s' if hidden_unrun > 1 else ''} ({points}) "
+            f"run{'' if hidden_unrun > 1 else 's'} only when graded (tutor grade)")
