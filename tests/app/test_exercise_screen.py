@@ -54,3 +54,73 @@ async def test_the_cursor_line_stays_visible_when_the_report_grows(app: TutorApp
         await pilot.pause()
         assert editor.cursor_location == (20, 0)
         assert row_in_view(editor, 20)
+
+
+async def type_lines(pilot, *lines: str) -> None:
+    """Type each line as a learner would, pressing Enter after each."""
+    for line in lines:
+        await pilot.press(*line, "enter")
+
+
+async def test_enter_keeps_and_adjusts_the_indentation(app: TutorApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_exercise(app, pilot)
+        editor = screen.editor
+        editor.text = ""
+        await type_lines(pilot, "def f(x):", "if x:", "return 1", "y = g(x,", "2)", "pass", "z")
+        assert editor.text.split("\n") == [
+            "def f(x):",
+            "    if x:",         # a colon opens a block
+            "        return 1",  # ...and return closes it
+            "    y = g(x,",      # an open bracket continues the line one level in
+            "        2)",
+            "        pass",
+            "    z",             # pass closes the block
+            "    ",
+        ]
+
+
+async def test_enter_in_the_middle_of_a_line_carries_the_rest_to_the_new_indentation(app: TutorApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_exercise(app, pilot)
+        editor = screen.editor
+        editor.text = "def f(x):    return x\n"
+        editor.move_cursor((0, 9))
+        await pilot.press("enter")
+        assert editor.text == "def f(x):\n    return x\n"
+        assert editor.cursor_location == (1, 4)
+
+
+async def test_tab_inserts_four_spaces_and_indents_a_selection(app: TutorApp) -> None:
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_exercise(app, pilot)
+        editor = screen.editor
+        editor.text = "a = 1\nb = 2\n"
+        editor.move_cursor((0, 0))
+        await pilot.press("tab")
+        assert editor.text == "    a = 1\nb = 2\n"
+        assert screen.focused is editor  # Tab edits; it does not leave the editor
+        editor.select_all()
+        await pilot.press("tab")
+        assert editor.text == "        a = 1\n    b = 2\n"
+
+
+async def test_home_is_smart_on_every_line_and_backspace_there_dedents(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        editor = screen.editor
+        long = "    y = " + " + ".join(f"x{n}" for n in range(40))  # soft-wrapped at 80 columns
+        editor.text = f"def f(x):\n    return x\n{long}\n"
+        assert editor.wrapped_document.get_offsets(2), "the long line should wrap"
+        for row, line in ((1, "    return x"), (2, long)):
+            editor.move_cursor((row, len(line)))
+            await pilot.press("home")
+            assert editor.cursor_location == (row, 4)  # the first non-blank, wrapped or not
+            await pilot.press("home")
+            assert editor.cursor_location == (row, 0)
+            await pilot.press("home")
+            assert editor.cursor_location == (row, 4)
+        editor.move_cursor((1, 12))
+        await pilot.press("home", "backspace")
+        assert editor.text.split("\n")[:2] == ["def f(x):", "return x"]  # dedented, not joined
+        assert editor.cursor_location == (1, 0)

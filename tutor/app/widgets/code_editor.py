@@ -1,20 +1,135 @@
-"""The exercise editor: a Python code editor that keeps the learner's place."""
+"""The exercise editor: a Python code editor that helps as code editors do, and keeps
+the learner's place on screen."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.widgets import TextArea
+from textual.widgets.text_area import Selection
+
+INDENT = " " * 4
+
+#: A line that starts with one of these ends its block: the next line is dedented.
+BLOCK_ENDERS = ("return", "pass", "raise", "break", "continue")
+
+
+def scan(line: str) -> tuple[str, int]:
+    """``line`` without its trailing comment and spaces, and how many brackets it leaves
+    open; a ``#`` or a bracket inside a string literal counts for nothing."""
+    depth, quote, escaped = 0, "", False
+    for i, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif quote:
+            if char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            return line[:i].rstrip(), depth
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return line.rstrip(), depth
+
+
+def next_line_indent(line: str, column: int) -> str:
+    """The indentation of a new line started by Enter at ``column`` of ``line``: the
+    line's own, one level more after a ``:`` or an open bracket, one level less after
+    ``return``, ``pass``, ``raise``, ``break`` or ``continue``."""
+    before = line[:column]
+    indent = before[: len(before) - len(before.lstrip(" \t"))]
+    code, depth = scan(before)
+    code = code.strip()
+    if not code:
+        return indent  # Enter inside the indentation (or on a blank line) keeps it
+    if code.endswith(":") or depth > 0:
+        return indent + INDENT
+    word = code.split(maxsplit=1)[0].rstrip(";")
+    if word in BLOCK_ENDERS:
+        return indent[: max(0, len(indent) - len(INDENT))]
+    return indent
 
 
 class CodeEditor(TextArea):
-    """A ``TextArea`` for Python that keeps the learner's place on screen.
+    """A ``TextArea`` for Python with the editing help of a code editor, keeping the
+    learner's place on screen.
 
-    ``open_at`` shows a row at the top (the first line of the learner's code); until the
-    cursor moves, every resize shows it at the top again, so a check report growing
-    under the editor leaves that code in view. Once the learner has moved, a resize
-    keeps the cursor line visible, centred when the smaller editor would hide it.
+    * Enter keeps the indentation of the line, adds a level after ``:`` or an open
+      bracket and removes one after ``return``/``pass``/``raise``/``break``/``continue``;
+    * Tab inserts spaces to the next multiple of four (four at the start of a line) and
+      indents every selected line when the selection spans lines;
+    * Backspace in a line's indentation removes one level, never joining the line to
+      the one above unless it is already at column 0;
+    * Home goes to the first non-blank character of the line, and from there to column
+      0, on every line, soft-wrapped or not (``TextArea`` alone goes to column 0 on a
+      wrapped line and to the first character on others);
+    * ``open_at`` shows a row at the top (the first line of the learner's code); until
+      the cursor moves, every resize shows it at the top again, so a check report growing
+      under the editor leaves that code in view. Once the learner has moved, a resize
+      keeps the cursor line visible, centred when the smaller editor would hide it.
     """
 
     _pinned_row: int | None = None
+
+    # -- editing help ------------------------------------------------------------------
+
+    async def _on_key(self, event: events.Key) -> None:
+        if not self.read_only and event.key in ("enter", "tab"):
+            event.stop()
+            event.prevent_default()
+            self._restart_blink()
+            if event.key == "enter":
+                self._newline()
+            else:
+                self._tab()
+            return
+        await super()._on_key(event)
+
+    def _newline(self) -> None:
+        start, end = sorted(self.selection)
+        row, column = start
+        indent = next_line_indent(self.document[row], column)
+        after = self.document[end[0]][end[1]:]
+        # The text carried to the new line starts at the new indentation.
+        end = (end[0], end[1] + len(after) - len(after.lstrip(" \t")))
+        self._replace_via_keyboard("\n" + indent, start, end)
+
+    def _tab(self) -> None:
+        start, end = sorted(self.selection)
+        if start[0] == end[0]:
+            row, column = start
+            spaces = len(INDENT) - self.get_column_width(row, column) % len(INDENT)
+            self._replace_via_keyboard(" " * spaces, start, end)
+            return
+        last = end[0] if end[1] > 0 else end[0] - 1  # a selection ending at column 0 stops above
+        rows = [r for r in range(start[0], last + 1) if self.document[r].strip()]
+        for r in rows:
+            self.insert(INDENT, (r, 0), maintain_selection_offset=True)
+        self.selection = Selection((start[0], 0), (last, len(self.document[last])))
+
+    def action_delete_left(self) -> None:
+        if self.read_only:
+            return
+        row, column = self.cursor_location
+        if self.selection.is_empty and column > 0 and not self.document[row][:column].strip(" "):
+            step = column % len(INDENT) or len(INDENT)
+            self._delete_via_keyboard((row, column - step), (row, column))
+            return
+        super().action_delete_left()
+
+    def action_cursor_line_start(self, select: bool = False) -> None:
+        """Home (and ctrl+a): the first non-blank character of the line; column 0 if the
+        cursor is already there."""
+        row, column = self.cursor_location
+        line = self.document[row]
+        first = len(line) - len(line.lstrip(" \t"))
+        self.move_cursor((row, 0 if column == first else first), select=select)
+
+    # -- keeping the place -----------------------------------------------------------------
 
     def open_at(self, row: int) -> None:
         """Put the cursor at the start of ``row`` and scroll that row to the top, so the
