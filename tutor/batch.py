@@ -105,12 +105,14 @@ class Batch:
     JUnit file per student), resumable."""
 
     def __init__(self, core: Tutor, submissions: Path, out: Path, exercises: list[Exercise], *,
-                 budget: float | None = None) -> None:
+                 budget: float | None = None, seed: int | None = None) -> None:
         self.core = core
         self.submissions = submissions
         self.out = out
         self.exercises = exercises
         self.budget = budget
+        #: One seed for the whole class: every student meets the same inputs.
+        self.seed = seed
         self._cancel = threading.Event()
 
     def report_path(self, student: str) -> Path:
@@ -173,7 +175,7 @@ class Batch:
                                         message=f"not graded: the student's time budget of {self.budget:g} s was used up")
             else:
                 try:
-                    report = self.core.grade(exercise, source, include_hidden=True, filename=str(path))
+                    report = self.core.grade(exercise, source, include_hidden=True, filename=str(path), seed=self.seed)
                 except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
                     report = ExerciseReport(id=exercise.id, status="error", points=exercise.points,
                                             message=f"grading failed: {type(exc).__name__}: {exc}")

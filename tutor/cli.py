@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradescope", type=Path, metavar="FILE", default=None)
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="exercises graded at once (default: cores)")
+    p.add_argument("--seed", type=int, default=None, metavar="N",
+                   help="the run's seed (default: drawn; the report says which, to grade again alike)")
     p.add_argument("--batch", type=Path, metavar="DIR", default=None,
                    help="grade a class: one workspace per student folder in DIR, resumable")
     p.add_argument("--gradebook", type=Path, metavar="FILE", default=None,

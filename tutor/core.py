@@ -10,6 +10,7 @@ sandbox client talks to a server process that imports torch.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -41,6 +42,7 @@ class GradeFunction(Protocol):
     def __call__(
         self, exercise: Exercise, source: str, client: SandboxClientProtocol, *,
         include_hidden: bool = False, device: str = "cpu", filename: str = "solution.py",
+        seeds: tuple[int, ...] | None = None,
     ) -> ExerciseReport: ...
 
 
@@ -48,6 +50,12 @@ ClientFactory = Callable[[Sequence[Path], str], SandboxClientProtocol]
 """Makes the sandbox client from the paths to hide and the requested device."""
 
 ProgressCallback = Callable[[ExerciseReport], None]
+
+
+def draw_seed() -> int:
+    """A grading run's seed: every exercise's seeds derive from it, so a grade can be
+    reproduced (``tutor grade --seed``) but not predicted."""
+    return secrets.randbelow(2**31 - 1)
 
 
 def hidden_paths(lessons: LessonSet) -> list[Path]:
@@ -163,10 +171,27 @@ class Tutor:
         if self._client is not None:
             self._client.cancel_all()
 
-    def close(self) -> None:
-        """Stop the sandbox this core started (an injected client stays its owner's)."""
-        if self._client is not None and self._owns_client:
-            self._client.close()
+    def close(self, *, wait: bool = False) -> None:
+        """Stop the sandbox this core started (an injected client stays its owner's).
+
+        By default this returns at once: the server is told to shut down from a daemon
+        thread and finishes on its own (it also stops when this process exits and its
+        pipe closes), so quitting never waits for it. ``wait=True`` returns once the
+        server is gone."""
+        client = self._client
+        if client is None or not self._owns_client:
+            return
+        if wait:
+            client.close()
+        else:
+            threading.Thread(target=self._close_quietly, args=(client,), name="sandbox-close", daemon=True).start()
+
+    @staticmethod
+    def _close_quietly(client: SandboxClientProtocol) -> None:
+        try:
+            client.close()
+        except Exception:  # noqa: BLE001 - nobody is waiting for this any more
+            pass
 
     def __enter__(self) -> Tutor:
         return self
@@ -190,13 +215,19 @@ class Tutor:
         return self._grade
 
     def grade(self, exercise: Exercise, source: str, *, include_hidden: bool = False,
-              filename: str = "solution.py") -> ExerciseReport:
+              filename: str = "solution.py", seed: int | None = None) -> ExerciseReport:
         """Grade ``source`` as a solution of ``exercise``. Locally (the default) hidden
-        checks are counted but not run; instructors pass ``include_hidden``."""
-        return self.grader()(exercise, source, self.client(), include_hidden=include_hidden, device=self.device,
-                             filename=filename)
+        checks are counted but not run and the lesson's seeds are used; instructors pass
+        ``include_hidden`` and a ``seed`` drawn for the run (:func:`draw_seed`)."""
+        if seed is None:
+            return self.grader()(exercise, source, self.client(), include_hidden=include_hidden, device=self.device,
+                                 filename=filename)
+        from tutor.grading.grade import draw_seeds
 
-    def grade_file(self, exercise: Exercise, *, include_hidden: bool = True) -> ExerciseReport:
+        return self.grader()(exercise, source, self.client(), include_hidden=include_hidden, device=self.device,
+                             filename=filename, seeds=draw_seeds(seed, exercise))
+
+    def grade_file(self, exercise: Exercise, *, include_hidden: bool = True, seed: int | None = None) -> ExerciseReport:
         """Grade the learner's workspace file of ``exercise``; a missing or unreadable file,
         or a failure of grading itself, is that exercise's error, never the caller's."""
         if self.workspace is None:
@@ -210,14 +241,14 @@ class Tutor:
         except WorkspaceError as exc:
             return ExerciseReport(id=exercise.id, status="error", message=exc.msg, points=exercise.points)
         try:
-            return self.grade(exercise, source, include_hidden=include_hidden, filename=str(path))
+            return self.grade(exercise, source, include_hidden=include_hidden, filename=str(path), seed=seed)
         except Exception as exc:  # noqa: BLE001 - one exercise's failure must not cost the others
             return ExerciseReport(id=exercise.id, status="error", message=f"grading failed: {type(exc).__name__}: {exc}",
                                   points=exercise.points)
 
     def grade_many(self, exercises: Iterable[Exercise], *, include_hidden: bool = True, jobs: int | None = None,
-                   on_done: ProgressCallback | None = None,
-                   warn: Callable[[str], None] | None = None) -> list[ExerciseReport]:
+                   on_done: ProgressCallback | None = None, warn: Callable[[str], None] | None = None,
+                   seed: int | None = None) -> list[ExerciseReport]:
         """Grade the workspace files of ``exercises`` in parallel on the one sandbox and
         record each result in the workspace; ``on_done`` hears of each report as it
         finishes. The result keeps the order of ``exercises``. References are computed
@@ -226,7 +257,7 @@ class Tutor:
         self.client()  # fail once, here, if there is no sandbox
         reports: dict[str, ExerciseReport] = {}
         with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-            futures = {pool.submit(self.grade_file, e, include_hidden=include_hidden): e for e in todo}
+            futures = {pool.submit(self.grade_file, e, include_hidden=include_hidden, seed=seed): e for e in todo}
             for future in as_completed(futures):
                 report = future.result()
                 reports[report.id] = report

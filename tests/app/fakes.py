@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from tutor.grading.report import CheckResult, ExerciseReport
+from tutor.grading.results import CheckResult, ExerciseReport
 from tutor.lessons import Exercise, LessonSet, load_lessons
 from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
 from tutor.workspace import Workspace
@@ -94,7 +94,7 @@ class FakeSandbox:
 
 
 def fake_grade(exercise: Exercise, source: str, client: object, *, include_hidden: bool = False, device: str = "cpu",
-               filename: str = "solution.py") -> ExerciseReport:
+               filename: str = "solution.py", seeds: tuple[int, ...] | None = None) -> ExerciseReport:
     """Passes `m + r`; anything else fails the first check with a value difference."""
     hidden = [CheckResult(name=c.name, status="hidden", hidden=True) for c in exercise.checks if c.hidden]
     if "return m + r" in source:

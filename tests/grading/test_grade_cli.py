@@ -57,7 +57,7 @@ def test_starters_fail_and_the_reports_say_so(workspace, tmp_path, capsys):
     assert payload["summary"] == {"passed": 0, "failed": 2, "errored": 0}
     assert [e["id"] for e in payload["exercises"]] == [SOFTMAX, LR]
     for exercise in payload["exercises"]:
-        assert set(exercise) == {"id", "status", "message", "output", "score", "max_score", "checks"}
+        assert set(exercise) == {"id", "status", "message", "output", "score", "max_score", "seeds", "checks"}
         assert exercise["status"] == "fail"
         for check in exercise["checks"]:
             assert {"name", "status", "expected", "got"} <= set(check)
@@ -156,3 +156,18 @@ def test_sigkill_at_random_moments_never_loses_a_solution_or_progress(workspace)
     while _processes_marked(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _processes_marked(marker), "a sandbox server outlived its killed front"
+
+
+def test_each_run_draws_its_seeds_and_a_seed_grades_again_alike(workspace, tmp_path, capsys):
+    """A table of answers keyed by the lesson's own seeds must not pass `tutor grade`: the
+    run draws its seeds, says which, and `--seed` reproduces them."""
+    first, second, again = tmp_path / "1.json", tmp_path / "2.json", tmp_path / "3.json"
+    grade("--workspace", str(workspace), SOFTMAX, "--json", str(first))
+    grade("--workspace", str(workspace), SOFTMAX, "--json", str(second))
+    one, two = json.loads(first.read_text()), json.loads(second.read_text())
+    assert one["seed"] != two["seed"]
+    [ex1], [ex2] = one["exercises"], two["exercises"]
+    assert ex1["seeds"] != ex2["seeds"] and ex1["seeds"] != [0, 1, 2]
+    grade("--workspace", str(workspace), SOFTMAX, "--json", str(again), "--seed", str(one["seed"]))
+    assert json.loads(again.read_text())["exercises"][0]["seeds"] == ex1["seeds"]
+    assert f"--seed {one['seed']}" in capsys.readouterr().out

@@ -18,6 +18,7 @@ from pathlib import Path
 from tutor.atomic import atomic_write
 from tutor.batch import Batch, StudentResult, gradebook_csv, gradebook_json, students_in
 from tutor.commands.common import lessons_from, start_tutor
+from tutor.core import draw_seed
 from tutor.errors import UsageError
 
 
@@ -36,7 +37,8 @@ def main(args: argparse.Namespace) -> int:
     out = Path(f"{submissions.resolve()}-reports")
     started = time.perf_counter()
     with start_tutor(lessons, args) as core:
-        batch = Batch(core, submissions, out, exercises, budget=args.budget)
+        batch = Batch(core, submissions, out, exercises, budget=args.budget,
+                      seed=args.seed if args.seed is not None else draw_seed())
         try:
             results = _run(batch, len(students), args.jobs or os.cpu_count() or 1)
         except KeyboardInterrupt:

@@ -11,10 +11,10 @@ import sys
 import time
 
 from tutor.commands.common import existing_workspace, lessons_from, print_warnings, start_tutor
-from tutor.core import Tutor
+from tutor.core import Tutor, draw_seed
 from tutor.errors import UsageError
-from tutor.grading.report import ExerciseReport
-from tutor.grading.reports import to_gradescope, to_json, to_junit, write_atomic, write_json
+from tutor.grading.formats import to_gradescope, to_json, to_junit, write_atomic, write_json
+from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
@@ -30,12 +30,13 @@ def main(args: argparse.Namespace) -> int:
         if target is not None and target.is_dir():
             raise UsageError(f"{target}: is a directory; give a file name for the report")
     started = time.perf_counter()
+    seed = args.seed if args.seed is not None else draw_seed()
     with start_tutor(lessons, args, workspace) as core:
-        reports = _run_with_progress(exercises, core, args.jobs)
+        reports = _run_with_progress(exercises, core, args.jobs, seed)
     elapsed = time.perf_counter() - started
     print_warnings(workspace)
 
-    payload = to_json(reports)
+    payload = {**to_json(reports), "seed": seed}
     if args.json_file:
         write_json(args.json_file, payload)
     if args.junit:
@@ -44,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
         write_json(args.gradescope, to_gradescope(reports))
     summary = payload["summary"]
     print(f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored']} errored "
-          f"({len(reports)} exercises in {elapsed:.1f} s)")
+          f"({len(reports)} exercises in {elapsed:.1f} s; seed {seed}: `--seed {seed}` grades again with the same inputs)")
     return 0 if payload["status"] == "pass" else 1
 
 
@@ -59,13 +60,13 @@ def _line(report: ExerciseReport) -> str:
     return text
 
 
-def _run_with_progress(exercises: list[Exercise], core: Tutor, jobs: int | None) -> list[ExerciseReport]:
+def _run_with_progress(exercises: list[Exercise], core: Tutor, jobs: int | None, seed: int) -> list[ExerciseReport]:
     if not sys.stderr.isatty():
         # Plain lines for CI logs: one per exercise as it finishes.
         def plain(report: ExerciseReport) -> None:
             print(_line(report), flush=True)
 
-        return core.grade_many(exercises, jobs=jobs, on_done=plain, warn=_warn)
+        return core.grade_many(exercises, jobs=jobs, on_done=plain, warn=_warn, seed=seed)
 
     from rich.console import Console
     from rich.markup import escape
@@ -82,4 +83,4 @@ def _run_with_progress(exercises: list[Exercise], core: Tutor, jobs: int | None)
                                    + ("" if report.status == "pass" else f"\n      [dim]{escape(report.message)}[/]"))
             progress.advance(task)
 
-        return core.grade_many(exercises, jobs=jobs, on_done=fancy, warn=_warn)
+        return core.grade_many(exercises, jobs=jobs, on_done=fancy, warn=_warn, seed=seed)

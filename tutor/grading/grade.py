@@ -8,6 +8,7 @@ import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from tutor.checks.wire import check_to_wire
@@ -20,7 +21,7 @@ HARNESS_TASK = "tutor.grading.harness:run_checks"
 JUDGE_TASK = "tutor.grading.judge:judge"
 JUDGE_TIMEOUT = 60.0
 
-_reference_cache: dict[tuple[str, str, bool, str], RunResult] = {}
+_reference_cache: dict[tuple[str, str, bool, str, tuple[int, ...]], RunResult] = {}
 _cache_lock = threading.Lock()
 
 
@@ -43,7 +44,8 @@ def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, chec
 
 def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: tuple[Check, ...], device: str) -> RunResult:
     """The reference's check data, computed once per process for each exercise."""
-    key = (exercise.id, hashlib.sha256(exercise.solution.encode()).hexdigest(), len(checks) == len(exercise.checks), device)
+    key = (exercise.id, hashlib.sha256(exercise.solution.encode()).hexdigest(), len(checks) == len(exercise.checks), device,
+           exercise.seeds)
     with _cache_lock:
         cached = _reference_cache.get(key)
     if cached is not None:
@@ -69,13 +71,27 @@ def _failure_message(result: RunResult, exercise: Exercise) -> str:
     return "your code did not produce a result"
 
 
+def draw_seeds(base: int, exercise: Exercise) -> tuple[int, ...]:
+    """As many seeds as the exercise lists, derived from ``base`` and the exercise's id:
+    a grading run draws ``base``, so a table of answers keyed by the lesson's own seeds
+    fails, and the same ``base`` (``tutor grade --seed``) reproduces a grade."""
+    out = []
+    for i in range(len(exercise.seeds)):
+        digest = hashlib.sha256(f"{base}:{exercise.id}:{i}".encode()).digest()
+        out.append(int.from_bytes(digest[:4], "big") % (2**31 - 1))
+    return tuple(out)
+
+
 def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol, *, include_hidden: bool = False,
-                 device: str = "cpu", filename: str = "solution.py") -> ExerciseReport:
+                 device: str = "cpu", filename: str = "solution.py", seeds: tuple[int, ...] | None = None) -> ExerciseReport:
     """Grade ``source`` as a solution of ``exercise``.
 
     ``include_hidden`` is the instructor's mode (``tutor grade``); locally, hidden checks
-    are counted but never run and never shown.
+    are counted but never run and never shown. ``seeds`` replace the lesson's own (the
+    learner's local checks keep those).
     """
+    if seeds is not None:
+        exercise = replace(exercise, seeds=seeds)
     started = time.perf_counter()
     checks = exercise.checks if include_hidden else exercise.visible_checks
     hidden_unrun = 0 if include_hidden else exercise.hidden_count
@@ -87,7 +103,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
                   for i, c in enumerate(c for c in exercise.checks if c.hidden and not include_hidden)]
         return ExerciseReport(id=exercise.id, status=status, message=message, output=output, checks=results + hidden,
                               hidden_unrun=hidden_unrun, duration_ms=(time.perf_counter() - started) * 1000, hint=hint,
-                              points=exercise.points)
+                              points=exercise.points, seeds=exercise.seeds)
 
     violations = check_rules(source, exercise.rules)
     syntax = [v for v in violations if v.message.startswith("syntax error")]

@@ -56,6 +56,8 @@ class ExerciseReport:
     hint: str | None = None
     #: The exercise's points when no check could run (a missing file); else the checks' sum.
     points: float | None = None
+    #: The seeds the checks ran under (drawn per run by `tutor grade`).
+    seeds: tuple[int, ...] = ()
 
     @property
     def score(self) -> float:
@@ -71,5 +73,5 @@ class ExerciseReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "message": self.message, "output": self.output,
-                "score": self.score, "max_score": self.max_score,
+                "score": self.score, "max_score": self.max_score, "seeds": list(self.seeds),
                 "checks": [c.to_json() for c in self.checks]}
