@@ -3,11 +3,18 @@ that helps, hints and search that land where they should, honest wording."""
 
 from __future__ import annotations
 
-from textual.widgets import TextArea
+import shutil
+from pathlib import Path
 
-from tutor.app.app import TutorApp
+import pytest
+from textual.widgets import Markdown, TextArea
+
+from tutor.app.app import TutorApp, make_app
 from tutor.app.screens.exercise import ExerciseScreen
+from tutor.lessons import load_lessons
+from tutor.workspace import Workspace
 
+from .fakes import LESSONS_DIR, FakeSandbox, fake_grade
 from .test_story import check, open_exercise
 
 
@@ -124,3 +131,41 @@ async def test_home_is_smart_on_every_line_and_backspace_there_dedents(app: Tuto
         await pilot.press("home", "backspace")
         assert editor.text.split("\n")[:2] == ["def f(x):", "return x"]  # dedented, not joined
         assert editor.cursor_location == (1, 0)
+
+
+def newest_hint_in_view(screen: ExerciseScreen) -> str:
+    """The newest hint's text, after checking that its first line is on screen."""
+    pane = screen.query_one("#prompt-pane")
+    newest = list(screen.query(".hint").results(Markdown))[-1]
+    assert pane.region.contains_point(newest.region.offset), "the newest hint is scrolled out of view"
+    return newest.source
+
+
+@pytest.fixture
+def long_prompt_app(tmp_path: Path) -> TutorApp:
+    """The sample lessons, but the exercise's prompt fills the prompt pane by itself."""
+    lessons = tmp_path / "lessons"
+    shutil.copytree(LESSONS_DIR, lessons)
+    first = lessons / "01-first-steps.md"
+    prompt = "Write `add_row(m, r)` that adds the row `r` to every row of `m`.\n"
+    long = prompt + "".join(f"\n- Point {n}: a detail of the task worth reading.\n" for n in range(8))
+    first.write_text(first.read_text().replace(prompt, long))
+    lesson_set = load_lessons([lessons])
+    return make_app(lesson_set, Workspace(tmp_path / "ws", lesson_set), FakeSandbox(), grade=fake_grade, device="cpu")
+
+
+async def test_the_newest_hint_is_scrolled_into_view(long_prompt_app: TutorApp) -> None:
+    app = long_prompt_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        pane = screen.query_one("#prompt-pane")
+        assert pane.max_scroll_y > 0 and pane.scroll_y == 0  # the prompt alone fills the pane
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.pause()
+        assert newest_hint_in_view(screen).startswith("**Hint 1 of 2.**")
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.pause()
+        assert newest_hint_in_view(screen).startswith("**Hint 2 of 2.**")
+        assert screen.focused is screen.editor  # the learner keeps typing

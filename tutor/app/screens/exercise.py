@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import shlex
 import subprocess
@@ -10,7 +11,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, TextArea
@@ -36,6 +37,24 @@ def file_stamp(path: Path) -> tuple[int, int, int] | None:
     except OSError:
         return None
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def hint_markdown(hint: str, number: int, total: int) -> str:
+    """A hint as Markdown after its label. The last rung of a lesson's hints is often
+    the answer's code, fenced or bare: a fence starts its own line, and bare Python goes
+    in a code block, or Markdown would run its lines together and read ``__name__`` as
+    bold."""
+    label = f"**Hint {number} of {total}.**"
+    text = hint.strip("\n")
+    if text.startswith(("```", "~~~")):
+        return f"{label}\n\n{text}"  # a fence must start its own line
+    try:
+        is_code = "\n" in text and not text.lstrip().startswith(("-", "*", "`")) and bool(ast.parse(text).body)
+    except (SyntaxError, ValueError):
+        is_code = False
+    if is_code:
+        return f"{label}\n\n```python\n{text}\n```"
+    return f"{label} {text}"
 
 
 class ExerciseScreen(Screen[None]):
@@ -104,14 +123,15 @@ class ExerciseScreen(Screen[None]):
             with VerticalScroll(id="prompt-pane") as prompt:
                 prompt.border_title = self.exercise.title
                 yield Markdown(self.exercise.prompt, id="prompt")
-                yield Markdown("", id="hints")
+                # One Markdown per hint shown, so the newest can be scrolled to.
+                yield Vertical(id="hints")
             # Soft wrap: long comment lines stay readable at 80 columns.
             yield CodeEditor.code_editor("", language="python", soft_wrap=True, theme="css", id="editor")
             yield CheckReport(id="report")
         # ctrl+p still opens the palette; its footer label would push "Help" off 80 columns.
         yield Footer(show_command_palette=False)
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         try:
             self.workspace.ensure(self.exercise)
             text = self.workspace.read(self.exercise)
@@ -119,7 +139,7 @@ class ExerciseScreen(Screen[None]):
             self.post_message(ShowError("cannot open the exercise", exc.msg))
             text = self.exercise.starter
         self._load(text)
-        self._show_hints(self._state().hints_shown)
+        await self._show_hints(self._state().hints_shown)
         self.editor.focus()
         self.set_interval(self.watch_interval, self.poll_file)
 
@@ -242,23 +262,35 @@ class ExerciseScreen(Screen[None]):
 
     # -- hints, reset, solution, $EDITOR -----------------------------------------
 
-    def _show_hints(self, count: int) -> None:
-        hints = self.exercise.hints[:count]
-        total = len(self.exercise.hints)
-        text = "\n\n".join(f"**Hint {n} of {total}.** {hint}" for n, hint in enumerate(hints, start=1))
-        widget = self.query_one("#hints", Markdown)
-        widget.update(text)
-        widget.display = bool(text)  # an empty Markdown would still take a line
-        self.report.hints_left = count < total
+    @property
+    def hints_shown(self) -> int:
+        """How many hints the prompt pane shows."""
+        return len(self.query_one("#hints").children)
 
-    def action_hint(self) -> None:
+    async def _show_hints(self, count: int, *, reveal: bool = False) -> None:
+        """Show the first ``count`` hints under the prompt; ``reveal`` scrolls the pane
+        to the newest one (the one the learner just asked for)."""
+        box = self.query_one("#hints", Vertical)
+        hints, total = self.exercise.hints, len(self.exercise.hints)
+        shown = len(box.children)
+        new = [Markdown(hint_markdown(hint, n, total), classes="hint")
+               for n, hint in enumerate(hints[shown:count], start=shown + 1)]
+        if new:
+            await box.mount_all(new)
+        box.display = bool(box.children)  # an empty box would still take a line
+        self.report.hints_left = len(box.children) < total
+        if reveal and box.children:
+            pane = self.query_one("#prompt-pane", VerticalScroll)
+            newest = box.children[-1]
+            self.call_after_refresh(pane.scroll_to_widget, newest, top=True, animate=False)
+
+    async def action_hint(self) -> None:
         try:
             number, _ = self.workspace.next_hint(self.exercise)
         except TutorError as exc:
             self.notify(exc.msg, severity="warning")
             return
-        self._show_hints(number)
-        self.query_one("#hints").scroll_visible()
+        await self._show_hints(number, reveal=True)
 
     def action_reset(self) -> None:
         def reset(confirmed: bool | None) -> None:
