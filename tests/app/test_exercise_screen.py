@@ -3,6 +3,7 @@ that helps, hints and search that land where they should, honest wording."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from pathlib import Path
 
@@ -11,10 +12,11 @@ from textual.widgets import Markdown, TextArea
 
 from tutor.app.app import TutorApp, make_app
 from tutor.app.screens.exercise import ExerciseScreen
+from tutor.commands.workspace import cmd_hint
 from tutor.lessons import load_lessons
 from tutor.workspace import Workspace
 
-from .fakes import LESSONS_DIR, FakeSandbox, fake_grade
+from .fakes import LESSONS_DIR, FakeSandbox, fake_grade, sample_lessons
 from .test_story import check, open_exercise
 
 
@@ -133,6 +135,12 @@ async def test_home_is_smart_on_every_line_and_backspace_there_dedents(app: Tuto
         assert editor.cursor_location == (1, 0)
 
 
+def tutor_hint(workspace: Workspace) -> int:
+    """`tutor hint first-steps/add-row` on ``workspace``, as the command line runs it
+    (the sample lessons include a broken file, which the CLI would refuse to load)."""
+    return cmd_hint(argparse.Namespace(id="first-steps/add-row"), Workspace(workspace.root, sample_lessons()))
+
+
 def newest_hint_in_view(screen: ExerciseScreen) -> str:
     """The newest hint's text, after checking that its first line is on screen."""
     pane = screen.query_one("#prompt-pane")
@@ -169,3 +177,31 @@ async def test_the_newest_hint_is_scrolled_into_view(long_prompt_app: TutorApp) 
         await pilot.pause()
         assert newest_hint_in_view(screen).startswith("**Hint 2 of 2.**")
         assert screen.focused is screen.editor  # the learner keeps typing
+
+
+async def test_tutor_hint_then_ctrl_g_shows_hint_2(app: TutorApp, workspace, capsys) -> None:
+    assert tutor_hint(workspace) == 0
+    assert "hint 1 of 2" in capsys.readouterr().out
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        assert screen.hints_shown == 1  # the hint the command line showed is on screen
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.pause()
+        assert newest_hint_in_view(screen).startswith("**Hint 2 of 2.**")
+        assert workspace.progress("first-steps/add-row").hints_shown == 2
+
+
+async def test_a_hint_shown_by_tutor_hint_while_the_exercise_is_open_appears(app: TutorApp, workspace, capsys) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        assert screen.hints_shown == 0
+        tutor_hint(workspace)
+        screen.poll_file()  # what the watch timer calls every watch_interval
+        await pilot.pause()
+        await pilot.pause()
+        assert newest_hint_in_view(screen).startswith("**Hint 1 of 2.**")
+        await pilot.press("ctrl+g")
+        await pilot.pause()
+        await pilot.pause()
+        assert newest_hint_in_view(screen).startswith("**Hint 2 of 2.**")

@@ -99,6 +99,7 @@ class ExerciseScreen(Screen[None]):
         self.sub_title = f"exercise {exercise.id}"
         self._saved_text = ""
         self._stamp: tuple[int, int, int] | None = None
+        self._progress_stamp: tuple[int, int, int] | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -139,6 +140,7 @@ class ExerciseScreen(Screen[None]):
             self.post_message(ShowError("cannot open the exercise", exc.msg))
             text = self.exercise.starter
         self._load(text)
+        self._progress_stamp = file_stamp(self.workspace.progress_path)
         await self._show_hints(self._state().hints_shown)
         self.editor.focus()
         self.set_interval(self.watch_interval, self.poll_file)
@@ -194,6 +196,11 @@ class ExerciseScreen(Screen[None]):
         than file events, because events do not arrive on WSL mounts, in some
         containers and on network file systems; a stat costs microseconds.
         """
+        progress = file_stamp(self.workspace.progress_path)
+        if progress != self._progress_stamp:
+            # `tutor hint` in another terminal: the one record of hints shown changed.
+            self._progress_stamp = progress
+            self.call_later(self._sync_hints)
         stamp = file_stamp(self.path)
         if stamp is None or stamp == self._stamp:
             return
@@ -284,12 +291,19 @@ class ExerciseScreen(Screen[None]):
             newest = box.children[-1]
             self.call_after_refresh(pane.scroll_to_widget, newest, top=True, animate=False)
 
+    async def _sync_hints(self) -> None:
+        """Show the hints recorded elsewhere (`tutor hint`) since the screen opened."""
+        count = self._state().hints_shown
+        if count > self.hints_shown:
+            await self._show_hints(count, reveal=True)
+
     async def action_hint(self) -> None:
         try:
             number, _ = self.workspace.next_hint(self.exercise)
         except TutorError as exc:
             self.notify(exc.msg, severity="warning")
             return
+        # ``number`` comes from the shared record: a hint `tutor hint` showed counts here.
         await self._show_hints(number, reveal=True)
 
     def action_reset(self) -> None:
