@@ -286,3 +286,87 @@ def test_decoding_bounds_every_tensor_and_what_one_value_rebuilds():
         decode(many, big)
     with pytest.raises(BadData):
         decode({"kind": ["tensor"]}, {})
+
+
+# --- values the judge once compared by type name only ----------------------------------------
+
+TOPK_LESSON = '''+++
+id = "values"
+title = "Values the judge compares by content"
+order = 1
+topics = ["tensor-math"]
++++
+
+# Values
+
+## Exercise: The two largest {#top2}
+
+Return `torch.topk(x, 2)` for a 1-D tensor.
+
+```python starter
+def top2(x):
+    return None
+```
+
+```python solution
+def top2(x):
+    return torch.topk(x, 2)
+```
+
+```hint
+torch.topk.
+```
+
+```toml checks
+[[check]]
+name = "top two"
+setup = "x = torch.randn(6)"
+expr = "top2(x)"
+```
+
+## Exercise: Unique values {#uniques}
+
+Return the set of the distinct values of a list of ints.
+
+```python starter
+def uniques(xs):
+    return set()
+```
+
+```python solution
+def uniques(xs):
+    return set(xs)
+```
+
+```hint
+set().
+```
+
+```toml checks
+[[check]]
+name = "distinct"
+setup = "xs = [3, 1, 3, 2]"
+expr = "uniques(xs)"
+```
+'''
+
+
+@pytest.fixture(scope="module")
+def values_lessons(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("values-lessons")
+    (folder / "values.md").write_text(TOPK_LESSON)
+    return load_lessons(folder)
+
+
+@pytest.mark.parametrize(("exercise_id", "source", "status"), [
+    ("values/top2", "def top2(x):\n    return torch.topk(x, 2)\n", "pass"),
+    ("values/top2", "def top2(x):\n    return torch.topk(-x, 2)\n", "fail"),
+    ("values/top2", "def top2(x):\n    return torch.topk(x, 3)\n", "fail"),
+    ("values/top2", "def top2(x):\n    return x.max(dim=0)\n", "fail"),
+    ("values/uniques", "def uniques(xs):\n    return set(xs)\n", "pass"),
+    ("values/uniques", "def uniques(xs):\n    return {99}\n", "fail"),
+    ("values/uniques", "def uniques(xs):\n    return set(xs[:2])\n", "fail"),
+], ids=["topk", "topk-of-negated", "topk-3", "max-structseq", "set", "another-set", "a-smaller-set"])
+def test_a_structseq_or_a_set_is_compared_by_content_not_by_type_name(sandbox, values_lessons, exercise_id, source, status):
+    report = grade_source(values_lessons.exercise(exercise_id), source, sandbox, include_hidden=True)
+    assert report.status == status, report.message

@@ -8,7 +8,9 @@ hostile input, and tensors are rebuilt from raw bytes (never unpickled).
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 from typing import Any
 
 import torch
@@ -22,6 +24,10 @@ _Tensor = torch.Tensor
 _Parameter = torch.nn.Parameter
 _Module = torch.nn.Module
 _Optimizer = torch.optim.Optimizer
+_tuple_len = tuple.__len__
+_tuple_item = tuple.__getitem__
+_sorted = sorted
+_modules = sys.modules
 
 DTYPES: dict[str, torch.dtype] = {
     str(d): d
@@ -41,6 +47,8 @@ MAX_ELEMENTS = MAX_TENSOR_BYTES
 MAX_DECODED_BYTES = 2 * MAX_TENSOR_BYTES
 
 SCALARS = (bool, int, float, str, type(None))
+MAX_TYPE_NAME = 100
+NONFINITE = ("nan", "inf", "-inf")
 
 
 class Encoder:
@@ -50,7 +58,7 @@ class Encoder:
         self.prefix = prefix
         self.blobs: dict[str, bytes] = {}
 
-    def tensor(self, t: torch.Tensor) -> dict[str, Any]:
+    def tensor(self, t: torch.Tensor, pytype: str | None = None) -> dict[str, Any]:
         key = f"{self.prefix}{len(self.blobs)}"
         flat = t.detach().to("cpu").contiguous().reshape(-1)
         if flat.dtype not in DTYPES.values():
@@ -64,6 +72,7 @@ class Encoder:
             "requires_grad": bool(t.requires_grad),
             "device": str(t.device.type),
             "parameter": _type(t) is _Parameter,
+            **({"pytype": pytype} if pytype else {}),
         }
 
     def add_blob(self, data: bytes) -> str:
@@ -88,6 +97,8 @@ class Encoder:
             if math.isfinite(value):
                 return {"kind": "py", "value": value}
             return {"kind": "float", "value": repr(value)}
+        if kind is complex:
+            return {"kind": "complex", "value": [_float_part(value.real), _float_part(value.imag)]}
         if kind is torch.Size:
             # A tuple for every comparison but a strict-types one, which tells them apart.
             return {"kind": "tuple", "pytype": "Size", "items": [{"kind": "py", "value": int(s)} for s in value]}
@@ -100,6 +111,17 @@ class Encoder:
             return {"kind": kind.__name__, "items": items}
         if kind is dict:
             return {"kind": "dict", "items": {str(k): self.encode(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}}
+        if _isinstance(value, tuple):
+            return self.named_tuple(value, depth)
+        if kind is set or kind is frozenset:
+            return self.set(value, depth)
+        numpy = _modules.get("numpy")  # an array exists only where numpy was imported
+        if numpy is not None:
+            if kind is numpy.ndarray:
+                return self.array(value)
+            if _isinstance(value, numpy.generic):
+                node = self.encode(value.item(), depth + 1)
+                return {**node, "pytype": f"numpy.{kind.__name__}"} if node["kind"] != "object" else node
         if _isinstance(value, _Module):
             return self.module(value)
         if _isinstance(value, _Optimizer):
@@ -107,6 +129,48 @@ class Encoder:
         if schedules.is_scheduler(value):
             return {"kind": "scheduler", "type": kind.__name__, "lrs": schedules.lrs_of(value)}
         return {"kind": "object", "type": kind.__name__, "repr": _safe_repr(value)}
+
+    def named_tuple(self, value: tuple[Any, ...], depth: int) -> dict[str, Any]:
+        """A structseq (``torch.return_types.topk``, ``os.stat_result``), a namedtuple or
+        another tuple subclass: a tuple for the comparison, with its type's name and its
+        fields' names beside it. Read through ``tuple`` itself, past any override."""
+        kind = _type(value)
+        count = _tuple_len(value)
+        sequence_fields = getattr(kind, "n_sequence_fields", None)
+        if _type(sequence_fields) is int:  # a structseq: its named fields come first
+            count = min(count, sequence_fields)
+            name = f"{kind.__module__}.{kind.__qualname__}"
+            fields = getattr(kind, "__match_args__", None)
+        else:
+            name = kind.__qualname__
+            fields = getattr(kind, "_fields", None)
+        items = [self.encode(_tuple_item(value, i), depth + 1) for i in range(min(count, MAX_ITEMS))]
+        node: dict[str, Any] = {"kind": "tuple", "pytype": str(name)[:MAX_TYPE_NAME], "items": items}
+        if (isinstance(fields, tuple) and len(fields) == len(items)
+                and all(_type(f) is str and len(f) <= MAX_TYPE_NAME for f in fields)):
+            node["fields"] = list(fields)
+        return node
+
+    def set(self, value: set[Any] | frozenset[Any], depth: int) -> dict[str, Any]:
+        """Items in sorted order where they sort, else in the order of their encoding's
+        text: two equal sets encode the same either way."""
+        members = list(value)[:MAX_ITEMS]
+        try:
+            members = _sorted(members)
+        except Exception:  # noqa: BLE001 - mixed types; a learner's __lt__ may raise anything
+            pass
+        else:
+            return {"kind": "set", "pytype": _type(value).__name__, "items": [self.encode(v, depth + 1) for v in members]}
+        items = _sorted((self.encode(v, depth + 1) for v in members), key=lambda node: json.dumps(node, sort_keys=True))
+        return {"kind": "set", "pytype": _type(value).__name__, "items": items}
+
+    def array(self, value: Any) -> dict[str, Any]:
+        """A numpy array as the tensor it converts to (the dtypes torch has)."""
+        try:
+            t = torch.from_numpy(value.copy(order="C"))
+        except (TypeError, ValueError, RuntimeError):
+            return {"kind": "object", "type": f"ndarray of {value.dtype}"[:MAX_TYPE_NAME], "repr": _safe_repr(value)}
+        return self.tensor(t, pytype="ndarray")
 
     def module(self, m: torch.nn.Module) -> dict[str, Any]:
         return {
@@ -130,6 +194,10 @@ class Encoder:
                     hyper[key] = list(val)
             groups.append(hyper)
         return {"kind": "optimizer", "type": _type(opt).__name__, "param_groups": groups}
+
+
+def _float_part(x: float) -> float | str:
+    return x if math.isfinite(x) else repr(x)
 
 
 def _safe_repr(value: Any) -> str:
@@ -173,7 +241,9 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
     if not isinstance(kind, str):
         raise BadData("malformed value")
     if kind == "tensor":
-        return TensorData(decode_tensor(node, blobs, budget), node.get("requires_grad") is True)
+        pytype = node.get("pytype")
+        return TensorData(decode_tensor(node, blobs, budget), node.get("requires_grad") is True,
+                          pytype if pytype == "ndarray" else "Tensor")
     if kind == "py":
         value = node.get("value")
         if type(value) not in SCALARS:
@@ -183,6 +253,13 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
         if node.get("value") not in ("nan", "inf", "-inf"):
             raise BadData("malformed float")
         return float(node["value"])
+    if kind == "complex":
+        parts = node.get("value")
+        if not isinstance(parts, list) or len(parts) != 2 or not all(_is_part(x) for x in parts):
+            raise BadData("malformed complex number")
+        value = complex(float(parts[0]), float(parts[1]))
+        # A 0-d complex tensor: compared like any tensor, within tolerance.
+        return TensorData(torch.tensor(value, dtype=torch.complex128), False, "complex")
     if kind in ("dtype", "device"):
         if not isinstance(node.get("value"), str):
             raise BadData(f"malformed {kind}")
@@ -191,8 +268,19 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
         items = node.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
             raise BadData("malformed sequence")
-        pytype = "Size" if kind == "tuple" and node.get("pytype") == "Size" else kind
-        return Tagged(kind, [decode(i, blobs, depth + 1, budget) for i in items], pytype)
+        pytype = _type_name(node.get("pytype"), kind) if kind == "tuple" else kind
+        fields = node.get("fields")
+        if fields is not None and (kind != "tuple" or not isinstance(fields, list) or len(fields) != len(items)
+                                   or not all(isinstance(f, str) and len(f) <= MAX_TYPE_NAME for f in fields)):
+            raise BadData("malformed field names")
+        return Tagged(kind, [decode(i, blobs, depth + 1, budget) for i in items], pytype, fields)
+    if kind == "set":
+        items = node.get("items")
+        pytype = node.get("pytype")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS or pytype not in ("set", "frozenset"):
+            raise BadData("malformed set")
+        # Sorted where it was made: compared item by item, like a list; ``pytype`` says set.
+        return Tagged("list", [decode(i, blobs, depth + 1, budget) for i in items], pytype)
     if kind == "dict":
         items = node.get("items")
         if not isinstance(items, dict) or len(items) > MAX_ITEMS:
@@ -226,28 +314,43 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
 
 
 class TensorData:
-    """A decoded tensor and whether it required grad where it was made."""
+    """A decoded tensor and whether it required grad where it was made. ``pytype``: what
+    it was made from, ``Tensor``, ``ndarray`` (a numpy array) or ``complex`` (a Python
+    complex number, as a 0-d complex128 tensor)."""
 
-    __slots__ = ("tensor", "requires_grad")
+    __slots__ = ("tensor", "requires_grad", "pytype")
 
-    def __init__(self, tensor: torch.Tensor, requires_grad: bool) -> None:
+    def __init__(self, tensor: torch.Tensor, requires_grad: bool, pytype: str = "Tensor") -> None:
         self.tensor = tensor
         self.requires_grad = requires_grad
+        self.pytype = pytype
 
 
 class Tagged:
     """A decoded non-tensor value that remembers what it was (tuple vs list, module...)."""
 
-    __slots__ = ("kind", "value", "pytype")
+    __slots__ = ("kind", "value", "pytype", "fields")
 
-    def __init__(self, kind: str, value: Any, pytype: str | None = None) -> None:
+    def __init__(self, kind: str, value: Any, pytype: str | None = None, fields: list[str] | None = None) -> None:
         self.kind = kind
         self.value = value
-        #: The exact Python type where it differs from ``kind`` (``Size`` for a torch.Size).
+        #: The exact Python type where it differs from ``kind``: ``Size`` for a torch.Size,
+        #: ``torch.return_types.topk`` for a structseq, a namedtuple's class name, ``set``
+        #: or ``frozenset`` for a set (decoded as a sorted ``list``).
         self.pytype = pytype or kind
+        #: The field names of a structseq or namedtuple, one per item.
+        self.fields = fields
 
     def __repr__(self) -> str:
         return f"Tagged({self.kind}, {self.value!r})"
+
+
+def _type_name(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and 0 < len(value) <= MAX_TYPE_NAME else default
+
+
+def _is_part(value: Any) -> bool:
+    return type(value) in (int, float) or value in NONFINITE
 
 
 def _pairs(value: Any) -> list[tuple[Any, Any]]:

@@ -1,0 +1,152 @@
+"""Values the judge compares by content, not by type name: structseqs (``topk``'s
+result), namedtuples, numpy arrays and scalars, complex numbers, sets. Each is encoded
+in the learner's child and decoded in the judge's; here both ends run in-process,
+through JSON as on the wire."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from tutor.grading.compare import compare_values, strict_type_difference
+from tutor.grading.encode import BadData, Encoder, Tagged, TensorData, decode
+
+
+def roundtrip(value: Any) -> tuple[Any, dict[str, Any]]:
+    encoder = Encoder("x")
+    node = json.loads(json.dumps(encoder.encode(value)))
+    return decode(node, encoder.blobs), node
+
+
+def differs(expected: Any, got: Any) -> bool:
+    return compare_values(roundtrip(expected)[0], roundtrip(got)[0], "result", set()) is not None
+
+
+X = torch.tensor([3.0, 1.0, 2.0, 5.0])
+Point = collections.namedtuple("Point", "x y")
+
+
+def test_a_topk_result_is_a_tuple_of_its_tensors_with_its_type_and_field_names() -> None:
+    value, node = roundtrip(torch.topk(X, 2))
+    assert node["kind"] == "tuple" and node["pytype"] == "torch.return_types.topk"
+    assert node["fields"] == ["values", "indices"]
+    assert isinstance(value, Tagged) and value.fields == ["values", "indices"]
+    assert [t.tensor.tolist() for t in value.value] == [[5.0, 3.0], [3, 0]]
+
+
+def test_any_topk_result_no_longer_passes_for_another() -> None:
+    assert differs(torch.topk(X, 2), torch.topk(-X, 2))
+    assert differs(torch.topk(X, 2), torch.topk(X, 3))
+    assert not differs(torch.topk(X, 2), torch.topk(X.clone(), 2))
+    assert differs(X.max(dim=0), X.min(dim=0))
+
+
+def test_strict_types_tell_a_structseq_from_a_plain_tuple() -> None:
+    expected, _ = roundtrip(torch.topk(X, 2))
+    got, _ = roundtrip(tuple(torch.topk(X, 2)))
+    assert compare_values(expected, got, "result", set()) is None
+    diff = strict_type_difference(expected, got, "result")
+    assert diff is not None and "torch.return_types.topk" in diff.message
+
+
+def test_a_structseq_sends_its_sequence_items_and_names_them_only_if_all_have_names() -> None:
+    value, node = roundtrip(os.stat("."))  # 10 sequence items, the last 3 unnamed
+    assert node["pytype"] == "os.stat_result" and len(value.value) == 10
+    assert "fields" not in node and value.fields is None
+
+
+def test_namedtuples_compare_field_by_field() -> None:
+    value, node = roundtrip(Point(1, 2.5))
+    assert node["pytype"] == "Point" and value.fields == ["x", "y"]
+    assert differs(Point(1, 2.5), Point(1, 3.5))
+    assert not differs(Point(1, 2.5), Point(1, 2.5))
+
+
+def test_a_tuple_subclass_is_read_past_its_own_overrides() -> None:
+    class Lying(tuple):
+        def __iter__(self):
+            return iter([0, 0])
+
+        def __len__(self):
+            return 0
+
+    value, node = roundtrip(Lying((1, 2)))
+    assert node["pytype"].endswith("Lying") and [item for item in value.value] == [1, 2]
+
+
+def test_numpy_arrays_are_tensors_that_remember_they_were_arrays() -> None:
+    value, node = roundtrip(np.arange(6, dtype=np.float32).reshape(2, 3))
+    assert node["kind"] == "tensor" and node["pytype"] == "ndarray"
+    assert isinstance(value, TensorData) and value.pytype == "ndarray"
+    assert value.tensor.dtype == torch.float32 and value.tensor.shape == (2, 3)
+    assert differs(np.arange(6).reshape(2, 3), np.arange(6).reshape(3, 2))
+    assert differs(np.arange(6), np.arange(6) + 1)
+    assert not differs(np.arange(6)[::2], np.array([0, 2, 4]))  # a strided view: values, not memory
+    assert roundtrip(torch.ones(2))[0].pytype == "Tensor"
+
+
+def test_numpy_arrays_torch_cannot_hold_stay_objects() -> None:
+    value, node = roundtrip(np.array(["a", "b"]))
+    assert node["kind"] == "object" and isinstance(value, Tagged) and value.kind == "object"
+
+
+def test_numpy_scalars_are_numbers() -> None:
+    assert roundtrip(np.float32(1.5)) == (1.5, {"kind": "py", "value": 1.5, "pytype": "numpy.float32"})
+    assert roundtrip(np.int64(3))[0] == 3 and roundtrip(np.bool_(True))[0] is True
+    assert differs(np.float64(1.0), np.float64(2.0))
+
+
+@pytest.mark.parametrize("value", [1 + 2j, complex(float("nan"), float("inf")), -0.5j, np.complex64(1 - 1j)])
+def test_complex_numbers_compare_by_value(value: complex) -> None:
+    decoded, node = roundtrip(value)
+    assert node["kind"] == "complex"
+    assert isinstance(decoded, TensorData) and decoded.pytype == "complex"
+    assert decoded.tensor.dtype == torch.complex128 and decoded.tensor.shape == ()
+    assert not differs(value, value)
+    assert differs(value, 0.25 + 0.25j)
+
+
+def test_sets_are_sorted_lists_that_remember_they_were_sets() -> None:
+    value, node = roundtrip({3, 1, 2})
+    assert node == {"kind": "set", "pytype": "set", "items": [{"kind": "py", "value": v} for v in (1, 2, 3)]}
+    assert value.kind == "list" and value.pytype == "set"
+    assert not differs({3, 1, 2}, {2, 3, 1})
+    assert differs({1, 2, 3}, {1, 2, 4})
+    assert differs({1, 2}, {1, 2, 3})
+    assert roundtrip(frozenset({1}))[0].pytype == "frozenset"
+    diff = strict_type_difference(roundtrip({1, 2})[0], roundtrip([1, 2])[0], "result")
+    assert diff is not None
+
+
+def test_a_set_of_mixed_types_encodes_the_same_whatever_its_iteration_order() -> None:
+    a = {"b", 1, (2, 3), "a", 2.5}
+    b = set(reversed(list(a)))
+    assert roundtrip(a)[1] == roundtrip(b)[1]
+    assert not differs(a, b) and differs(a, a | {4})
+
+
+@pytest.mark.parametrize("node", [
+    {"kind": "complex", "value": [1.0]},
+    {"kind": "complex", "value": ["1", 2.0]},
+    {"kind": "complex", "value": 5},
+    {"kind": "set", "pytype": "set", "items": 5},
+    {"kind": "set", "pytype": "list", "items": []},
+    {"kind": "tuple", "items": [], "fields": ["x"]},
+    {"kind": "tuple", "items": [{"kind": "py", "value": 1}], "fields": [1]},
+    {"kind": "list", "items": [{"kind": "py", "value": 1}], "fields": ["x"]},
+], ids=["complex-short", "complex-text", "complex-number", "set-items", "set-pytype", "fields-count",
+        "fields-type", "fields-on-a-list"])
+def test_malformed_new_encodings_are_bad_data(node: dict[str, Any]) -> None:
+    with pytest.raises(BadData):
+        decode(node, {})
+
+
+def test_a_forged_type_name_is_bounded() -> None:
+    value = decode({"kind": "tuple", "pytype": "x" * 10_000, "items": []}, {})
+    assert value.pytype == "tuple"
