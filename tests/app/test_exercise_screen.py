@@ -17,7 +17,7 @@ from tutor.lessons import load_lessons
 from tutor.workspace import Workspace
 
 from .fakes import LESSONS_DIR, FakeSandbox, fake_grade, sample_lessons
-from .test_story import check, open_exercise
+from .test_story import check, open_exercise, texts
 
 
 def row_in_view(editor: TextArea, row: int) -> bool:
@@ -205,3 +205,42 @@ async def test_a_hint_shown_by_tutor_hint_while_the_exercise_is_open_appears(app
         await pilot.pause()
         await pilot.pause()
         assert newest_hint_in_view(screen).startswith("**Hint 2 of 2.**")
+
+
+async def test_messages_sit_on_the_editor_border_and_no_toast_covers_the_report(app: TutorApp, workspace) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        editor = screen.editor
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert "opens once your solution passes" in str(editor.border_subtitle)
+
+        editor.text = "def add_row(m, r):\n    return m + r\n"
+        report = await check(screen, pilot)
+        assert "ctrl+l compares yours with the reference solution." in texts(report, ".note")
+
+        path = workspace.path_for(screen.exercise)
+        path.write_text("def add_row(m, r):\n    return m + r  # saved elsewhere\n")
+        screen.poll_file()
+        await screen.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(editor.border_subtitle) == "reloaded from disk; checking"
+        assert not app._notifications  # no toast over the report's right edge
+
+        screen.say("a message goes after a while")
+        assert screen._say_timer is not None
+        screen._say_timer.stop()
+        screen._unsay()  # what the timer calls
+        assert str(editor.border_subtitle) == ""
+
+
+async def test_a_check_that_cannot_run_says_why_in_the_report(app: TutorApp) -> None:
+    def broken_grade(*args, **kwargs):
+        raise RuntimeError("the sandbox is gone")
+
+    app.core._grade = broken_grade
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        report = await check(screen, pilot)
+        assert texts(report, ".headline") == ["! Could not check: the sandbox is gone"]
+        assert not app._notifications

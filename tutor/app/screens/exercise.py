@@ -8,12 +8,14 @@ import shlex
 import subprocess
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Markdown, TextArea
 
 from tutor.app.messages import SANDBOX_GROUP, ShowError, cancel_sandbox_work
@@ -26,6 +28,9 @@ from tutor.errors import TutorError
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise
 from tutor.workspace import Workspace, first_code_line
+
+#: How long a message stays on the editor's border (errors stay until the next one).
+SAY_SECONDS = 6.0
 
 
 def file_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -100,6 +105,7 @@ class ExerciseScreen(Screen[None]):
         self._saved_text = ""
         self._stamp: tuple[int, int, int] | None = None
         self._progress_stamp: tuple[int, int, int] | None = None
+        self._say_timer: Timer | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -170,6 +176,25 @@ class ExerciseScreen(Screen[None]):
         self.editor.border_title = str(self.path.name) + (" • modified" if modified else "")
         self.editor.set_class(modified, "-modified")
 
+    def say(self, message: str, severity: str = "information") -> None:
+        """A short message on the editor's bottom border: a toast would sit over the
+        check report's right edge, cutting the lines the learner is reading. Errors stay
+        until the next message; the others go after a few seconds."""
+        editor = self.editor
+        editor.border_subtitle = Text(message)
+        for name in ("warning", "error"):
+            editor.set_class(severity == name, f"-say-{name}")
+        if self._say_timer is not None:
+            self._say_timer.stop()
+            self._say_timer = None
+        if severity != "error":
+            self._say_timer = self.set_timer(SAY_SECONDS, self._unsay)
+
+    def _unsay(self) -> None:
+        self._say_timer = None
+        self.editor.border_subtitle = ""
+        self.editor.remove_class("-say-warning", "-say-error")
+
     @on(TextArea.Changed, "#editor")
     def _edited(self) -> None:
         self._mark_modified()
@@ -182,7 +207,7 @@ class ExerciseScreen(Screen[None]):
         try:
             self.workspace.save(self.exercise, text)
         except TutorError as exc:
-            self.notify(exc.msg, title="not saved", severity="error")
+            self.say(f"not saved: {exc.msg}", "error")
             return False
         self._saved_text = text
         self._stamp = file_stamp(self.path)
@@ -215,11 +240,10 @@ class ExerciseScreen(Screen[None]):
             return
         lost = self.editor.text != self._saved_text
         self._load(text, keep_place=True)
-        self.notify(
-            "Reloaded from disk" + (" (edits made here were replaced)" if lost else "") + "; checking.",
-            title=self.path.name,
-            severity="warning" if lost else "information",
-        )
+        if lost:
+            self.say("reloaded from disk (edits made here were replaced); checking", "warning")
+        else:
+            self.say("reloaded from disk; checking")
         self.run_check(text)
 
     # -- checking -------------------------------------------------------------------
@@ -249,22 +273,21 @@ class ExerciseScreen(Screen[None]):
         try:
             self.workspace.record_result(self.exercise.id, event.report.status)
         except TutorError as exc:
-            self.notify(exc.msg, title="progress not saved", severity="warning")
-        if event.report.status == "pass":
-            self.notify("Passed. ctrl+l compares yours with the reference solution.", title=self.exercise.title)
+            self.say(f"progress not saved: {exc.msg}", "warning")
 
     @on(GradeFailed)
     def _grade_failed(self, event: GradeFailed) -> None:
         self.report.checking = False
-        self.notify(event.message, title="could not check", severity="error")
+        # In the report's place, where the learner looks for the verdict.
+        self.report.report = ExerciseReport(id=self.exercise.id, status="error", message=event.message)
 
     def action_cancel_or_back(self) -> None:
         if cancel_sandbox_work(self, self.core):
             self.report.checking = False
-            self.notify("Check cancelled.")
+            self.say("check cancelled")
             return
         if self.editor.text != self._saved_text and self.action_save():
-            self.notify(f"Saved {self.path.name}.")
+            self.notify(f"Saved {self.path.name}.", timeout=2)
         self.app.pop_screen()
 
     # -- hints, reset, solution, $EDITOR -----------------------------------------
@@ -301,7 +324,7 @@ class ExerciseScreen(Screen[None]):
         try:
             number, _ = self.workspace.next_hint(self.exercise)
         except TutorError as exc:
-            self.notify(exc.msg, severity="warning")
+            self.say(exc.msg, "warning")
             return
         # ``number`` comes from the shared record: a hint `tutor hint` showed counts here.
         await self._show_hints(number, reveal=True)
@@ -314,12 +337,11 @@ class ExerciseScreen(Screen[None]):
                 backup = self.workspace.reset(self.exercise)
                 text = self.workspace.read(self.exercise)
             except TutorError as exc:
-                self.notify(exc.msg, title="reset failed", severity="error")
+                self.say(f"reset failed: {exc.msg}", "error")
                 return
             self._load(text)
             self.report.report = None
-            kept = f" Your file was kept as {backup}." if backup else ""
-            self.notify("The starter is back." + kept, title="reset", timeout=8)
+            self.say("the starter is back" + (f"; yours is kept as {backup.name}" if backup else ""))
 
         self.app.push_screen(
             ConfirmDialog("reset", f"Put the starter back in {self.path.name}? The current file is kept as a backup."),
@@ -328,14 +350,14 @@ class ExerciseScreen(Screen[None]):
 
     def action_compare(self) -> None:
         if not self._state().passed_once:
-            self.notify("The reference solution opens once your solution passes.", title="not yet")
+            self.say("the reference solution opens once your solution passes")
             return
         self.app.push_screen(CompareDialog(f"{self.exercise.title}: yours and the reference", self.editor.text, self.exercise.solution))
 
     def action_open_editor(self) -> None:
         command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not command:
-            self.notify("Set $EDITOR (or $VISUAL) to the editor you want, e.g. export EDITOR=vim.", severity="warning")
+            self.say("set $EDITOR (or $VISUAL) to your editor, e.g. export EDITOR=vim", "warning")
             return
         if not self.action_save():
             return
@@ -343,6 +365,6 @@ class ExerciseScreen(Screen[None]):
             with self.app.suspend():
                 subprocess.run([*shlex.split(command), str(self.path)], check=False)
         except Exception as exc:  # noqa: BLE001 - SuspendNotSupported, a missing editor binary
-            self.notify(f"could not open {command}: {exc}", severity="error")
+            self.say(f"could not open {command}: {exc}", "error")
             return
         self.poll_file()

@@ -10,7 +10,7 @@ from textual.widgets import LoadingIndicator, Static
 
 from tutor import present as fmt
 from tutor.app.widgets.info_table import InfoTable
-from tutor.grading.report import CheckResult, ExerciseReport
+from tutor.grading.results import CheckResult, ExerciseReport
 
 MARKS = {"pass": "✓", "fail": "✗", "error": "!", "hidden": "•"}
 
@@ -62,7 +62,9 @@ class CheckReport(VerticalScroll):
         if report.output:
             yield Static("your code printed:", classes="section")
             yield Static(Text(report.output.rstrip("\n")), classes="stdout detail")
-        if report.status != "pass" and self.hints_left:
+        if report.status == "pass":
+            yield Static("ctrl+l compares yours with the reference solution.", classes="note detail")
+        elif self.hints_left:
             # The grader's hint names the CLI command; here the key is the way.
             yield Static(Text("Stuck? ctrl+g shows the next hint."), classes="hint detail")
 
