@@ -19,6 +19,7 @@ import torch
 from tutor.checks.base import CheckKind, Spec
 from tutor.checks.wire import specs_from_wire
 from tutor.grading.encode import Encoder
+from tutor.grading.pristine import Pristine
 from tutor.sandbox import schedules
 from tutor.sandbox.child import predefined
 
@@ -116,12 +117,13 @@ def run_checks(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: 
     schedules.install()  # done by the server before forking; here for in-process use
     tripwire = Tripwire(list(params.get("banned", [])), list(params.get("required", [])))
     tripwire.install()
+    pristine = Pristine()  # after the tripwire: its wrappers are part of the clean state
     compiled = compile(code, filename, "exec")
     results: list[dict[str, Any]] = []
     for check in params["checks"]:
         kinds = specs_from_wire(check)
         for seed in check["seeds"]:
-            results.append(_run_one(compiled, check, kinds, seed, device, filename, encoder, tripwire))
+            results.append(_run_one(compiled, check, kinds, seed, device, filename, encoder, tripwire, pristine))
             if results[-1].get("error"):
                 break  # the first error per check says enough; spare the time
     return {"results": results, "tripwire": tripwire.hits, "called": tripwire.called}, encoder.blobs
@@ -148,7 +150,7 @@ class _Probe:
 
 
 def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, Spec]], seed: int, device: torch.device,
-             filename: str, encoder: Encoder, tripwire: Tripwire) -> dict[str, Any]:
+             filename: str, encoder: Encoder, tripwire: Tripwire, pristine: Pristine) -> dict[str, Any]:
     out: dict[str, Any] = {"check": check["name"], "seed": seed, "error": None}
     stdout = io.StringIO()
     probe = _Probe(predefined(device), encoder, seed)
@@ -164,6 +166,7 @@ def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, 
                 exec(compiled, namespace)
             finally:
                 tripwire.recording = False
+                pristine.restore()  # the check's setup and expr see torch as it ships
             stage = "the check's setup"
             if check.get("setup"):
                 exec(compile(check["setup"], "<check setup>", "exec"), namespace)
@@ -174,6 +177,7 @@ def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, 
                 probe.value = probe.evaluate(check["expr"])
             finally:
                 tripwire.recording = False
+                pristine.restore()  # what the kinds record is read with torch as it ships
             if any(kind.needs_backward for kind, _ in kinds):
                 stage = "back-propagating the result"
                 probe.backward()
