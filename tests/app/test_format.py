@@ -8,7 +8,7 @@ from tutor import present as fmt
 from tutor.app.search import search_lessons
 from tutor.app.widgets.check_report import headline
 from tutor.app.widgets.plot import integer_ticks
-from tutor.grading.report import CheckResult, ExerciseReport
+from tutor.grading.results import CheckResult, ExerciseReport
 from tutor.sandbox.api import ErrorInfo, RunResult
 
 from .fakes import sample_lessons

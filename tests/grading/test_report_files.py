@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tutor.errors import UsageError
-from tutor.grading.report import ExerciseReport
-from tutor.grading.reports import to_json, write_json
+from tutor.grading.formats import to_json, write_json
+from tutor.grading.results import ExerciseReport
 
 
 def test_a_report_lands_in_a_new_directory_readable_by_others(tmp_path: Path) -> None:
