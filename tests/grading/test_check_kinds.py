@@ -135,3 +135,21 @@ def test_on_a_gpu_placement_fails_the_dropped_to_result(tmp_path):
             report = core.grade(place, wrong.code, include_hidden=True)
             assert report.status == "fail", wrong.reason
             assert "expected cuda" in report.message
+
+
+def test_a_state_dict_is_compared_by_its_values_not_its_type_name(sandbox):
+    """An OrderedDict (every state_dict) is a dict by content: an empty one is not a full one."""
+    from tutor.lessons import parse_lesson_text
+
+    text = (
+        '+++\nid = "sd"\ntitle = "SD"\norder = 1\ntopics = ["parameters"]\n+++\n\n'
+        "## Exercise: Weights {#w}\n\nReturn `net.state_dict()`.\n\n"
+        "```python starter\ndef weights(net):\n    return type(net.state_dict())()\n```\n\n"
+        "```python solution\ndef weights(net):\n    return net.state_dict()\n```\n\n"
+        "```hint\nstate_dict\n```\n\n"
+        '```toml checks\n[[check]]\nname = "values"\nsetup = "net = nn.Linear(2, 3)"\nexpr = "weights(net)"\n```\n'
+    )
+    [exercise] = parse_lesson_text(text, Path("sd.md")).exercises
+    assert grade_source(exercise, exercise.solution, sandbox, include_hidden=True).status == "pass"
+    starter = grade_source(exercise, exercise.starter, sandbox, include_hidden=True)
+    assert starter.status == "fail" and "keys differ" in starter.message

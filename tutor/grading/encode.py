@@ -111,6 +111,12 @@ class Encoder:
             return {"kind": kind.__name__, "items": items}
         if kind is dict:
             return {"kind": "dict", "items": {str(k): self.encode(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}}
+        if _isinstance(value, dict):
+            # An OrderedDict (every state_dict) or a defaultdict: a dict by content, read
+            # through dict itself past any override, its type's name beside it.
+            items = list(dict.items(value))[:MAX_ITEMS]
+            return {"kind": "dict", "pytype": kind.__name__[:MAX_TYPE_NAME],
+                    "items": {str(k): self.encode(v, depth + 1) for k, v in items}}
         if _isinstance(value, tuple):
             return self.named_tuple(value, depth)
         if kind is set or kind is frozenset:
@@ -285,7 +291,9 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
         items = node.get("items")
         if not isinstance(items, dict) or len(items) > MAX_ITEMS:
             raise BadData("malformed dict")
-        return Tagged("dict", {str(k): decode(v, blobs, depth + 1, budget) for k, v in items.items()})
+        pytype = node.get("pytype")
+        return Tagged("dict", {str(k): decode(v, blobs, depth + 1, budget) for k, v in items.items()},
+                      pytype if isinstance(pytype, str) and len(pytype) <= MAX_TYPE_NAME else None)
     if kind == "module":
         sd = node.get("state_dict")
         if not isinstance(sd, dict) or len(sd) > MAX_ITEMS:
