@@ -153,3 +153,20 @@ def test_a_state_dict_is_compared_by_its_values_not_its_type_name(sandbox):
     assert grade_source(exercise, exercise.solution, sandbox, include_hidden=True).status == "pass"
     starter = grade_source(exercise, exercise.starter, sandbox, include_hidden=True)
     assert starter.status == "fail" and "keys differ" in starter.message
+
+
+def test_a_check_whose_value_cannot_be_compared_is_a_lesson_bug_not_a_pass(sandbox):
+    from tutor.lessons import parse_lesson_text
+
+    text = (
+        '+++\nid = "obj"\ntitle = "Obj"\norder = 1\ntopics = ["datasets"]\n+++\n\n'
+        "## Exercise: Loader {#l}\n\nReturn a generator.\n\n"
+        "```python starter\ndef make():\n    return (i for i in range(1))\n```\n\n"
+        "```python solution\ndef make():\n    return (i for i in range(3))\n```\n\n"
+        "```hint\nyield\n```\n\n"
+        '```toml checks\n[[check]]\nname = "a generator"\nexpr = "make()"\n```\n'
+    )
+    [exercise] = parse_lesson_text(text, Path("obj.md")).exercises
+    report = grade_source(exercise, exercise.solution, sandbox, include_hidden=True)
+    assert report.status == "error" or report.checks[0].status == "error"
+    assert "which the grader cannot compare: please report this lesson bug" in report.checks[0].message

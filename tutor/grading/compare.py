@@ -207,8 +207,14 @@ def compare_values(expected: Any, got: Any, what: str, compare: set[str],
         if expected.value["type"] != got.value["type"]:
             return Difference(what, f"{what}: expected a {expected.value['type']}, got a {got.value['type']}",
                               expected.value["type"], got.value["type"], {"what": what})
-        return None
+        # Same type, contents unknown: a pass here would pass anything of that type.
+        raise Uncomparable(f"{what} is a {expected.value['type']}, which the grader cannot compare")
     return None
+
+
+class Uncomparable(Exception):
+    """The reference's value is of a kind the grader cannot compare: the check is a lesson
+    bug (``check-lessons`` reports it), never a pass."""
 
 
 def _type_name(value: Any) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from tutor.checks.base import Sides, part
 from tutor.checks.wire import specs_from_wire
+from tutor.grading.compare import Uncomparable
 from tutor.grading.encode import BadData
 
 
@@ -66,6 +67,9 @@ def judge_check(check: dict[str, Any], expected: dict[tuple[str, int], dict[str,
                     return _verdict(name, "fail", diff.message, seed, diff.expected, diff.got, details)
         except BadData as exc:
             return _verdict(name, "error", f"your result could not be read: {exc}", seed)
+        except Uncomparable as exc:
+            return _verdict(name, "error", f"{exc}: please report this lesson bug (the check must return data such as "
+                            "tensors, numbers, lists or dicts)", seed)
     return _verdict(name, "pass", "", None)
 
 
