@@ -252,19 +252,33 @@ class Tutor:
         """Grade the workspace files of ``exercises`` in parallel on the one sandbox and
         record each result in the workspace; ``on_done`` hears of each report as it
         finishes. The result keeps the order of ``exercises``. References are computed
-        once per process (the grader's cache)."""
+        once per process (the grader's cache).
+
+        An exercise without a file is reported as an error (nothing was handed in) but
+        not recorded: in the learner's progress it stays "not started"."""
         todo = list(dict.fromkeys(exercises))
         self.client()  # fail once, here, if there is no sandbox
         reports: dict[str, ExerciseReport] = {}
         with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-            futures = {pool.submit(self.grade_file, e, include_hidden=include_hidden, seed=seed): e for e in todo}
+            futures = {pool.submit(self._grade_if_started, e, include_hidden, seed): e for e in todo}
             for future in as_completed(futures):
-                report = future.result()
+                report, started = future.result()
                 reports[report.id] = report
-                self.record_result(report.id, report.status, warn)
+                if started:
+                    self.record_result(report.id, report.status, warn)
                 if on_done:
                     on_done(report)
         return [reports[e.id] for e in todo]
+
+    def has_file(self, exercise: Exercise) -> bool:
+        """Whether the workspace holds a file for ``exercise``: without one the learner
+        has not started it."""
+        return self.workspace is not None and self.workspace.path_for(exercise).exists()
+
+    def _grade_if_started(self, exercise: Exercise, include_hidden: bool,
+                          seed: int | None) -> tuple[ExerciseReport, bool]:
+        started = self.has_file(exercise)
+        return self.grade_file(exercise, include_hidden=include_hidden, seed=seed), started
 
     def record_result(self, exercise_id: str, status: str, warn: Callable[[str], None] | None = None) -> None:
         """Remember a verdict in the workspace's progress; a progress file that cannot be

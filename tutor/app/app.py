@@ -50,6 +50,12 @@ class TutorApp(App[None]):
 
     def __init__(self, core: Tutor, *, watch_interval: float = 0.5) -> None:
         super().__init__()
+        from textual.drivers.linux_driver import LinuxDriver
+
+        if self.driver_class is LinuxDriver:  # a real terminal: quitting gives it back at once
+            from tutor.app.driver import QuickExitDriver
+
+            self.driver_class = QuickExitDriver
         self.core = core
         #: Seconds between two looks at an exercise file for changes made in another editor.
         self.watch_interval = watch_interval
@@ -91,6 +97,8 @@ class TutorApp(App[None]):
         self.sub_title = f"{self.device} · {label}"
 
     def on_unmount(self) -> None:
+        # The server is told to stop and finishes on its own: the learner's terminal
+        # never waits for it (benchmarks/bench_quit.py).
         with contextlib.suppress(Exception):  # closing on exit is best effort
             self.core.close()
 

@@ -7,15 +7,17 @@ out or crashes is reported by name and never costs the results of the others.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 
 from tutor.commands.common import existing_workspace, lessons_from, print_warnings, start_tutor
-from tutor.core import Tutor, draw_seed
+from tutor.core import draw_seed
 from tutor.errors import UsageError
 from tutor.grading.formats import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.grading.results import ExerciseReport
-from tutor.lessons import Exercise
+from tutor.present import count
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 
@@ -31,8 +33,12 @@ def main(args: argparse.Namespace) -> int:
             raise UsageError(f"{target}: is a directory; give a file name for the report")
     started = time.perf_counter()
     seed = args.seed if args.seed is not None else draw_seed()
-    with start_tutor(lessons, args, workspace) as core:
-        reports = _run_with_progress(exercises, core, args.jobs, seed)
+    # No file: not started. Still an error in the reports (nothing was handed in), but
+    # the learner's progress keeps it "not started" and the summary says so.
+    missing = {e.id for e in exercises if not workspace.path_for(e).exists()}
+    with _reporter(len(exercises), missing) as reporter, start_tutor(lessons, args, workspace) as core:
+        reporter.grading()
+        reports = core.grade_many(exercises, jobs=args.jobs, on_done=reporter.done, warn=_warn, seed=seed)
     elapsed = time.perf_counter() - started
     print_warnings(workspace)
 
@@ -44,8 +50,12 @@ def main(args: argparse.Namespace) -> int:
     if args.gradescope:
         write_json(args.gradescope, to_gradescope(reports))
     summary = payload["summary"]
-    print(f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored']} errored "
-          f"({len(reports)} exercises in {elapsed:.1f} s; seed {seed}: `--seed {seed}` grades again with the same inputs)")
+    not_started = sum(r.id in missing for r in reports)
+    counts = f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored'] - not_started} errored"
+    if not_started:
+        counts += f", {not_started} not started"
+    print(f"{counts} ({count(len(reports), 'exercise')} in {elapsed:.1f} s; "
+          f"seed {seed}: `--seed {seed}` grades again with the same inputs)")
     return 0 if payload["status"] == "pass" else 1
 
 
@@ -53,34 +63,67 @@ def _warn(message: str) -> None:
     print(f"tutor: warning: {message}", file=sys.stderr)
 
 
-def _line(report: ExerciseReport) -> str:
+NOT_STARTED = "NOT STARTED"
+
+
+def _label(report: ExerciseReport, missing: set[str]) -> str:
+    return NOT_STARTED if report.id in missing else f"{report.status.upper():5}"
+
+
+def _line(report: ExerciseReport, missing: set[str]) -> str:
+    if report.id in missing:
+        return f"{NOT_STARTED} {report.id}\n      {report.message}"
     text = f"{report.status.upper():5} {report.id}  ({report.duration_ms / 1000:.2f} s)"
     if report.status != "pass":
         text += f"\n      {report.message}"
     return text
 
 
-def _run_with_progress(exercises: list[Exercise], core: Tutor, jobs: int | None, seed: int) -> list[ExerciseReport]:
-    if not sys.stderr.isatty():
-        # Plain lines for CI logs: one per exercise as it finishes.
-        def plain(report: ExerciseReport) -> None:
-            print(_line(report), flush=True)
+class _Lines:
+    """Plain lines for CI logs (and for a single exercise, which needs no bar): one per
+    exercise as it finishes, on stdout."""
 
-        return core.grade_many(exercises, jobs=jobs, on_done=plain, warn=_warn, seed=seed)
+    def __init__(self, missing: set[str]) -> None:
+        self.missing = missing
 
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    def grading(self) -> None:
+        pass
 
-    console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as progress:
-        task = progress.add_task("grading", total=len(exercises))
+    def done(self, report: ExerciseReport) -> None:
+        print(_line(report, missing=self.missing), flush=True)
 
-        def fancy(report: ExerciseReport) -> None:
-            style = STATUS_STYLE[report.status]
-            progress.console.print(f"[{style}]{report.status.upper():5}[/] {escape(report.id)}"
-                                   + ("" if report.status == "pass" else f"\n      [dim]{escape(report.message)}[/]"))
-            progress.advance(task)
 
-        return core.grade_many(exercises, jobs=jobs, on_done=fancy, warn=_warn, seed=seed)
+class _Bar(_Lines):
+    """A progress bar on the terminal (stderr), from the sandbox's start to the last
+    exercise; each verdict is printed above it as it comes."""
+
+    def __init__(self, total: int, missing: set[str]) -> None:
+        super().__init__(missing)
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.task = self.progress.add_task("starting the sandbox", total=total)
+
+    def grading(self) -> None:
+        self.progress.update(self.task, description="grading")
+
+    def done(self, report: ExerciseReport) -> None:
+        from rich.markup import escape
+
+        style = "dim" if report.id in self.missing else STATUS_STYLE[report.status]
+        self.progress.console.print(f"[{style}]{_label(report, self.missing)}[/] {escape(report.id)}"
+                                    + ("" if report.status == "pass" else f"\n      [dim]{escape(report.message)}[/]"))
+        self.progress.advance(self.task)
+
+
+@contextlib.contextmanager
+def _reporter(total: int, missing: set[str]) -> Iterator[_Lines]:
+    """A bar when more than one exercise is graded on a terminal, else plain lines."""
+    if total < 2 or not sys.stderr.isatty():
+        yield _Lines(missing)
+        return
+    bar = _Bar(total, missing)
+    with bar.progress:
+        yield bar
