@@ -8,16 +8,19 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import Markdown, TextArea
+from textual.widgets.text_area import Selection
 
 from tutor.app.app import TutorApp, make_app
 from tutor.app.screens.exercise import ExerciseScreen
+from tutor.app.screens.lesson import LessonScreen
 from tutor.commands.workspace import cmd_hint
 from tutor.lessons import load_lessons
 from tutor.workspace import Workspace
 
 from .fakes import LESSONS_DIR, FakeSandbox, fake_grade, sample_lessons
-from .test_story import check, open_exercise, texts
+from .test_story import check, open_exercise, sandbox_ready, texts
 
 
 def row_in_view(editor: TextArea, row: int) -> bool:
@@ -244,3 +247,72 @@ async def test_a_check_that_cannot_run_says_why_in_the_report(app: TutorApp) -> 
         report = await check(screen, pilot)
         assert texts(report, ".headline") == ["! Could not check: the sandbox is gone"]
         assert not app._notifications
+
+
+async def search_and_open(app: TutorApp, pilot, query: str, pick: str) -> None:
+    """Search from the lesson list as a learner does (/, the query, arrows, Enter),
+    choosing the hit whose text contains ``pick``."""
+    await pilot.press("slash")
+    await pilot.press(*query)
+    results = app.screen.query_one(CommandList)
+    while results.option_count == 0:  # the palette searches in a worker
+        await pilot.pause()
+    await pilot.pause(0.1)  # every provider has answered
+    prompts = [str(results.get_option_at_index(i).prompt) for i in range(results.option_count)]
+    index = next(i for i, prompt in enumerate(prompts) if pick in prompt)
+    await pilot.press(*["down"] * index, "enter")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_a_code_hit_opens_the_lesson_at_that_cell_focused(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sandbox_ready(app, pilot)
+        await search_and_open(app, pilot, "while True", "code: while True:")
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        body = screen.query_one("#lesson-body")
+        assert screen.focused is screen.cells[2]
+        assert body.scroll_y > 0  # not at the lesson's title
+        assert body.region.contains_region(screen.cells[2].region)
+
+
+@pytest.fixture
+def deep_prose_app(tmp_path: Path) -> TutorApp:
+    """The sample lessons with a dozen paragraphs between the second and the third cell."""
+    lessons = tmp_path / "lessons"
+    shutil.copytree(LESSONS_DIR, lessons)
+    first = lessons / "01-first-steps.md"
+    cell = "```python\nwhile True:\n"
+    prose = "Some words first.\n\nThe scheduler halved the rate: a landmark sentence.\n\n- a list item\n\n"
+    prose += "".join(f"More words, paragraph {n}.\n\n" for n in range(12))  # room to scroll
+    first.write_text(first.read_text().replace(cell, prose + cell))
+    lesson_set = load_lessons([lessons])
+    return make_app(lesson_set, Workspace(tmp_path / "ws", lesson_set), FakeSandbox(), grade=fake_grade, device="cpu")
+
+
+async def test_a_prose_hit_opens_the_lesson_at_the_paragraph_with_the_next_cell_focused(deep_prose_app: TutorApp) -> None:
+    app = deep_prose_app
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sandbox_ready(app, pilot)
+        await search_and_open(app, pilot, "landmark", "prose: The scheduler halved the rate")
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        body = screen.query_one("#lesson-body")
+        [paragraph] = [w for w in screen.query("MarkdownParagraph") if "landmark" in str(w.render())]
+        assert body.scroll_y > 0
+        assert paragraph.region.y == body.region.y  # the matching paragraph at the top
+        assert screen.focused is screen.cells[2]  # the cell right under it, ready to run
+
+
+async def test_a_hit_in_an_exercise_starter_opens_the_editor_on_that_line(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sandbox_ready(app, pilot)
+        await search_and_open(app, pilot, "TODO: add r", "code: # TODO: add r")
+        screen = app.screen
+        assert isinstance(screen, ExerciseScreen)
+        editor = screen.editor
+        row = editor.text.split("\n").index("    # TODO: add r to every row of m")
+        assert editor.selection == Selection((row, 6), (row, 6 + len("TODO: add r")))
+        assert row_in_view(editor, row) and screen.focused is editor

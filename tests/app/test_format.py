@@ -121,3 +121,14 @@ def test_a_local_pass_with_hidden_checks_never_claims_all_passed() -> None:
 def test_search_looks_at_titles_prose_and_code(query, found) -> None:
     hits = search_lessons(sample_lessons(), query)
     assert [(h.lesson.id, h.exercise.id if h.exercise else None, h.where) for h in hits] == found
+
+
+def test_search_names_the_block_and_line_of_each_match() -> None:
+    lessons = sample_lessons()
+    hits = search_lessons(lessons, "torch.")
+    code = [h for h in hits if h.where == "code" and h.lesson.id == "first-steps"]
+    # One hit per cell that mentions it (at most three of a kind per lesson), each on its cell.
+    assert [(h.snippet.index, h.line) for h in code if h.snippet] == [(0, 0), (1, 0), (1, 1)][: len(code)]
+    assert all(h.block is h.snippet for h in code)
+    [prompt] = search_lessons(lessons, "every row of `m`")
+    assert prompt.exercise is not None and prompt.block is prompt.exercise and prompt.line == 0

@@ -17,6 +17,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Markdown, TextArea
+from textual.widgets.markdown import MarkdownBlock
+from textual.widgets.text_area import Selection
 
 from tutor.app.messages import SANDBOX_GROUP, ShowError, cancel_sandbox_work
 from tutor.app.progress_view import ExerciseState
@@ -106,6 +108,7 @@ class ExerciseScreen(Screen[None]):
         self._stamp: tuple[int, int, int] | None = None
         self._progress_stamp: tuple[int, int, int] | None = None
         self._say_timer: Timer | None = None
+        self._pending_match: tuple[str, int, bool] | None = None
 
     @property
     def workspace(self) -> Workspace:
@@ -149,6 +152,9 @@ class ExerciseScreen(Screen[None]):
         self._progress_stamp = file_stamp(self.workspace.progress_path)
         await self._show_hints(self._state().hints_shown)
         self.editor.focus()
+        if self._pending_match is not None:
+            self._land(*self._pending_match)
+            self._pending_match = None
         self.set_interval(self.watch_interval, self.poll_file)
 
     def _state(self) -> ExerciseState:
@@ -198,6 +204,32 @@ class ExerciseScreen(Screen[None]):
     @on(TextArea.Changed, "#editor")
     def _edited(self) -> None:
         self._mark_modified()
+
+    def show_match(self, query: str, line: int = 0, in_code: bool = False) -> None:
+        """Land on a search match: with ``in_code``, the editor's first line holding
+        ``query`` (selected); else line ``line`` of the prompt, scrolled to the top of
+        its pane. The editor keeps the focus either way."""
+        if self.is_mounted:
+            self._land(query, line, in_code)
+        else:
+            self._pending_match = (query, line, in_code)  # on_mount lands once loaded
+
+    def _land(self, query: str, line: int, in_code: bool) -> None:
+        needle = query.strip().lower()
+        if in_code and needle:
+            for row, text in enumerate(self.editor.text.split("\n")):
+                column = text.lower().find(needle)
+                if column >= 0:
+                    self.editor.open_at(row)
+                    self.editor.selection = Selection((row, column), (row, column + len(needle)))
+                    return
+            return  # the learner's file no longer has it: the editor stays at their code
+        prompt = self.query_one("#prompt", Markdown)
+        for child in prompt.children:
+            if isinstance(child, MarkdownBlock) and child.source_range[0] <= line < child.source_range[1]:
+                pane = self.query_one("#prompt-pane", VerticalScroll)
+                self.call_after_refresh(pane.scroll_to_widget, child, top=True, animate=False)
+                return
 
     # -- saving and watching ------------------------------------------------------
 
