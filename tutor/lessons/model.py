@@ -5,6 +5,7 @@ No torch here: the front process (CLI, TUI) loads lessons and must start fast.
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,6 +37,11 @@ class Snippet:
     expected_output: str | None = None
     requires: tuple[str, ...] = ()
     run: bool = True
+
+    def missing(self) -> str | None:
+        """The first package in ``requires`` that is not installed here, found without
+        importing it (the front never imports what a snippet needs)."""
+        return next((name for name in self.requires if importlib.util.find_spec(name) is None), None)
 
 
 @dataclass(frozen=True)
