@@ -265,7 +265,7 @@ class Tutor:
                 report, started = future.result()
                 reports[report.id] = report
                 if started:
-                    self.record_result(report.id, report.status, warn)
+                    self.record_result(report.id, report.status, warn, hidden_unrun=report.hidden_unrun)
                 if on_done:
                     on_done(report)
         return [reports[e.id] for e in todo]
@@ -280,13 +280,14 @@ class Tutor:
         started = self.has_file(exercise)
         return self.grade_file(exercise, include_hidden=include_hidden, seed=seed), started
 
-    def record_result(self, exercise_id: str, status: str, warn: Callable[[str], None] | None = None) -> None:
-        """Remember a verdict in the workspace's progress; a progress file that cannot be
-        written is a warning, never a lost grade."""
+    def record_result(self, exercise_id: str, status: str, warn: Callable[[str], None] | None = None, *,
+                      hidden_unrun: int = 0) -> None:
+        """Remember a verdict in the workspace's progress (with the hidden checks it did not
+        run); a progress file that cannot be written is a warning, never a lost grade."""
         if self.workspace is None:
             return
         try:
-            self.workspace.record_result(exercise_id, status)
+            self.workspace.record_result(exercise_id, status, hidden_unrun)
         except WorkspaceError as exc:
             if warn is None:
                 raise

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from textual.command import CommandList
-from textual.widgets import Markdown, TextArea
+from textual.widgets import Markdown, Static, TextArea, Tree
 from textual.widgets.text_area import Selection
 
 from tutor.app.app import TutorApp, make_app
@@ -316,3 +316,28 @@ async def test_a_hit_in_an_exercise_starter_opens_the_editor_on_that_line(app: T
         row = editor.text.split("\n").index("    # TODO: add r to every row of m")
         assert editor.selection == Selection((row, 6), (row, 6 + len("TODO: add r")))
         assert row_in_view(editor, row) and screen.focused is editor
+
+
+def tree_labels(app: TutorApp) -> list[str]:
+    tree = app.screen.query_one(Tree)
+    lesson = tree.root.children[0]
+    return [str(lesson.label), *(str(child.label) for child in lesson.children)]
+
+
+async def test_a_local_pass_with_hidden_checks_reads_visible_checks_pass_until_tutor_grade(app: TutorApp) -> None:
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_exercise(app, pilot)
+        screen.editor.text = "def add_row(m, r):\n    return m + r\n"
+        report = await check(screen, pilot)
+        assert texts(report, ".headline") == ["✓ Visible checks pass (1 of 1) · 1 hidden check runs only in `tutor grade`"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert tree_labels(app) == [" 1. First steps  0/1 passed · 1 visible only",
+                                    "✓ exercise: Add a row  visible checks pass"]
+        details = str(app.screen.query_one("#details", Static).render())
+        assert details.startswith("first-steps/add-row: visible checks pass · 1 check (+1 hidden)")
+
+        # `tutor grade` ran every check, the hidden one included, and they passed.
+        app.core.record_result("first-steps/add-row", "pass", hidden_unrun=0)
+        app.screen.refresh_labels()
+        assert tree_labels(app) == [" 1. First steps  1/1 passed", "✓ exercise: Add a row  passed"]

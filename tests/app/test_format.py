@@ -103,9 +103,12 @@ def test_plots_of_steps_label_whole_steps(xs, width, ticks) -> None:
 def test_a_local_pass_with_hidden_checks_never_claims_all_passed() -> None:
     report = ExerciseReport(id="a/b", status="pass", hidden_unrun=1,
                             checks=[CheckResult("one", "pass"), CheckResult("two", "hidden", hidden=True)])
-    assert headline(report) == "✓ Passed 1 of 1 visible checks · 1 hidden check runs only in `tutor grade`"
+    assert headline(report) == "✓ Visible checks pass (1 of 1) · 1 hidden check runs only in `tutor grade`"
     report.hidden_unrun = 2
     assert headline(report).endswith("· 2 hidden checks run only in `tutor grade`")
+    # Once every check ran (tutor grade's verdict), and only then, it is a pass.
+    graded = ExerciseReport(id="a/b", status="pass", checks=[CheckResult("one", "pass"), CheckResult("two", "pass")])
+    assert headline(graded) == "✓ Passed: 2 of 2 checks"
 
 
 @pytest.mark.parametrize(

@@ -118,8 +118,8 @@ async def test_a_wrong_answer_shows_the_difference_and_a_right_one_passes(app: T
         editor.text = "def add_row(m, r):\n    return m + r\n"
         report = await check(screen, pilot)
         headline = texts(report, ".headline")[0]
-        assert headline.startswith("✓ Passed 1 of 1 visible checks")
-        assert "all" not in headline.lower()  # a hidden check did not run: never "all passed"
+        assert headline.startswith("✓ Visible checks pass (1 of 1)")
+        assert "passed" not in headline.lower()  # a hidden check did not run: never "passed"
         assert workspace.path_for(screen.exercise).read_text() == "def add_row(m, r):\n    return m + r\n"
         assert workspace.progress("first-steps/add-row").status == "passed"
 
@@ -200,7 +200,7 @@ async def test_saving_the_file_in_another_editor_reloads_and_checks_it(app: Tuto
         await screen.workers.wait_for_complete()
         await pilot.pause()
         assert screen.query_one("#editor", TextArea).text.endswith("# saved elsewhere\n")
-        assert texts(screen.query_one(CheckReport), ".headline")[0].startswith("✓ Passed")
+        assert texts(screen.query_one(CheckReport), ".headline")[0].startswith("✓ Visible checks pass")
 
 
 async def test_escape_cancels_a_long_run_and_the_sandbox_kills_it(app: TutorApp, sandbox) -> None:

@@ -98,6 +98,24 @@ class TestExercise:
         the verdict, the failed check, its value row and the previews' header."""
         assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=check_the_first_exercise)
 
+    def test_a_local_pass_with_a_hidden_check_at_80x24(self, snap_compare, tmp_path) -> None:
+        """At 80x24, the starter fixed and checked: '✓ Visible checks pass (1 of 1) · 1
+        hidden check runs only in `tutor grade`' (never 'Passed' while a hidden check has
+        not run), the passed check, the hidden one named, and 'ctrl+l compares yours with
+        the reference solution.' in the report, not in a toast over it."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("down", "enter")
+            await pilot.pause()
+            editor = pilot.app.screen.editor
+            editor.text = editor.text.replace("    # TODO: add r to every row of m\n    return m\n", "    return m + r\n")
+            await pilot.press("ctrl+r")
+            await pilot.app.screen.workers.wait_for_complete()
+            await settle(pilot)
+
+        assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=run_before)
+
     def test_a_wide_terminal_puts_the_editor_on_the_right(self, snap_compare, tmp_path) -> None:
         """At 140x36 the prompt and the failed check report share the left column and
         the editor fills the right one from top to bottom."""

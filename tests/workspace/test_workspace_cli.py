@@ -198,3 +198,12 @@ def test_the_workspace_commands_never_import_torch() -> None:
     code = "import sys, tutor.workspace, tutor.commands.workspace; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_list_says_visible_checks_pass_until_tutor_grade_runs_the_hidden_ones(tutor, ws: Workspace) -> None:
+    ws.record_result("alpha/double", "pass", hidden_unrun=1)  # the app's local check
+    shown = tutor("list").out
+    assert "alpha/double  Double it  visible checks pass" in shown
+    assert "0/2 passed" in shown  # a pass of the visible checks only is not counted as passed
+    ws.record_result("alpha/double", "pass")  # tutor grade ran them all
+    assert "alpha/double  Double it  passed" in tutor("list").out

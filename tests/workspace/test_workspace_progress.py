@@ -31,6 +31,19 @@ def test_results_move_the_status_and_count_attempts(ws: Workspace) -> None:
     assert later.first_seen == failed.first_seen
 
 
+def test_a_pass_that_left_hidden_checks_unrun_reads_visible_checks_pass(ws: Workspace, root: Path) -> None:
+    ws.record_result("alpha/double", "pass", hidden_unrun=2)  # the app's local check
+    local = ws.progress("alpha/double")
+    assert (local.status, local.hidden_unrun, local.label) == ("passed", 2, "visible checks pass")
+    assert local.passed_at is not None  # the reference solution opens after a local pass
+    assert Workspace(root, ws.lessons).progress("alpha/double").label == "visible checks pass"  # kept on disk
+
+    ws.record_result("alpha/double", "pass")  # tutor grade: every check ran
+    assert ws.progress("alpha/double").label == "passed"
+    ws.record_result("alpha/double", "fail", hidden_unrun=2)
+    assert (ws.progress("alpha/double").label, ws.progress("alpha/double").hidden_unrun) == ("failed", 0)
+
+
 def test_timestamps_are_iso_8601_utc(ws: Workspace) -> None:
     from datetime import datetime
 

@@ -9,6 +9,8 @@ from tutor.lessons import Exercise, Lesson
 from tutor.workspace import Workspace
 
 NOT_STARTED = "not started"
+#: A pass of the visible checks while hidden ones have not run (tutor.workspace's word).
+VISIBLE_PASS = "visible checks pass"
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,18 @@ class ExerciseState:
     hints_shown: int = 0
     #: Passed at least once (a reset does not take the reference solution away).
     passed_once: bool = False
+    #: Hidden checks the last verdict did not run (the app's check runs none of them).
+    hidden_unrun: int = 0
+
+    @property
+    def label(self) -> str:
+        """The status in honest words: a pass that left hidden checks unrun is
+        "visible checks pass" until `tutor grade` has run them."""
+        return VISIBLE_PASS if self.status == "passed" and self.hidden_unrun else self.status
+
+    @property
+    def fully_passed(self) -> bool:
+        return self.status == "passed" and not self.hidden_unrun
 
     @classmethod
     def of(cls, progress: Any) -> ExerciseState:
@@ -30,7 +44,8 @@ class ExerciseState:
             status = NOT_STARTED
         hints = getattr(progress, "hints_shown", 0)
         passed_once = status == "passed" or bool(getattr(progress, "passed_at", None))
-        return cls(status, hints if isinstance(hints, int) else 0, passed_once)
+        hidden = getattr(progress, "hidden_unrun", 0)
+        return cls(status, hints if isinstance(hints, int) else 0, passed_once, hidden if isinstance(hidden, int) else 0)
 
 
 class StatusBoard:
@@ -53,7 +68,16 @@ class StatusBoard:
     def status(self, exercise: Exercise) -> str:
         return self.state(exercise).status
 
+    def label(self, exercise: Exercise) -> str:
+        """The status in honest words (see :attr:`ExerciseState.label`)."""
+        return self.state(exercise).label
+
     def lesson_progress(self, lesson: Lesson) -> tuple[int, int]:
-        """(passed, total) exercises of the lesson."""
+        """(passed, total) exercises of the lesson; a pass of the visible checks only
+        (hidden checks not run yet) does not count: see :meth:`visible_only`."""
         exercises = lesson.exercises
-        return sum(1 for e in exercises if self.status(e) == "passed"), len(exercises)
+        return sum(1 for e in exercises if self.state(e).fully_passed), len(exercises)
+
+    def visible_only(self, lesson: Lesson) -> int:
+        """Exercises of the lesson whose visible checks pass, hidden checks not run yet."""
+        return sum(1 for e in lesson.exercises if self.state(e).label == VISIBLE_PASS)

@@ -3,9 +3,15 @@
 
 from tutor.workspace.files import InitReport, Workspace
 from tutor.workspace.starters import first_code_line, starter_text
-from tutor.workspace.store import DEFAULT_WORKSPACE_ENV, ExerciseProgress, default_workspace, statuses_for
+from tutor.workspace.store import (
+    DEFAULT_WORKSPACE_ENV,
+    ExerciseProgress,
+    default_workspace,
+    labels_for,
+    statuses_for,
+)
 
 __all__ = [
     "DEFAULT_WORKSPACE_ENV", "ExerciseProgress", "InitReport", "Workspace", "default_workspace", "first_code_line",
-    "starter_text", "statuses_for",
+    "labels_for", "starter_text", "statuses_for",
 ]

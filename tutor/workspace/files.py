@@ -210,8 +210,10 @@ class Workspace:
         with self._progress(write=False) as entries:
             return dict(entries)
 
-    def record_result(self, exercise_id: str, status: str) -> None:
-        """Record one grading of ``exercise_id``: ``"pass"``, ``"fail"`` or ``"error"``."""
+    def record_result(self, exercise_id: str, status: str, hidden_unrun: int = 0) -> None:
+        """Record one grading of ``exercise_id``: ``"pass"``, ``"fail"`` or ``"error"``,
+        with the number of hidden checks it did not run (the app's local check runs the
+        visible ones only: its pass reads "visible checks pass" until ``tutor grade``)."""
         if status not in RESULT_TO_STATUS:
             raise ValueError(f"unknown result {status!r}; expected pass, fail or error")
         with self._progress() as entries:
@@ -221,6 +223,7 @@ class Workspace:
             entry.attempts += 1
             entry.last_attempt = stamp
             entry.status = RESULT_TO_STATUS[status]
+            entry.hidden_unrun = hidden_unrun if entry.status == PASSED else 0
             if entry.status == PASSED and entry.passed_at is None:
                 entry.passed_at = stamp
 

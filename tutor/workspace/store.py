@@ -23,6 +23,9 @@ LOCK_NAME = "progress.lock"
 NOT_STARTED, FAILED, PASSED = "not started", "failed", "passed"
 STATUSES = (NOT_STARTED, FAILED, PASSED)
 RESULT_TO_STATUS = {"pass": PASSED, "fail": FAILED, "error": FAILED}
+#: How a pass reads while hidden checks have not run (the app checks the visible ones
+#: only; ``tutor grade`` runs them all): never simply "passed".
+VISIBLE_PASS = "visible checks pass"
 
 
 def default_workspace() -> Path:
@@ -68,6 +71,8 @@ class ExerciseProgress:
 
     ``starter_sha256`` is the hash of the starter text tutor last wrote to the file, so
     ``init`` can tell a file the learner changed (keep it) from an untouched one.
+    ``hidden_unrun`` counts the hidden checks the last verdict did not run: a pass with
+    some is a pass of the visible checks only, until ``tutor grade`` runs them.
     """
 
     status: str = NOT_STARTED
@@ -77,6 +82,13 @@ class ExerciseProgress:
     last_attempt: str | None = None
     passed_at: str | None = None
     starter_sha256: str | None = None
+    hidden_unrun: int = 0
+
+    @property
+    def label(self) -> str:
+        """The status in words a list can show: ``"visible checks pass"`` for a pass
+        that did not run the hidden checks, else the status itself."""
+        return VISIBLE_PASS if self.status == PASSED and self.hidden_unrun else self.status
 
     @classmethod
     def from_json(cls, data: Any) -> ExerciseProgress:
@@ -89,7 +101,7 @@ class ExerciseProgress:
             value = data.get(f.name)
             if f.name == "status":
                 ok = value in STATUSES
-            elif f.name in ("attempts", "hints_shown"):
+            elif f.name in ("attempts", "hints_shown", "hidden_unrun"):
                 ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
             else:
                 ok = isinstance(value, str)
@@ -126,8 +138,8 @@ def dump_progress(entries: dict[str, ExerciseProgress]) -> bytes:
     return (json.dumps(payload, indent=2) + "\n").encode("utf-8")
 
 
-def statuses_for(workspace: Path | None) -> dict[str, str]:
-    """Exercise id -> ``"not started"`` | ``"failed"`` | ``"passed"``, for ``tutor list``.
+def progress_for(workspace: Path | None) -> dict[str, ExerciseProgress]:
+    """Exercise id -> its progress entry, for ``tutor list``.
 
     Read-only and never raises: a missing, unreadable or corrupt workspace gives ``{}``
     (the next write through :class:`Workspace` repairs a corrupt file).
@@ -135,9 +147,19 @@ def statuses_for(workspace: Path | None) -> dict[str, str]:
     root = workspace if workspace is not None else default_workspace()
     try:
         raw = (root / STATE_DIR / PROGRESS_NAME).read_bytes()
-        entries = parse_progress(raw)
+        return parse_progress(raw)
     except (OSError, CorruptProgress):
         return {}
-    return {k: v.status for k, v in entries.items()}
+
+
+def statuses_for(workspace: Path | None) -> dict[str, str]:
+    """Exercise id -> ``"not started"`` | ``"failed"`` | ``"passed"`` (see :func:`progress_for`)."""
+    return {k: v.status for k, v in progress_for(workspace).items()}
+
+
+def labels_for(workspace: Path | None) -> dict[str, str]:
+    """Exercise id -> its status in words, ``"visible checks pass"`` included (see
+    :attr:`ExerciseProgress.label`), for what ``tutor list`` prints."""
+    return {k: v.label for k, v in progress_for(workspace).items()}
 
 

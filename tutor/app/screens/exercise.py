@@ -303,7 +303,7 @@ class ExerciseScreen(Screen[None]):
         self.report.checking = False
         self.report.report = event.report
         try:
-            self.workspace.record_result(self.exercise.id, event.report.status)
+            self.workspace.record_result(self.exercise.id, event.report.status, event.report.hidden_unrun)
         except TutorError as exc:
             self.say(f"progress not saved: {exc.msg}", "warning")
 

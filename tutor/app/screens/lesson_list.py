@@ -19,8 +19,9 @@ from tutor.lessons import Exercise, Lesson
 
 Entry = Lesson | Exercise | LessonError
 
-MARKS = {"passed": "✓", "failed": "✗", "not started": "·"}
-MARK_COLOURS = {"passed": "success", "failed": "error", "not started": "foreground-muted"}
+MARKS = {"passed": "✓", "visible checks pass": "✓", "failed": "✗", "not started": "·"}
+MARK_COLOURS = {"passed": "success", "visible checks pass": "success", "failed": "error",
+                "not started": "foreground-muted"}
 
 
 class LessonTree(Tree[Entry]):
@@ -77,10 +78,13 @@ class LessonListScreen(Screen[None]):
         if total:
             colour = self._colour("passed") if done == total else self._colour("not started")
             label.append(f"  {done}/{total} passed", style=colour)
+            visible = board.visible_only(lesson)
+            if visible:
+                label.append(f" · {visible} visible only", style=self._colour("not started"))
         return label
 
     def _exercise_label(self, exercise: Exercise, board: StatusBoard) -> Text:
-        status = board.status(exercise)
+        status = board.label(exercise)
         label = Text(MARKS[status] + " ", style=self._colour(status))
         label.append(f"exercise: {exercise.title}")
         label.append(f"  {status}", style=self._colour(status))
@@ -138,7 +142,7 @@ class LessonListScreen(Screen[None]):
             hidden = data.hidden_count
             if hidden:
                 checks += f" (+{hidden} hidden)"
-            text = f"{data.id}: {state.status} · {checks} · {state.hints_shown}/{len(data.hints)} hints seen · enter: open"
+            text = f"{data.id}: {state.label} · {checks} · {state.hints_shown}/{len(data.hints)} hints seen · enter: open"
         elif isinstance(data, LessonError):
             text = f"{data.msg}\nFix the file and restart tutor; `tutor check-lessons` lists every problem."
         else:

@@ -16,14 +16,17 @@ MARKS = {"pass": "✓", "fail": "✗", "error": "!", "hidden": "•"}
 
 
 def headline(report: ExerciseReport) -> str:
-    """One line that never claims more than was checked: hidden checks that did not
-    run are named, so a local pass is never read as "all passed"."""
+    """One line that never claims more than was checked: while hidden checks have not
+    run, a pass is "Visible checks pass", never "Passed", and the hidden ones are named;
+    "Passed" is for a verdict that ran every check (`tutor grade`'s)."""
     ran = [c for c in report.checks if c.status != "hidden"]
     passed = sum(1 for c in ran if c.status == "pass")
     hidden = report.hidden_unrun or sum(1 for c in report.checks if c.status == "hidden")
     tail = f" · {hidden} hidden check{' runs' if hidden == 1 else 's run'} only in `tutor grade`" if hidden else ""
     if report.status == "pass":
-        return f"✓ Passed {passed} of {len(ran)} visible checks{tail}"
+        if hidden:
+            return f"✓ Visible checks pass ({passed} of {len(ran)}){tail}"
+        return f"✓ Passed: {passed} of {fmt.count(len(ran), 'check')}"
     if report.status == "error" and not ran:
         return f"! Could not check: {report.message}" if report.message else "! Could not check"
     verdict = "✗ Failed" if report.status == "fail" else "! Error"
