@@ -65,6 +65,7 @@ class TutorApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(LessonListScreen(self.core))
+        self.resume()
         self._show_state()
         # After the first paint: the lesson list must not wait for the sandbox.
         self.call_after_refresh(self.start_sandbox)
@@ -112,10 +113,43 @@ class TutorApp(App[None]):
     def _show_error(self, message: ShowError) -> None:
         self.show_error(message.title, message.message)
 
+    def resume(self) -> None:
+        """Open the lesson (on its cell) or exercise the learner was on last time, over
+        the lesson list, which stays one Esc away. A lesson or exercise that no longer
+        exists opens nothing."""
+        workspace = self.core.workspace
+        visit = workspace.last_visit() if workspace is not None else None
+        if visit is None:
+            return
+        lessons = self.core.lessons
+        if visit.kind == "lesson":
+            lesson = next((lesson for lesson in lessons.lessons if lesson.id == visit.id), None)
+            if lesson is not None:
+                snippet = next((s for s in lesson.snippets if s.index == visit.cell), None)
+                self.open_entry(lesson, snippet=snippet)
+        else:
+            exercise = next((e for e in lessons.exercises() if e.id == visit.id), None)
+            if exercise is not None:
+                self.open_entry(exercise)
+
+    def record_visit(self, entry: Lesson | Exercise, cell: int | None = None) -> None:
+        """Remember where the learner is, for the next start; never an error."""
+        workspace = self.core.workspace
+        if workspace is None:
+            return
+        with contextlib.suppress(TutorError, OSError):
+            if isinstance(entry, Lesson):
+                workspace.record_visit("lesson", entry.id, cell)
+            else:
+                workspace.record_visit("exercise", entry.id)
+
     def open_entry(self, entry: Lesson | Exercise | LessonError | None, *, snippet: Snippet | None = None) -> None:
         """Open a lesson (on ``snippet``'s cell if given), an exercise, or explain a
         broken lesson file. What is already open is shown again, not opened twice:
-        a second copy would hide the first one's results."""
+        a second copy would hide the first one's results. The lesson or exercise is
+        remembered as the last visited."""
+        if isinstance(entry, (Lesson, Exercise)):
+            self.record_visit(entry, snippet.index if isinstance(entry, Lesson) and snippet is not None else None)
         if isinstance(entry, Lesson):
             current = self.screen
             if isinstance(current, LessonScreen) and current.lesson.id == entry.id:

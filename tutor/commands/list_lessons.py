@@ -7,8 +7,10 @@ import json
 import sys
 
 from tutor.commands.common import lessons_from
-from tutor.workspace import labels_for, statuses_for
+from tutor.workspace import default_workspace, labels_for, read_visit, statuses_for
 
+#: Beside the lesson or exercise `tutor` opens on: where the learner left off.
+LAST_VISITED = "  ◀ you left off here"
 STATUS_MARKS = {"passed": ("✓", "green"), "visible checks pass": ("✓", "green"), "failed": ("✗", "red"),
                 "not started": ("·", "dim")}
 
@@ -18,12 +20,14 @@ def main(args: argparse.Namespace) -> int:
     statuses = statuses_for(getattr(args, "workspace", None))
     # In words: a pass that left hidden checks unrun (the app's) is "visible checks pass".
     labels = labels_for(getattr(args, "workspace", None))
+    visit = read_visit(getattr(args, "workspace", None) or default_workspace())
     if args.json:
-        payload = {"lessons": [lesson.to_json() for lesson in lessons.lessons]}
-        for entry in payload["lessons"]:
+        entries = [lesson.to_json() for lesson in lessons.lessons]
+        for entry in entries:
             for exercise in entry["exercises"]:
                 exercise["status"] = statuses.get(exercise["id"], "not started")
-        json.dump(payload, sys.stdout, indent=2)
+        last = {"kind": visit.kind, "id": visit.id, "cell": visit.cell} if visit else None
+        json.dump({"lessons": entries, "last_visited": last}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     from rich.console import Console
@@ -33,12 +37,16 @@ def main(args: argparse.Namespace) -> int:
     for lesson in lessons.lessons:
         exercises = lesson.exercises
         passed = sum(labels.get(e.id) == "passed" for e in exercises)
+        here = visit is not None and visit.kind == "lesson" and visit.id == lesson.id
         console.print(Text.assemble((f"{lesson.order:>2}  ", "dim"), (lesson.title, "bold"),
-                                    (f"  {passed}/{len(exercises)} passed" if exercises else "", "dim")))
+                                    (f"  {passed}/{len(exercises)} passed" if exercises else "", "dim"),
+                                    (LAST_VISITED if here else "", "bold cyan")))
         console.print(Text(f"    {lesson.id} · {', '.join(lesson.topics)}", style="dim"))
         for exercise in exercises:
             status = labels.get(exercise.id, "not started")
             mark, style = STATUS_MARKS.get(status, ("·", "dim"))
-            console.print(Text.assemble("    ", (mark, style), f" {exercise.id}  ", (exercise.title, "italic"), "  ", (status, style)))
+            here = visit is not None and visit.kind == "exercise" and visit.id == exercise.id
+            console.print(Text.assemble("    ", (mark, style), f" {exercise.id}  ", (exercise.title, "italic"), "  ",
+                                        (status, style), (LAST_VISITED if here else "", "bold cyan")))
     return 0
 

@@ -1,5 +1,6 @@
 """The learner's workspace: solution files (``files``), the starters they begin as
-(``starters``) and the progress store (``store``). No torch here."""
+(``starters``), the progress store (``store``) and where the learner left off
+(``visits``). No torch here."""
 
 from tutor.workspace.files import InitReport, Workspace
 from tutor.workspace.starters import first_code_line, starter_text
@@ -10,8 +11,9 @@ from tutor.workspace.store import (
     labels_for,
     statuses_for,
 )
+from tutor.workspace.visits import Visit, read_visit
 
 __all__ = [
     "DEFAULT_WORKSPACE_ENV", "ExerciseProgress", "InitReport", "Workspace", "default_workspace", "first_code_line",
-    "labels_for", "starter_text", "statuses_for",
+    "labels_for", "starter_text", "statuses_for", "Visit", "read_visit",
 ]

@@ -47,6 +47,7 @@ from tutor.workspace.store import (
     sha256,
     stamp,
 )
+from tutor.workspace.visits import Kind, Visit, new_visit, read_visit, write_visit
 
 
 @dataclass
@@ -198,6 +199,16 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(f"{path}: cannot write ({exc.strerror})") from None
         entry.starter_sha256 = sha256(text)
+
+    # -- where the learner left off ---------------------------------------------
+
+    def record_visit(self, kind: Kind, ident: str, cell: int | None = None) -> None:
+        """Remember the lesson (and its focused cell) or exercise the learner is on."""
+        write_visit(self.root, new_visit(kind, ident, cell))
+
+    def last_visit(self) -> Visit | None:
+        """The last lesson or exercise visited; ``None`` when nothing is recorded."""
+        return read_visit(self.root)
 
     # -- progress -------------------------------------------------------------
 

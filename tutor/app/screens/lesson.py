@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -16,7 +18,11 @@ from tutor.app.messages import SANDBOX_GROUP, OpenEntry, cancel_sandbox_work
 from tutor.app.progress_view import StatusBoard
 from tutor.app.widgets.code_cell import CodeCell
 from tutor.core import Tutor
+from tutor.errors import TutorError
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
+
+#: How long a cell opened on stays the scroll target while the lesson lays out.
+ANCHOR_SECONDS = 1.5
 
 
 class ExerciseCard(Static, can_focus=True):
@@ -72,6 +78,12 @@ class LessonScreen(Screen[None]):
         self.core = core
         self.sub_title = lesson.title
         self._pending_snippet: Snippet | None = None
+        #: The index of the cell focused last, remembered as where the learner left off.
+        self._cell_index: int | None = None
+        self._shown_before = False
+        #: A cell opened on (a search hit, a resumed lesson), kept at the top until the
+        #: layout settles or the learner moves on.
+        self._anchor: CodeCell | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,8 +100,9 @@ class LessonScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.watch(self.query_one("#lesson-body"), "virtual_size", self._body_resized, init=False)
         if self._pending_snippet is not None:
-            self.focus_snippet(self._pending_snippet)
+            self._focus_snippet(self._pending_snippet)
             return
         cells = self.cells
         if cells:
@@ -101,18 +114,62 @@ class LessonScreen(Screen[None]):
         if not self.is_mounted:
             self._pending_snippet = snippet
             return
+        self._focus_snippet(snippet)
+
+    def _focus_snippet(self, snippet: Snippet) -> None:
         for cell in self.cells:
             if cell.snippet.index == snippet.index:
                 cell.focus(scroll_visible=False)
-                self.call_after_refresh(
-                    self.query_one("#lesson-body").scroll_to_widget, cell, top=True, animate=False
-                )
+                # The prose above may still be laying out (a lesson just opened): the
+                # cell stays the scroll target while the body's height settles.
+                self._anchor = cell
+                self.call_after_refresh(self._scroll_to_anchor)
+                self.set_timer(ANCHOR_SECONDS, self._drop_anchor)
                 return
+
+    def _scroll_to_anchor(self) -> None:
+        if self._anchor is not None and self._anchor.is_attached:
+            self.query_one("#lesson-body").scroll_to_widget(self._anchor, top=True, animate=False)
+
+    def _drop_anchor(self) -> None:
+        self._anchor = None
+
+    def _body_resized(self) -> None:
+        if self._anchor is not None:
+            self.call_after_refresh(self._scroll_to_anchor)
 
     def on_screen_resume(self) -> None:
         board = StatusBoard(self.core.workspace)
         for card in self.query(ExerciseCard):
             card.show_status(board.status(card.exercise))
+        if self._shown_before:  # back from an exercise: the learner is here again
+            self._record_visit(always=True)
+        self._shown_before = True
+
+    def on_screen_suspend(self) -> None:
+        self._record_visit()
+
+    def on_unmount(self) -> None:
+        self._record_visit()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, (CodeCell, ExerciseCard)) and event.widget is not self._anchor:
+            self._anchor = None  # the learner moved on
+        if isinstance(event.widget, CodeCell):
+            self._cell_index = event.widget.snippet.index
+
+    def _record_visit(self, *, always: bool = False) -> None:
+        """Keep this lesson and its focused cell as the last visit; unless ``always``,
+        only while the last visit is still this lesson (an exercise opened from here
+        is where the learner went on to)."""
+        workspace = self.core.workspace
+        if workspace is None:
+            return
+        with contextlib.suppress(TutorError, OSError):
+            last = workspace.last_visit()
+            here = last is not None and last.kind == "lesson" and last.id == self.lesson.id
+            if always or (here and last is not None and last.cell != self._cell_index):
+                workspace.record_visit("lesson", self.lesson.id, self._cell_index)
 
     @property
     def cells(self) -> list[CodeCell]:

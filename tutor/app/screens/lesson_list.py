@@ -60,10 +60,33 @@ class LessonListScreen(Screen[None]):
         tree.focus()
         if tree.root.children:
             tree.move_cursor(tree.root.children[0])
+        self.show_last_visit()
 
     def on_screen_resume(self) -> None:
         if self.is_mounted:
             self.refresh_labels()
+            self.show_last_visit()
+
+    def show_last_visit(self) -> None:
+        """Put the cursor on the lesson or exercise the learner was on last (unfolding
+        its lesson), so the list opens where they are."""
+        workspace = self.core.workspace
+        visit = workspace.last_visit() if workspace is not None else None
+        if visit is None:
+            return
+        tree = self.query_one(LessonTree)
+        for node in tree.root.children:
+            lesson = node.data
+            if not isinstance(lesson, Lesson):
+                continue
+            if visit.kind == "lesson" and lesson.id == visit.id:
+                tree.move_cursor(node)
+                return
+            for child in node.children:
+                if isinstance(child.data, Exercise) and child.data.id == visit.id:
+                    node.expand()
+                    tree.move_cursor(child)
+                    return
 
     @property
     def board(self) -> StatusBoard:
