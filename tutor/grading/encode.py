@@ -114,9 +114,9 @@ class Encoder:
         if _isinstance(value, dict):
             # An OrderedDict (every state_dict) or a defaultdict: a dict by content, read
             # through dict itself past any override, its type's name beside it.
-            items = list(dict.items(value))[:MAX_ITEMS]
+            pairs = list(dict.items(value))[:MAX_ITEMS]
             return {"kind": "dict", "pytype": kind.__name__[:MAX_TYPE_NAME],
-                    "items": {str(k): self.encode(v, depth + 1) for k, v in items}}
+                    "items": {str(k): self.encode(v, depth + 1) for k, v in pairs}}
         if _isinstance(value, tuple):
             return self.named_tuple(value, depth)
         if kind is set or kind is frozenset:
