@@ -74,7 +74,11 @@ def test_starters_fail_and_the_reports_say_so(workspace, tmp_path, capsys):
     gs = json.loads(gradescope.read_text())
     assert gs["score"] == 0.0
     assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in gs["tests"]] == [
-        (SOFTMAX, 0.0, 3.0, "failed"), (LR, 0.0, 2.0, "failed")]
+        (SOFTMAX, 0.0, 2.0, "failed"), (f"{SOFTMAX} (hidden checks)", 0.0, 1.0, "failed"), (LR, 0.0, 2.0, "failed")]
+    visible, hidden_test = gs["tests"][0], gs["tests"][1]
+    # Students see a hidden check's name, message and values only after the due date.
+    assert "large inputs" not in visible["output"] and visible["visibility"] == "visible"
+    assert "large inputs" in hidden_test["output"] and hidden_test["visibility"] == "after_due_date"
     assert all(t["output"] for t in gs["tests"])
 
 

@@ -39,8 +39,8 @@ def test_the_instructor_sees_two_of_three_points_for_a_naive_softmax(tmp_path, c
     assert by_name["a 4x5 batch"] == ("pass", 1.0, 1.0)
     payload = json.loads(report.read_text())
     assert (payload["score"], payload["max_score"]) == (2.0, 3.0)
-    [test] = json.loads(gradescope.read_text())["tests"]
-    assert (test["score"], test["max_score"]) == (2.0, 3.0)
+    visible, hidden = json.loads(gradescope.read_text())["tests"]
+    assert (visible["score"], visible["max_score"], hidden["score"], hidden["max_score"]) == (2.0, 2.0, 0.0, 1.0)
 
 
 def test_locally_hidden_points_are_counted_never_earned(sandbox):

@@ -9,7 +9,7 @@ from typing import Any
 
 from tutor.atomic import atomic_write
 from tutor.errors import UsageError
-from tutor.grading.results import ExerciseReport
+from tutor.grading.results import CheckResult, ExerciseReport
 
 REPORT_VERSION = 1
 
@@ -39,9 +39,9 @@ def to_json(reports: list[ExerciseReport]) -> dict[str, Any]:
     }
 
 
-def _check_lines(report: ExerciseReport) -> str:
+def _check_lines(checks: list[CheckResult]) -> str:
     lines = []
-    for check in report.checks:
+    for check in checks:
         line = f"[{check.status}] {check.name}"
         if check.message:
             line += f": {check.message}"
@@ -65,7 +65,7 @@ def to_junit(reports: list[ExerciseReport]) -> bytes:
         case = ET.SubElement(suite, "testcase", {"classname": lesson, "name": name or report.id, "time": f"{report.duration_ms / 1000:.3f}"})
         if report.status in ("fail", "error"):
             element = ET.SubElement(case, "failure" if report.status == "fail" else "error", {"message": report.message})
-            element.text = _check_lines(report)
+            element.text = _check_lines(report.checks)
         if report.output:
             ET.SubElement(case, "system-out").text = report.output
     suites = ET.Element("testsuites")
@@ -74,14 +74,26 @@ def to_junit(reports: list[ExerciseReport]) -> bytes:
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 
-def to_gradescope(reports: list[ExerciseReport]) -> dict[str, Any]:
+def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = "after_due_date") -> dict[str, Any]:
     """Gradescope autograder ``results.json``: one test per exercise, scored by the points
-    of the checks it passed."""
+    of the checks it passed, and one more for its hidden checks, which students see only
+    ``after_due_date``: their names, messages and values never reach the visible test."""
     tests = []
     for report in reports:
+        visible = [c for c in report.checks if not c.hidden]
+        hidden = [c for c in report.checks if c.hidden]
+        broke_rules = report.score == 0 and any(c.name == "rules" and c.status != "pass" for c in visible)
+        if hidden or broke_rules:
+            # The exercise's message may quote a hidden check: say it in visible terms.
+            failed = [c for c in visible if c.status != "pass"]
+            body = f"{len(failed)} of {len(visible)} visible checks failed" if visible else report.message
+            tests.append(_gradescope_test(report.id, visible, body, "visible", zero=broke_rules))
+            if hidden:
+                tests.append(_gradescope_test(f"{report.id} (hidden checks)", hidden, "", hidden_visibility, zero=broke_rules))
+            continue
         body = report.message
         if report.checks:
-            body += "\n" + _check_lines(report)
+            body += "\n" + _check_lines(report.checks)
         tests.append({
             "name": report.id,
             "score": report.score,
@@ -96,6 +108,14 @@ def to_gradescope(reports: list[ExerciseReport]) -> dict[str, Any]:
         "stdout_visibility": "hidden",
         "tests": tests,
     }
+
+
+def _gradescope_test(name: str, checks: list[CheckResult], body: str, visibility: str, *, zero: bool) -> dict[str, Any]:
+    score = 0.0 if zero else sum(c.score for c in checks)
+    text = (body + "\n" + _check_lines(checks)).strip()
+    return {"name": name, "score": score, "max_score": sum(c.max_score for c in checks),
+            "status": "passed" if checks and all(c.status == "pass" for c in checks) and not zero else "failed",
+            "output": text, "visibility": visibility}
 
 
 def write_atomic(path: Path, data: bytes) -> None:

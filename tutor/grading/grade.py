@@ -133,7 +133,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
 
     results = [
         CheckResult(name=v["name"], status=v["status"], message=v["message"], expected=v["expected"], got=v["got"],
-                    seed=v["seed"], details=v["details"], max_score=check.points)
+                    seed=v["seed"], details=v["details"], max_score=check.points, hidden=check.hidden)
         for v, check in zip(verdict.data["checks"], checks)
     ]
     rule_problems = _rule_problems(violations, mine, exercise.rules.required)
