@@ -140,3 +140,25 @@ class TestExplainedError:
 
         assert snap_compare(build(tmp_path, AnsweringSandbox(matmul_error())), terminal_size=(80, 24),
                             run_before=run_before)
+
+
+class TestTryIt:
+    def test_a_tried_cell_after_its_run_at_80x24(self, snap_compare, tmp_path) -> None:
+        """The first cell turned into the learner's copy ('cell 1 · your copy', 'ctrl+t
+        restores the lesson's code' under it) with a line of their own added, in the
+        editor with highlighting, and under it the result of running the copy ('✓ ran
+        on cpu', its output, the tensor table); the footer shows the editor's keys."""
+
+        async def run_before(pilot) -> None:
+            await settle(pilot)
+            await pilot.press("enter", "e")
+            await pilot.pause()
+            editor = pilot.app.screen.cells[0].editor
+            editor.text = editor.text + "print(t.sum())  # my line\n"
+            editor.move_cursor((2, 0))
+            await pilot.press("ctrl+r")
+            await pilot.app.screen.workers.wait_for_complete()
+            await settle(pilot)
+            await pilot.pause()
+
+        assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=run_before)

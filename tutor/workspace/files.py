@@ -47,6 +47,7 @@ from tutor.workspace.store import (
     sha256,
     stamp,
 )
+from tutor.workspace.tryit import TryIt, read_try_it, write_try_it
 from tutor.workspace.visits import Kind, Visit, new_visit, read_visit, write_visit
 
 
@@ -199,6 +200,16 @@ class Workspace:
         except OSError as exc:
             raise WorkspaceError(f"{path}: cannot write ({exc.strerror})") from None
         entry.starter_sha256 = sha256(text)
+
+    # -- try-it edits of lesson cells -------------------------------------------
+
+    def try_it(self, lesson_id: str) -> TryIt:
+        """The learner's copies of ``lesson_id``'s cells and its scratch cell."""
+        return read_try_it(self.root, lesson_id)
+
+    def save_try_it(self, lesson_id: str, edits: TryIt) -> None:
+        """Keep the lesson's try-it edits (never the lesson file itself)."""
+        write_try_it(self.root, lesson_id, edits)
 
     # -- where the learner left off ---------------------------------------------
 

@@ -83,7 +83,11 @@ Lesson
   enter  r     run the focused cell
   R            run every cell of the lesson in order
   x            open the first exercise not passed yet
+  e            try it: edit your own copy of the cell (kept in
+               the workspace); in it ctrl+r runs, escape leaves
+  ctrl+t       put the lesson's code back in a tried cell
   escape       cancel a run; otherwise go back
+  The scratch cell at the end of each lesson is yours.
 
 Exercise
   ctrl+r       save and check

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Markdown, Static
 from textual.worker import get_current_worker
 
@@ -20,9 +21,14 @@ from tutor.app.widgets.code_cell import CodeCell
 from tutor.core import Tutor
 from tutor.errors import TutorError
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
+from tutor.workspace import CellEdit, TryIt
+from tutor.workspace.store import sha256
 
 #: How long a cell opened on stays the scroll target while the lesson lays out.
 ANCHOR_SECONDS = 1.5
+#: Seconds after the last keystroke in a try-it cell before the edit is written.
+SAVE_DELAY = 0.5
+SCRATCH_NOTE = "**Scratch.** A cell of your own at the end of every lesson: `e` edits it, ctrl+r runs it."
 
 
 class ExerciseCard(Static, can_focus=True):
@@ -55,7 +61,7 @@ class LessonScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "run_focused", "Run cell", show=False),
         Binding("R", "run_all", "Run all"),
-        Binding("escape", "cancel_or_back", "Cancel/Back"),
+        Binding("escape", "cancel_or_back", "Back"),
         Binding("x", "next_exercise", "Exercise"),
         Binding("j", "focus_cell(1)", "Next", show=False),
         Binding("k", "focus_cell(-1)", "Previous", show=False),
@@ -84,20 +90,62 @@ class LessonScreen(Screen[None]):
         #: A cell opened on (a search hit, a resumed lesson), kept at the top until the
         #: layout settles or the learner moves on.
         self._anchor: CodeCell | None = None
+        workspace = core.workspace
+        #: The learner's copies of this lesson's cells and its scratch cell.
+        self._edits = workspace.try_it(lesson.id) if workspace is not None else TryIt()
+        self._edits_dirty = False
+        self._save_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         board = StatusBoard(self.core.workspace)
+        edits = self._edits
         with VerticalScroll(id="lesson-body"):
             for block in self.lesson.blocks:
                 if isinstance(block, Prose):
                     if block.markdown.strip():
                         yield Markdown(block.markdown)
                 elif isinstance(block, Snippet):
-                    yield CodeCell(block)
+                    edit = edits.cells.get(block.index)
+                    yield CodeCell(block, edited=edit.code if edit else None,
+                                   stale=edit is not None and not edit.made_from(block.code))
                 elif isinstance(block, Exercise):
                     yield ExerciseCard(block, board.status(block))
+            yield Markdown(SCRATCH_NOTE, classes="scratch-note")
+            yield CodeCell(Snippet(index=len(self.lesson.snippets), code="", line=0), scratch=True,
+                           edited=edits.scratch)
         yield Footer()
+
+    # -- try-it edits ------------------------------------------------------------
+
+    @on(CodeCell.Edited)
+    def _edited(self, event: CodeCell.Edited) -> None:
+        """Keep the learner's copy: saved a moment after typing stops, and at once when
+        the screen goes (quit included)."""
+        cell = event.cell
+        if cell.scratch:
+            self._edits.scratch = event.code or ""
+        elif event.code is None:
+            self._edits.cells.pop(cell.snippet.index, None)
+        else:
+            old = self._edits.cells.get(cell.snippet.index)
+            made_from = old.original_sha256 if old is not None else sha256(cell.snippet.code)
+            self._edits.cells[cell.snippet.index] = CellEdit(event.code, made_from)
+        self._edits_dirty = True
+        if self._save_timer is not None:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_DELAY, self.save_edits)
+
+    def save_edits(self) -> None:
+        """Write the try-it edits to the workspace if they changed (never the lesson)."""
+        workspace = self.core.workspace
+        if not self._edits_dirty or workspace is None:
+            return
+        try:
+            workspace.save_try_it(self.lesson.id, self._edits)
+            self._edits_dirty = False
+        except TutorError as exc:
+            self.notify(exc.msg, title="try-it edits not kept", severity="error")
 
     def on_mount(self) -> None:
         self.watch(self.query_one("#lesson-body"), "virtual_size", self._body_resized, init=False)
@@ -147,9 +195,11 @@ class LessonScreen(Screen[None]):
         self._shown_before = True
 
     def on_screen_suspend(self) -> None:
+        self.save_edits()
         self._record_visit()
 
     def on_unmount(self) -> None:
+        self.save_edits()
         self._record_visit()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
@@ -184,7 +234,8 @@ class LessonScreen(Screen[None]):
             self.notify("Focus a cell first (tab moves between cells).")
 
     def action_run_all(self) -> None:
-        runnable = [cell for cell in self.cells if cell.snippet.run]
+        # The lesson's cells, as the learner has them; the scratch cell runs on its own.
+        runnable = [cell for cell in self.cells if cell.runnable and not cell.scratch]
         if runnable:
             self.run_cells(runnable)
 
@@ -201,7 +252,8 @@ class LessonScreen(Screen[None]):
                 return
             self.app.call_from_thread(cell.set_running, True)
             try:
-                result = self.core.run(cell.snippet.code, f"{self.lesson.id}/cell-{cell.snippet.index + 1}.py")
+                name = "scratch" if cell.scratch else f"cell-{cell.snippet.index + 1}"
+                result = self.core.run(cell.code, f"{self.lesson.id}/{name}.py")
             except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
                 self.post_message(self.RunFailed(cell, str(exc) or type(exc).__name__))
                 return

@@ -1,0 +1,140 @@
+"""Try-it cells: a lesson cell becomes the learner's editable copy, runs like the
+original, comes back with ctrl+t, and is kept in the workspace (never in the lesson
+file) so that it is there after a restart; a scratch cell ends every lesson."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import Static
+
+from tutor.app.app import TutorApp, make_app
+from tutor.app.screens.lesson import LessonScreen
+from tutor.app.widgets.code_cell import CellEditor, CodeCell
+from tutor.workspace import CellEdit, TryIt
+from tutor.workspace.tryit import try_it_path
+
+from .fakes import LESSONS_DIR, FakeSandbox, fake_grade, sample_lessons, workspace_at
+from .test_story import open_first_lesson, sandbox_ready, texts
+
+MINE = "t = torch.ones(2, 3, requires_grad=True)\nprint('my own line')\n"
+
+
+def start(tmp_path, sandbox: FakeSandbox | None = None) -> TutorApp:
+    """The app over the workspace under ``tmp_path``: called again, it is a restart."""
+    return make_app(sample_lessons(), workspace_at(tmp_path / "workspace"), sandbox or FakeSandbox(),
+                    grade=fake_grade, device="cpu", watch_interval=0.05)
+
+
+async def resumed(app: TutorApp, pilot) -> LessonScreen:
+    """After a restart: the lesson left last time is open again."""
+    await sandbox_ready(app, pilot)
+    assert isinstance(app.screen, LessonScreen)
+    return app.screen
+
+
+async def run_and_wait(screen, pilot, *keys: str) -> None:
+    await pilot.press(*keys)
+    await screen.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_edit_a_cell_run_it_restore_it_and_find_the_edit_after_a_restart(tmp_path) -> None:
+    lesson_file = LESSONS_DIR / "01-first-steps.md"
+    before = lesson_file.read_bytes()
+    sandbox = FakeSandbox()
+    app = start(tmp_path, sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        cell = screen.cells[0]
+        await pilot.press("e")  # try it: the editor, holding the lesson's code
+        await pilot.pause()
+        editor = cell.editor
+        assert isinstance(editor, CellEditor) and editor.has_focus
+        assert editor.text == cell.snippet.code
+        assert cell.border_title == "cell 1 · your copy"
+        editor.text = MINE
+        await pilot.pause()
+        await run_and_wait(screen, pilot, "ctrl+r")  # runs the copy, result panel as usual
+        assert sandbox.requests[-1].code == MINE
+        assert sandbox.requests[-1].filename == "first-steps/cell-1.py"
+        assert texts(cell, ".status") == ["✓ ran on cpu · 4 ms"]
+        await pilot.press("escape")  # back to the cell; the edit stays
+        assert screen.focused is cell and cell.editor is not None
+        await pilot.press("q")
+        await pilot.pause()
+    assert lesson_file.read_bytes() == before  # the lesson itself never changes
+    saved = json.loads(try_it_path(tmp_path / "workspace", "first-steps").read_text())
+    assert saved["cells"]["0"]["code"] == MINE
+
+    app = start(tmp_path, sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await resumed(app, pilot)
+        cell = screen.cells[0]
+        assert cell.editor is not None and cell.editor.text == MINE  # the edit is there
+        assert cell.border_title == "cell 1 · your copy"
+        cell.focus()
+        await pilot.press("ctrl+t")  # restore the lesson's code
+        await pilot.pause()
+        assert cell.editor is None
+        assert str(cell.query_one(".code", Static).render()).startswith("t = torch.ones(2, 3, requires_grad=True)")
+        assert cell.border_title == "cell 1"
+        await run_and_wait(screen, pilot, "enter")
+        assert sandbox.requests[-1].code == cell.snippet.code
+        await pilot.press("q")
+        await pilot.pause()
+    assert not try_it_path(tmp_path / "workspace", "first-steps").exists()  # nothing left to keep
+
+
+async def test_the_scratch_cell_ends_every_lesson_and_keeps_the_learners_code(tmp_path) -> None:
+    sandbox = FakeSandbox()
+    app = start(tmp_path, sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        scratch = screen.cells[-1]
+        assert scratch.scratch and scratch.border_title == "scratch · your own code"
+        assert scratch.editor is not None and scratch.editor.text == ""
+        await pilot.press("j", "j", "j", "j")  # three cells, the exercise, then the scratch cell
+        assert screen.focused is scratch
+        await pilot.press("e", *"x = 1 / 0")
+        await run_and_wait(screen, pilot, "ctrl+r")
+        assert sandbox.requests[-1].code == "x = 1 / 0"
+        assert sandbox.requests[-1].filename == "first-steps/scratch.py"
+        assert texts(scratch, ".status") == ["✗ ZeroDivisionError at line 2: division by zero"]
+    app = start(tmp_path, sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await resumed(app, pilot)
+        assert screen.cells[-1].editor.text == "x = 1 / 0"
+
+
+async def test_run_all_runs_the_learners_copies_but_not_the_scratch_cell(tmp_path) -> None:
+    workspace = workspace_at(tmp_path / "workspace")
+    workspace.save_try_it("first-steps", TryIt(cells={2: CellEdit("print('no loop')\n")}, scratch="print(1)\n"))
+    sandbox = FakeSandbox()
+    app = start(tmp_path, sandbox)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        await run_and_wait(screen, pilot, "R")
+        assert [r.code for r in sandbox.requests] == [screen.lesson.snippets[0].code, screen.lesson.snippets[1].code,
+                                                      "print('no loop')\n"]
+
+
+async def test_a_copy_of_a_cell_the_lesson_changed_since_says_so(tmp_path) -> None:
+    workspace = workspace_at(tmp_path / "workspace")
+    workspace.save_try_it("first-steps", TryIt(cells={0: CellEdit("print(2)\n", "sha-of-an-older-cell")}))
+    app = start(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        assert screen.cells[0].border_title == "cell 1 · your copy (the lesson's cell has changed since)"
+
+
+async def test_inside_the_editor_keys_type_and_the_footer_says_so(tmp_path) -> None:
+    app = start(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        await pilot.press("e", "end", *" # q j R x")
+        cell = screen.cells[0]
+        assert cell.editor.text.splitlines()[0].endswith(" # q j R x")
+        assert app.is_running and app.screen is screen  # q typed, did not quit
+        assert not cell.check_action("run", ()) and cell.check_action("restore", ())
+        assert isinstance(cell, CodeCell)
