@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--budget", type=_positive_float, default=None, metavar="S",
                    help="with --batch: seconds of grading per student at most")
 
+    p = sub.add_parser("watch", parents=[common],
+                       help="check an exercise on every save from your own editor, then move on to the next")
+    p.add_argument("id", nargs="?", metavar="ID", help="the exercise to start at (default: where you left off)")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
+    p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
+
     p = sub.add_parser("init", parents=[common], help="write a workspace of starter files")
     p.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR")
 
@@ -108,6 +114,7 @@ COMMANDS = {
     "list": "tutor.commands.list_lessons",
     "run": "tutor.commands.run",
     "grade": "tutor.commands.grade",
+    "watch": "tutor.commands.watch",
     "grade --batch": "tutor.commands.batch",
     "init": "tutor.commands.workspace",
     "hint": "tutor.commands.workspace",

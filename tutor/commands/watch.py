@@ -1,0 +1,417 @@
+"""``tutor watch [ID]``: work in your own editor; tutor checks every save.
+
+Rustlings' watch mode: one warm sandbox for the whole session; the screen shows the
+current exercise (its prompt, its file, the verdict of the last check, the last hint
+asked for); every save of that file in the workspace is checked at once, and a pass
+moves on to the next exercise not passed yet. Keys: ``h`` the next hint, ``l`` the
+list of lessons and exercises, ``q`` quit.
+
+Plain ANSI over rich and termios, no Textual: it works over SSH and in any terminal of
+80x24 (the screen is cut to fit). :class:`WatchSession` is the whole behaviour without
+a terminal; :func:`main` only draws it and reads keys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import select
+import shutil
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tutor import present as fmt
+from tutor.commands.common import existing_workspace, lessons_from, start_tutor
+from tutor.core import Tutor
+from tutor.errors import TutorError, UsageError
+from tutor.grading.results import ExerciseReport
+from tutor.lessons import Exercise, LessonSet
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+    from tutor.workspace import Workspace
+
+#: Seconds between two looks at the exercise file (and at the keyboard).
+POLL_SECONDS = 0.2
+KEYS_LINE = "h hint · l list · q quit"
+MARKS = {"passed": "✓", "failed": "✗", "not started": "·"}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One screen row: text and a rich style."""
+
+    text: str
+    style: str = ""
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when an editor saves (in place or by rename): inode, size, mtime."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def first_exercise(lessons: LessonSet, workspace: Workspace, ident: str | None) -> Exercise:
+    """``ident`` if given; else the exercise visited last if it is not passed yet; else
+    the first one not passed; else the first one."""
+    exercises = lessons.exercises()
+    if not exercises:
+        raise UsageError("no exercises to watch")
+    if ident:
+        return lessons.resolve(ident)
+    statuses = _statuses(workspace)
+    visit = workspace.last_visit()
+    if visit is not None and visit.kind == "exercise":
+        last = next((e for e in exercises if e.id == visit.id), None)
+        if last is not None and statuses.get(last.id) != "passed":
+            return last
+    return next((e for e in exercises if statuses.get(e.id) != "passed"), exercises[0])
+
+
+def _statuses(workspace: Workspace) -> dict[str, str]:
+    try:
+        return {key: entry.status for key, entry in workspace.all_progress().items()}
+    except TutorError:
+        return {}
+
+
+class WatchSession:
+    """The current exercise, its last verdict and what the learner asked for; no
+    terminal. :meth:`poll` checks the file when it changed, :meth:`key` handles a key."""
+
+    def __init__(self, core: Tutor, exercise: Exercise) -> None:
+        if core.workspace is None:
+            raise UsageError("tutor watch needs a workspace")
+        self.core = core
+        self.workspace: Workspace = core.workspace
+        self.exercise = exercise
+        self.report: ExerciseReport | None = None
+        self.hint: tuple[int, str] | None = None
+        #: A line about what just happened ("passed: moving on"), shown once.
+        self.note: str = ""
+        #: "exercise" or "list".
+        self.view = "exercise"
+        #: A check is running (the screen says so).
+        self.checking = False
+        self._graded_text: str | None = None
+        self._signature: tuple[int, int, int] | None = None
+        self._open(exercise)
+
+    # -- the exercise ---------------------------------------------------------------
+
+    @property
+    def path(self) -> Path:
+        return self.workspace.path_for(self.exercise)
+
+    def _open(self, exercise: Exercise) -> None:
+        self.exercise = exercise
+        self.report = None
+        self.hint = None
+        self._graded_text = None
+        with contextlib.suppress(TutorError):
+            self.workspace.ensure(exercise)  # the starter, if there is no file yet
+            self.workspace.record_visit("exercise", exercise.id)
+        self._signature = _signature(self.path)
+
+    def pending(self) -> str | None:
+        """The file's text if it changed since the last look and differs from what was
+        checked last (an editor may save the same text twice); else ``None``."""
+        signature = _signature(self.path)
+        if signature == self._signature:
+            return None
+        self._signature = signature
+        try:
+            text = self.workspace.read(self.exercise)
+        except TutorError as exc:
+            self.note = exc.msg
+            return None
+        return None if text == self._graded_text else text
+
+    def poll(self) -> bool:
+        """Check the file if it changed since the last look; True if it was checked."""
+        text = self.pending()
+        if text is None:
+            return False
+        self.check(text)
+        return True
+
+    def check(self, text: str | None = None, *, first: bool = False) -> ExerciseReport:
+        """Check the file (or ``text``) as the app does: the visible checks, hidden ones
+        counted. A verdict on a save is recorded, and a pass moves on; the ``first``
+        look at a file only shows where it stands."""
+        if text is None:
+            text = self.workspace.read(self.exercise)
+        self._graded_text = text
+        self.note = ""
+        try:
+            report = self.core.grade(self.exercise, text, filename=str(self.path))
+        except Exception as exc:  # noqa: BLE001 - shown to the learner, the watch goes on
+            report = ExerciseReport(id=self.exercise.id, status="error", message=str(exc) or type(exc).__name__)
+        self.report = report
+        if first:
+            return report
+        with contextlib.suppress(TutorError):
+            self.workspace.record_result(self.exercise.id, report.status, report.hidden_unrun)
+        if report.status == "pass":
+            self._move_on()
+        return report
+
+    def _move_on(self) -> None:
+        """After a pass: the next exercise not passed, in course order after this one."""
+        exercises = self.core.lessons.exercises()
+        statuses = _statuses(self.workspace)
+        start = exercises.index(self.exercise) if self.exercise in exercises else -1
+        ordered = exercises[start + 1:] + exercises[:start + 1]
+        passed = self.exercise
+        upcoming = next((e for e in ordered if statuses.get(e.id) != "passed"), None)
+        if upcoming is None:
+            self.note = f"✓ {passed.id} passes, and so does every exercise. Well done!"
+            return
+        self._open(upcoming)
+        with contextlib.suppress(TutorError):
+            self.check(first=True)  # where the next one stands: usually its starter's verdict
+        self.note = f"✓ {passed.id} passes. On to the next one."
+
+    # -- keys -----------------------------------------------------------------------
+
+    def key(self, key: str) -> bool:
+        """Handle one key; False when the learner quits."""
+        if key == "q":
+            return False
+        self.note = ""
+        if key == "l":
+            self.view = "list" if self.view == "exercise" else "exercise"
+        elif key == "\x1b":
+            self.view = "exercise"
+        elif key == "h":
+            self.view = "exercise"
+            if not self.exercise.hints:
+                self.note = "This exercise has no hints."
+            else:
+                with contextlib.suppress(TutorError):
+                    self.hint = self.workspace.next_hint(self.exercise)
+        return True
+
+    # -- the screen -------------------------------------------------------------------
+
+    def lines(self, width: int, height: int) -> list[Line]:
+        """The screen as rows of at most ``width`` columns, cut to ``height`` rows; the
+        keys are always on the last row."""
+        room = max(0, height - 2)
+        body = self._list_lines(width, room) if self.view == "list" else self._exercise_lines(width, room)
+        exercises = self.core.lessons.exercises()
+        position = exercises.index(self.exercise) + 1 if self.exercise in exercises else 0
+        statuses = _statuses(self.workspace)
+        passed = sum(1 for e in exercises if statuses.get(e.id) == "passed")
+        head = Line(_fit(f"tutor watch · {self.exercise.id} ({position} of {len(exercises)}) · {passed} passed",
+                         width), "bold")
+        if len(body) > room:
+            body = body[: max(0, room - 1)] + [Line("…", "dim")]
+        return [head, *body, *([Line("")] * (room - len(body))), Line(_fit(KEYS_LINE, width), "reverse")]
+
+    def _exercise_lines(self, width: int, room: int) -> list[Line]:
+        """Title, prompt, file, verdict and hint; the prompt gets the rows left over."""
+        exercise = self.exercise
+        tail = [Line(f"file: {_short_path(self.path, width - len('file: '))}", "dim"),
+                Line(_fit("save it in your editor and it is checked here", width), "dim"), Line("")]
+        if self.note:
+            tail += _wrap(self.note, width, style="green" if self.note.startswith("✓") else "yellow", limit=2)
+        tail += self._verdict_lines(width)
+        if self.hint is not None:
+            number, text = self.hint
+            tail += _wrap(f"hint {number} of {len(exercise.hints)}: {text}", width, style="yellow", limit=4)
+        prompt = _wrap(exercise.prompt.strip(), width, limit=max(3, room - 1 - len(tail)))
+        return [Line(_fit(exercise.title, width), "bold cyan"), *prompt, *tail]
+
+    def _verdict_lines(self, width: int) -> list[Line]:
+        report = self.report
+        if self.checking:
+            return [Line("checking…", "yellow")]
+        if report is None:
+            return [Line("waiting for a save…", "dim")]
+        ran = [c for c in report.checks if c.status != "hidden"]
+        passed = sum(1 for c in ran if c.status == "pass")
+        if report.status == "pass":
+            return [Line(_fit(f"✓ {passed} of {fmt.count(len(ran), 'visible check')} pass", width), "green")]
+        if report.status == "error" and not ran:
+            return _wrap(f"! could not check: {report.message}", width, style="red", limit=4)
+        out = [Line(_fit(f"✗ {passed} of {fmt.count(len(ran), 'visible check')} pass", width), "red")]
+        for check in ran:
+            if check.status != "pass":
+                message = fmt.check_summary(check.message, check.details)
+                out += _wrap(f"{check.name}: {message}", width, style="red", indent="  ", limit=4)
+                break
+        if report.output:
+            out += _wrap(f"output: {report.output.strip()}", width, style="dim", limit=2)
+        return out
+
+    def _list_lines(self, width: int, room: int) -> list[Line]:
+        statuses = _statuses(self.workspace)
+        out: list[Line] = []
+        current = 0
+        for lesson in self.core.lessons.lessons:
+            exercises = lesson.exercises
+            if not exercises:
+                continue
+            done = sum(1 for e in exercises if statuses.get(e.id) == "passed")
+            out.append(Line(_fit(f"{lesson.order:>2}. {lesson.title}  {done}/{len(exercises)}", width),
+                            "green" if done == len(exercises) else ""))
+            if self.exercise in exercises:
+                for exercise in exercises:
+                    status = statuses.get(exercise.id, "not started")
+                    here = exercise.id == self.exercise.id
+                    if here:
+                        current = len(out)
+                    out.append(Line(_fit(f"    {MARKS.get(status, '·')} {exercise.id}  {status}"
+                                         + ("  ◀ watching" if here else ""), width), "bold" if here else "dim"))
+        if len(out) > room:  # keep the current exercise in view
+            start = max(0, min(current - room // 2, len(out) - room))
+            out = out[start:start + room]
+        return out
+
+
+def _short_path(path: Path, width: int) -> str:
+    """``path`` as the learner would type it (relative to here, or from ~), its end
+    kept when it must be cut: the file's name is the part that matters."""
+    text = str(path)
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        with contextlib.suppress(ValueError):
+            text = prefix + str(path.relative_to(base))
+            break
+    return text if len(text) <= width else "…" + text[len(text) - width + 1:]
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def _paragraphs(text: str) -> list[str]:
+    """Markdown-ish text as paragraphs to wrap: the lines of a paragraph joined, each
+    list item and each line of a code block on its own."""
+    out: list[str] = []
+    in_code = False
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+            if not in_code:
+                out.append("")  # what follows a code block is a paragraph of its own
+            continue
+        if in_code or not line.strip():
+            out.append(line if in_code else "")
+            continue
+        starts_item = bool(re.match(r"\s*([-*+]|\d+[.)])\s", line))
+        if out and out[-1] and not starts_item and not in_code:
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line.strip() if not starts_item else line)
+    while out and not out[-1]:
+        out.pop()
+    return out or [""]
+
+
+def _wrap(text: str, width: int, *, style: str = "", indent: str = "", limit: int | None = None) -> list[Line]:
+    """Paragraphs reflowed to ``width``; at most ``limit`` rows, the last one ending "…"."""
+    rows: list[str] = []
+    for paragraph in _paragraphs(text):
+        rows += textwrap.wrap(paragraph, width=max(10, width - len(indent)), initial_indent=indent,
+                              subsequent_indent=indent) or [""]
+    if limit is not None and len(rows) > limit:
+        rows = rows[:limit]
+        rows[-1] = _fit(rows[-1] + " …", width)
+    return [Line(row, style) for row in rows]
+
+
+# --- the terminal --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _keys() -> Iterator[int | None]:
+    """The keyboard in cbreak mode (a key at a time, ctrl+c still interrupts); ``None``
+    when stdin is not a terminal."""
+    if not sys.stdin.isatty():
+        yield None
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        yield fd
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+def _draw(session: WatchSession) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    size = shutil.get_terminal_size((80, 24))
+    console = Console(highlight=False, width=size.columns)
+    text: Text = Text("\n").join(Text(line.text, style=line.style) for line in session.lines(size.columns, size.lines))
+    sys.stdout.write("\x1b[H\x1b[2J")  # home, clear: any ANSI terminal
+    console.print(text, end="", soft_wrap=True)
+    sys.stdout.flush()
+
+
+def main(args: argparse.Namespace) -> int:
+    lessons = lessons_from(args)
+    workspace = existing_workspace(args, lessons)
+    exercise = first_exercise(lessons, workspace, getattr(args, "id", None))
+    print(f"tutor watch: starting the sandbox for {exercise.id}…", flush=True)
+    with start_tutor(lessons, args, workspace) as core:
+        session = WatchSession(core, exercise)
+        with contextlib.suppress(TutorError):
+            session.check(first=True)  # where the file stands now
+        return _loop(session)
+
+
+def _loop(session: WatchSession) -> int:
+    size = None
+    sys.stdout.write("\x1b[?1049h\x1b[?25l")  # the alternate screen, no cursor
+    try:
+        with _keys() as fd:
+            while True:
+                now = shutil.get_terminal_size((80, 24))
+                if now != size:  # first, and after every resize
+                    size = now
+                    _draw(session)
+                if fd is None:
+                    time.sleep(POLL_SECONDS)
+                elif select.select([fd], [], [], POLL_SECONDS)[0]:
+                    for char in os.read(fd, 32).decode("utf-8", "replace"):
+                        if not session.key(char):
+                            return 0
+                    _draw(session)
+                text = session.pending()
+                if text is not None:
+                    session.checking = True
+                    _draw(session)
+                    try:
+                        session.check(text)
+                    finally:
+                        session.checking = False
+                    _draw(session)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sys.stdout.write("\x1b[?25h\x1b[?1049l")
+        sys.stdout.flush()
+        statuses = _statuses(session.workspace)
+        exercises = session.core.lessons.exercises()
+        passed = sum(1 for e in exercises if statuses.get(e.id) == "passed")
+        print(f"tutor watch: {passed} of {fmt.count(len(exercises), 'exercise')} passed; "
+              f"`tutor watch` picks up at {session.exercise.id}.")
