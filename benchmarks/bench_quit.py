@@ -1,6 +1,6 @@
 """How fast quitting gives the terminal back, with a warm sandbox.
 
-    .venv/bin/python benchmarks/bench_quit.py [--runs N] [--key q|ctrl+q]
+    .venv/bin/python benchmarks/bench_quit.py [--runs N] [--key q|ctrl+q] [--shipped]
 
 Target (issue 16): the terminal is back within 0.2 s of the quit key; the sandbox
 server finishes its own shutdown afterwards. Measured from outside, like a learner
@@ -130,12 +130,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--key", choices=sorted(KEYS), default="q")
+    parser.add_argument("--shipped", action="store_true",
+                        help="the shipped lessons (a long first lesson) instead of a one-cell lesson")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         lessons = Path(tmp) / "lessons"
         lessons.mkdir()
         (lessons / "01-bench.md").write_text(LESSON)
-        results = [quit_once(str(lessons), str(Path(tmp) / f"ws{i}"), KEYS[args.key]) for i in range(args.runs)]
+        where = str(ROOT / "lessons") if args.shipped else str(lessons)
+        results = [quit_once(where, str(Path(tmp) / f"ws{i}"), KEYS[args.key]) for i in range(args.runs)]
     for name, column, target in (("quit key to terminal back", 0, 0.2), ("quit key to process exit", 1, 0.2),
                                  ("quit key to sandbox server gone", 2, None)):
         ms = [r[column] * 1000 for r in results]
