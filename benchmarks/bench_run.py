@@ -39,7 +39,9 @@ def child_uss_mb(client: SandboxClient) -> float:
     """USS of a child that holds still: start one that blocks on a FIFO, measure it."""
     import os
 
-    directory = Path(tempfile.mkdtemp())
+    # A run sees only the server's filesystem view, where of /tmp only the work root is.
+    assert client.workroot is not None
+    directory = Path(tempfile.mkdtemp(dir=client.workroot, prefix="shared-bench-"))
     directory.chmod(0o755)
     fifo = directory / "go"
     os.mkfifo(fifo, 0o666)

@@ -74,8 +74,24 @@ def stray_run_processes() -> list[int]:
     return found
 
 
+def visible_dir(sandbox: SandboxClient) -> Path:
+    """A fresh directory that runs can see. A run sees the machine through the server's
+    filesystem view, which holds nothing from the test's temporary directories; the
+    server's work root is there (read-only, but a FIFO in it still opens for writing)."""
+    sandbox.wait_ready()
+    assert sandbox.workroot is not None
+    path = sandbox.workroot / f"{SHARED_PREFIX}{secrets.token_hex(4)}"
+    path.mkdir(mode=0o755)
+    path.chmod(0o755)
+    return path
+
+
+SHARED_PREFIX = "shared-"
+
+
 def signal_fifo(directory: Path) -> Path:
-    """A FIFO that a sandboxed snippet (any uid) can open to say "I am running"."""
+    """A FIFO that a sandboxed snippet (any uid) can open to say "I am running";
+    ``directory`` must be one runs can see (:func:`visible_dir`)."""
     fifo = directory / "started"
     os.mkfifo(fifo, 0o666)
     fifo.chmod(0o666)
@@ -87,5 +103,6 @@ def assert_recovered(sandbox: SandboxClient) -> None:
     after = sandbox.run(RunRequest(code="print(2 + 2)"))
     assert after.status == "ok" and after.stdout == "4\n", after.error
     assert server_children(sandbox) == []
-    assert sandbox.workroot is not None and list(sandbox.workroot.iterdir()) == []
+    assert sandbox.workroot is not None
+    assert [p for p in sandbox.workroot.iterdir() if not p.name.startswith(SHARED_PREFIX)] == []
     assert stray_run_processes() == []

@@ -36,6 +36,10 @@ try:
     lessons = os.listdir({str(LESSON.parent)!r})
 except OSError:
     lessons = []
+try:
+    repo = os.listdir({str(REPO)!r})
+except OSError:
+    repo = []
 print(json.dumps({{
     "pid": os.getpid(),
     "procs": sorted(p for p in os.listdir("/proc") if p.isdigit()),
@@ -48,6 +52,8 @@ print(json.dumps({{
     "nproc": resource.getrlimit(resource.RLIMIT_NPROC)[0],
     "no_new_privs": status("NoNewPrivs"),
     "seccomp": status("Seccomp"),
+    "cap_eff": status("CapEff"),
+    "repo": repo,
 }}))
 '''
 
@@ -64,6 +70,9 @@ CLAIMS = {
     "uid": lambda f: f["uid"] >= SANDBOX_UID_BASE,
     "no_new_privs": lambda f: f["no_new_privs"] == "1",
     "seccomp": lambda f: f["seccomp"] == "2",
+    # Of the checkout only the tutor package (and a virtualenv inside it) is there, and a
+    # root server's run holds no capability that reads past permissions.
+    "fs-view": lambda f: set(f["repo"]) <= {"tutor", ".venv"} and (f["uid"] < SANDBOX_UID_BASE or int(f["cap_eff"], 16) == 0),
 }
 
 
@@ -76,7 +85,7 @@ def expected_layers() -> set[str]:
     """Everything this machine should grant a run: all of it to root; to a normal user
     the same through a user namespace, except a uid of its own per run."""
     shared = {"tmpdir", "pidns", "netns", "mountns", "ipcns", "private-proc", "hidden-paths", "private-scratch",
-              "rlimits", "nproc", "no_new_privs", "seccomp"}
+              "rlimits", "nproc", "no_new_privs", "seccomp", "fs-view"}
     if os.geteuid() == 0:
         return shared | {"uid"}
     if user_namespaces_allowed():
@@ -134,6 +143,6 @@ def test_where_the_kernel_refuses_namespaces_runs_still_run_and_report_less() ->
     assert result["stdout"] == "4 False\n"  # ran, and not as pid 1 of a namespace
     layers = set(result["isolation"])
     assert layers.isdisjoint({"userns", "pidns", "netns", "mountns", "ipcns", "private-proc", "hidden-paths",
-                              "private-scratch"})
+                              "private-scratch", "fs-view"})
     assert {"tmpdir", "rlimits", "no_new_privs", "seccomp"} <= layers
     assert ("uid" in layers) == (os.geteuid() == 0)

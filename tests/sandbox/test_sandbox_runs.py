@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
-from sandbox_helpers import assert_recovered, signal_fifo
+from sandbox_helpers import assert_recovered, signal_fifo, visible_dir
 
 from tutor.sandbox.api import RunRequest
 from tutor.sandbox.client import SandboxClient
@@ -88,8 +87,8 @@ def test_runs_in_parallel_threads_each_get_their_own_result(sandbox: SandboxClie
     assert {n: r.stdout for n, r in results.items()} == {n: f"{n * 2}\n" for n in range(6)}
 
 
-def test_cancel_all_kills_the_running_child(sandbox: SandboxClient, tmp_path: Path) -> None:
-    fifo = signal_fifo(tmp_path)
+def test_cancel_all_kills_the_running_child(sandbox: SandboxClient) -> None:
+    fifo = signal_fifo(visible_dir(sandbox))
     outcome: list[object] = []
     code = f"open({str(fifo)!r}, 'w').write('go')\nwhile True: pass\n"
     thread = threading.Thread(target=lambda: outcome.append(run(sandbox, code, timeout=60)))

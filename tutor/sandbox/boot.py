@@ -121,10 +121,13 @@ def main(server_class: type[Server] | None = None) -> None:
         import pyseccomp  # noqa: F401
     except (ImportError, RuntimeError):
         pass
+    # Before the forker builds its filesystem view: a first CUDA use may create device
+    # nodes (/dev/nvidia-uvm) that the view must lend.
+    cuda = probe_cuda()
     if server_class is None:
         from tutor.sandbox.server import Server
 
         server_class = Server
     server = server_class(config, front_in, front_out)
-    server.cuda = probe_cuda()
+    server.cuda = cuda
     server.serve()

@@ -49,6 +49,7 @@ class ChildJob:
     uid: int | None
     in_pid_namespace: bool
     in_user_namespace: bool = False  # made by the parent, for the pid namespace
+    fs_view: bool = False  # forked in the filesystem view by allowlist (fsview)
     protected_pids: Sequence[int] = ()
     limits: isolation.Limits = field(default_factory=isolation.Limits)
 
@@ -224,15 +225,19 @@ def _run_task(job: ChildJob, device: Any, capture: _Capture) -> tuple[dict[str, 
 def _lock_down(job: ChildJob, lifeline: int) -> list[str]:
     applied = ["userns"] if job.in_user_namespace else []
     applied += ["pidns"] if job.in_pid_namespace else []
+    applied += ["fs-view"] if job.fs_view else []
     applied += isolation.enter_namespaces(job.hide_paths, root=job.root, in_user_namespace=job.in_user_namespace,
                                           in_pid_namespace=job.in_pid_namespace, workdir=job.workdir,
                                           scratch_size=job.limits.scratch_size)
+    if job.fs_view and job.hide_paths and "hidden-paths" not in applied and "mountns" in applied \
+            and not any(path.exists() for path in job.hide_paths):
+        applied.append("hidden-paths")  # not covered: the view never had them
     if job.uid is not None:
         os.chown(job.workdir, job.uid, job.uid)
     # Real root ignores RLIMIT_NPROC; a dropped uid or a user namespace does not.
     applied += isolation.set_limits(job.limits, counted=job.uid is not None or "userns" in applied)
     if job.uid is not None:
-        applied += isolation.drop_privileges(job.uid)
+        applied += isolation.drop_privileges(job.uid, keep_read_search=not job.fs_view)
     isolation.die_with_parent(lifeline)
     applied += isolation.no_new_privs()
     applied += isolation.seccomp_filter(() if job.in_pid_namespace else job.protected_pids)

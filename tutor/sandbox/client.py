@@ -184,6 +184,7 @@ class SandboxClient(SandboxClientProtocol):
         self.server_pid: int | None = None
         self.forker_pid: int | None = None  # the server's child that forks every run's child
         self.workroot: Path | None = None
+        self.fs_view = False  # whether runs see the machine through the allowlisted view
         self._cuda = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
@@ -342,6 +343,7 @@ class SandboxClient(SandboxClientProtocol):
             self.forker_pid = header.get("forker")
             self.workroot = Path(header["workroot"]) if header.get("workroot") else None
             self._cuda = bool(header.get("cuda"))
+            self.fs_view = header.get("fs_view") is True
             self.state = "ready"
             self._ready.set()
         elif op == "result":

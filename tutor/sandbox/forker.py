@@ -28,7 +28,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tutor.sandbox import isolation
+from tutor.sandbox import fsview, isolation
 from tutor.sandbox.protocol import FrameDecoder
 
 MAX_MESSAGE = 1 << 16
@@ -41,15 +41,20 @@ class ForkerDied(Exception):
 class Forker:
     """The server's handle on its forker process."""
 
-    def __init__(self, sock: socket.socket, pid: int) -> None:
+    def __init__(self, sock: socket.socket, pid: int, fs_view: bool = False) -> None:
         self.sock = sock
         self.pid = pid
+        #: Whether the forker (and so every child) lives in the filesystem view.
+        self.fs_view = fs_view
         self._exits: deque[dict[str, Any]] = deque()
 
     @classmethod
-    def start(cls, pidns_fd: int | None, close_fds: tuple[int, ...] = ()) -> Forker:
+    def start(cls, pidns_fd: int | None, close_fds: tuple[int, ...] = (),
+              view: dict[str, Any] | None = None) -> Forker:
         """Fork the forker from the calling process, which must not yet have seen any
-        request. ``close_fds`` are the parent's own channels, closed in the forker."""
+        request. ``close_fds`` are the parent's own channels, closed in the forker.
+        ``view`` (``staging``, ``package``, ``workroot``, ``root``): build the filesystem
+        view (:mod:`fsview`) and move the forker into it first; returns once it did."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         parent = os.getpid()
         pid = os.fork()
@@ -59,11 +64,18 @@ class Forker:
                 for fd in close_fds:
                     os.close(fd)
                 isolation.die_with_parent_pid(parent)
+                made = view is not None and fsview.make(Path(view["staging"]), Path(view["package"]),
+                                                         Path(view["workroot"]), root=bool(view["root"]))
+                theirs.send(json.dumps({"fs_view": made}).encode())
                 _serve(theirs, pidns_fd)
             finally:
                 os._exit(0)
         theirs.close()
-        return cls(ours, pid)
+        try:
+            hello = json.loads(ours.recv(MAX_MESSAGE))
+        except (OSError, ValueError):
+            hello = {}
+        return cls(ours, pid, fs_view=hello.get("fs_view") is True)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -239,6 +251,7 @@ def _become_child(meta: dict[str, Any], fds: list[int], *, in_pid_namespace: boo
             workdir=Path(meta["workdir"]), nonce=header["nonce"],
             hide_paths=[Path(p) for p in meta["hide_paths"]], root=bool(meta["root"]), uid=meta["uid"],
             in_pid_namespace=in_pid_namespace, in_user_namespace=in_user_namespace,
+            fs_view=meta.get("fs_view") is True,
             protected_pids=[int(p) for p in meta["protected_pids"]],
             limits=isolation.Limits(**meta["limits"]),
         )

@@ -25,7 +25,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REC, MS_PRIVATE = 0x4000, 0x40000
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 1, 8, 38
 CAP_DAC_READ_SEARCH = 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -55,28 +55,40 @@ class Limits:
     scratch_size: int = 256 * 1024**2
 
 
-def _check(result: int, what: str) -> None:
+def check(result: int, what: str) -> None:
+    """Raise OSError with errno's story unless a libc call returned 0."""
     if result != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
+
+
 def unshare(flags: int) -> None:
-    _check(_libc.unshare(flags), "unshare")
+    check(_libc.unshare(flags), "unshare")
 
 
 def setns(fd: int, nstype: int) -> None:
-    _check(_libc.setns(fd, nstype), "setns")
+    check(_libc.setns(fd, nstype), "setns")
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None) -> None:
-    _check(
+    check(
         _libc.mount(
             source.encode(), target.encode(), fstype.encode() if fstype else None,
             ctypes.c_ulong(flags), data.encode() if data else None,
         ),
         f"mount {target}",
     )
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    _mount(source, target, fstype, flags, data)
+
+
+def make_mounts_private() -> None:
+    """No mount made from now on propagates to the namespace we came from."""
+    _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
 
 
 def _hide(paths: Sequence[Path]) -> None:
@@ -89,10 +101,16 @@ class _MountAttr(ctypes.Structure):
                 ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
 
 
-def _read_only_everywhere() -> None:
+def set_read_only(path: Path | str, *, recursive: bool) -> None:
+    """The mount at ``path`` (and, ``recursive``, every mount below it) read-only,
+    leaving its other flags as they are (a user namespace may not clear locked ones)."""
     attr = _MountAttr(MOUNT_ATTR_RDONLY, 0, 0, 0)
-    _check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, b"/", AT_RECURSIVE, ctypes.byref(attr), ctypes.sizeof(attr)),
-           "mount_setattr /")
+    check(_libc.syscall(SYS_MOUNT_SETATTR, AT_FDCWD, str(path).encode(), AT_RECURSIVE if recursive else 0,
+                         ctypes.byref(attr), ctypes.sizeof(attr)), f"mount_setattr {path}")
+
+
+def _read_only_everywhere() -> None:
+    set_read_only("/", recursive=True)
 
 
 def _private_scratch(workdir: Path, size: int) -> None:
@@ -217,24 +235,28 @@ def _keep_only_capability(cap: int) -> None:
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
     data[cap // 32].effective = data[cap // 32].permitted = 1 << (cap % 32)
-    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
-def drop_privileges(uid: int) -> list[str]:
-    """Become an unprivileged uid (root only): no writes to the system, no signals to
-    the server, and an RLIMIT_NPROC that holds.
+def drop_privileges(uid: int, *, keep_read_search: bool = False) -> list[str]:
+    """Become an unprivileged uid (root only), with no capability left: no writes to the
+    system, no signals to the server, no reading past permissions, and an RLIMIT_NPROC
+    that holds.
 
-    One capability stays: reading and searching any directory. Python itself may live
-    where only root can look (e.g. ``/root/.pyenv``), and a child must still import
-    the standard library from there. Writes, signals and everything else are gone;
-    the hidden paths are empty tmpfs, and the seccomp filter refuses
-    ``open_by_handle_at``, the one way that capability could reach under them.
+    ``keep_read_search``: keep one capability, reading and searching any directory, for
+    a run outside the filesystem view (``fsview``), where Python itself may live where
+    only root can look (e.g. ``/root/.pyenv``) and a child must still import the
+    standard library from there. The hidden paths are then empty tmpfs, and the seccomp
+    filter refuses ``open_by_handle_at``, the one way that capability could reach under
+    them. In the view the interpreter's directories are reachable without it.
     """
-    _libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
+    if keep_read_search:
+        _libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
     os.setgroups([])
     os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
-    _keep_only_capability(CAP_DAC_READ_SEARCH)
+    os.setresuid(uid, uid, uid)  # without KEEPCAPS this clears every capability
+    if keep_read_search:
+        _keep_only_capability(CAP_DAC_READ_SEARCH)
     return ["uid"]
 
 
@@ -267,7 +289,7 @@ def die_with_parent(lifeline: int) -> None:
 
 
 def no_new_privs() -> list[str]:
-    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+    check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
     return ["no_new_privs"]
 
 

@@ -78,8 +78,16 @@ class Server:
         self.workroot = self._make_workroot()
         self.pidns_fd = self._pid_namespace_fd()
         self.cuda = False
-        # Before the first request: every child is forked from this pristine copy.
-        self.forker = Forker.start(self.pidns_fd, close_fds=(front_in, front_out))
+        # Before the first request: every child is forked from this pristine copy, which
+        # lives in a filesystem view by allowlist (fsview) built here, once.
+        staging = Path(tempfile.mkdtemp(prefix="tutor-view-"))
+        try:
+            self.forker = Forker.start(self.pidns_fd, close_fds=(front_in, front_out), view={
+                "staging": str(staging), "package": str(Path(__file__).absolute().parent.parent),
+                "workroot": str(self.workroot), "root": self.root,
+            })
+        finally:
+            staging.rmdir()  # the forker's view is mounted there in its own namespace only
 
     # --- setup -------------------------------------------------------------------
 
@@ -115,7 +123,7 @@ class Server:
         self.selector.register(self.front_in, selectors.EVENT_READ, ("front", None))
         self.selector.register(self.forker.fileno(), selectors.EVENT_READ, ("forker", None))
         self.send({"op": "ready", "pid": os.getpid(), "forker": self.forker.pid, "cuda": self.cuda,
-                   "workroot": str(self.workroot)})
+                   "workroot": str(self.workroot), "fs_view": self.forker.fs_view})
         try:
             while True:
                 timeout = None
@@ -195,6 +203,7 @@ class Server:
                 "workdir": str(workdir), "hide_paths": [str(p) for p in self.hide_paths], "root": self.root,
                 "uid": isolation.SANDBOX_UID_BASE + self.sequence % isolation.SANDBOX_UID_SPAN if self.root else None,
                 "protected_pids": [os.getpid(), self.forker.pid, self.front_pid],
+                "fs_view": self.forker.fs_view,
                 "limits": asdict(limits),
             }
             started = time.monotonic()
