@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 from tutor.errors import SandboxError, TutorError, WorkspaceError
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise, LessonSet, default_lessons_dir
-from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
+from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol, resolve_device
 
 if TYPE_CHECKING:
     from tutor.workspace import Workspace
@@ -115,7 +115,7 @@ class Tutor:
                     self._client = self._client_factory(self.hidden_paths, self.requested_device)
                 self._client.start()
                 self._client.wait_ready(SANDBOX_START_TIMEOUT)
-                self._device = self._resolve_device(self._client)
+                self._device = resolve_device(self.requested_device, self._client.cuda_available)
             except TutorError as exc:
                 self._unavailable = exc.msg
                 raise
@@ -124,20 +124,6 @@ class Tutor:
                 raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}") from None
             finally:
                 self._ready.set()
-
-    def _resolve_device(self, client: SandboxClientProtocol) -> str:
-        from tutor.errors import UsageError
-
-        requested = self.requested_device
-        if requested == "cpu":
-            return "cpu"
-        if requested not in ("auto", "cuda"):
-            raise UsageError(f"unknown device {requested!r} (choose auto, cpu or cuda)")
-        if client.cuda_available():
-            return "cuda"
-        if requested == "cuda":
-            raise UsageError("--device cuda: no CUDA device is available on this machine")
-        return "cpu"
 
     @property
     def state(self) -> str:

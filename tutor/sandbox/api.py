@@ -6,8 +6,11 @@ No torch here; the front (CLI, TUI, grading orchestration) imports only this mod
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+
+from tutor.errors import UsageError
 
 Status = Literal["ok", "error", "timeout", "killed"]
 
@@ -114,3 +117,18 @@ class SandboxClientProtocol:
 
     def cuda_available(self) -> bool:
         raise NotImplementedError
+
+
+def resolve_device(device: str, cuda_available: Callable[[], bool]) -> str:
+    """Where code runs, decided in this one place: ``auto`` -> ``cuda`` where available,
+    else ``cpu``; ``cuda`` where there is none is the user's mistake. ``cuda_available``
+    (the server's probe) is asked only when it matters."""
+    if device == "cpu":
+        return "cpu"
+    if device not in ("auto", "cuda"):
+        raise UsageError(f"unknown device {device!r} (choose auto, cpu or cuda)")
+    if cuda_available():
+        return "cuda"
+    if device == "cuda":
+        raise UsageError("--device cuda: no CUDA device is available on this machine")
+    return "cpu"

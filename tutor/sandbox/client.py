@@ -12,17 +12,16 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tutor.errors import SandboxError, UsageError
-from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult, SandboxClientProtocol
+from tutor.errors import SandboxError
+from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult, SandboxClientProtocol, resolve_device
 from tutor.sandbox.protocol import FrameDecoder, ProtocolError, encode
 
 START_TIMEOUT = 120.0
@@ -77,43 +76,6 @@ def result_from_json(data: Any, blobs: dict[str, bytes] | None = None) -> RunRes
         data=dict(data["data"]) if isinstance(data.get("data"), dict) else {},
         blobs=dict(blobs or {}),
     )
-
-
-def cuda_probably_available() -> bool:
-    """Whether CUDA can work here, answered without importing torch: the installed
-    torch was built with CUDA and an NVIDIA driver is loaded. The server's probe
-    (``SandboxClient.cuda_available``) is the authoritative answer."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("torch")
-    if spec is None or not spec.submodule_search_locations:
-        return False
-    version = Path(next(iter(spec.submodule_search_locations))) / "version.py"
-    try:
-        match = re.search(r"^cuda\b[^=\n]*=\s*(\S+)", version.read_text(), re.MULTILINE)
-    except OSError:
-        return False
-    built_with_cuda = match is not None and match.group(1) != "None"
-    return built_with_cuda and Path("/proc/driver/nvidia/version").exists()
-
-
-def _resolve(device: str, cuda_available: Callable[[], bool]) -> str:
-    """``auto`` -> ``cuda`` where available, else ``cpu``; ``cuda`` where there is none
-    is the user's mistake. ``cuda_available`` is asked only when it matters."""
-    if device == "cpu":
-        return "cpu"
-    if device not in ("auto", "cuda"):
-        raise UsageError(f"unknown device {device!r} (choose auto, cpu or cuda)")
-    if cuda_available():
-        return "cuda"
-    if device == "cuda":
-        raise UsageError("--device cuda: no CUDA device is available on this machine")
-    return "cpu"
-
-
-def resolve_device(device: str = "auto") -> str:
-    """:func:`_resolve` for callers without a client yet (no torch import, no server)."""
-    return _resolve(device, cuda_probably_available)
 
 
 def _send(proc: subprocess.Popen[bytes], frame: bytes, *, close: bool = False) -> bool:
@@ -261,8 +223,9 @@ class SandboxClient(SandboxClientProtocol):
         return self._cuda
 
     def resolve_device(self, device: str = "auto") -> str:
-        """:func:`_resolve`, with the server's own probe as the answer about CUDA."""
-        return _resolve(device, self.cuda_available)
+        """:func:`tutor.sandbox.api.resolve_device`, with the server's own probe as the
+        answer about CUDA."""
+        return resolve_device(device, self.cuda_available)
 
     # --- runs --------------------------------------------------------------------
 
