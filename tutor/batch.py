@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import stat
 import threading
 import time
 from collections.abc import Callable
@@ -23,14 +21,13 @@ from typing import Any, Literal
 
 from tutor.atomic import atomic_write
 from tutor.core import Tutor
-from tutor.errors import UsageError
+from tutor.errors import UsageError, WorkspaceError
 from tutor.grading.formats import to_json, to_junit
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise
+from tutor.workspace.files import read_solution
 
 GRADEBOOK_VERSION = 1
-#: A solution file larger than this is not read (a symlink to /dev/zero, a data dump).
-MAX_SOURCE_BYTES = 1024 * 1024
 
 StudentStatus = Literal["graded", "error"]
 
@@ -79,25 +76,13 @@ def students_in(submissions: Path) -> list[Path]:
 
 
 def read_submission(path: Path) -> tuple[str | None, str]:
-    """A solution's text, or why it cannot be graded. Never blocks and never reads more
-    than :data:`MAX_SOURCE_BYTES`: a student folder may hold a FIFO or a link to a device."""
+    """A submission's text, or why it cannot be graded (a student's links are not followed)."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
-    except FileNotFoundError:
-        return None, f"no solution file ({path.name})"
-    except OSError as exc:
-        return None, f"{path.name} cannot be read ({exc.strerror or exc})"
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            return None, f"{path.name} is not a regular file"
-        raw = handle.read(MAX_SOURCE_BYTES + 1)
-    if len(raw) > MAX_SOURCE_BYTES:
-        return None, f"{path.name} is larger than {MAX_SOURCE_BYTES // 1024} KB"
-    try:
-        return raw.decode("utf-8"), ""
-    except UnicodeDecodeError:
-        return None, f"{path.name} is not UTF-8 text"
+        return read_solution(path, follow_symlinks=False), ""
+    except WorkspaceError as exc:
+        if not path.exists() and not path.is_symlink():
+            return None, f"no solution file ({path.name})"
+        return None, exc.msg.replace(f"{path}: ", f"{path.name} ")
 
 
 class Batch:

@@ -175,3 +175,17 @@ def test_each_run_draws_its_seeds_and_a_seed_grades_again_alike(workspace, tmp_p
     grade("--workspace", str(workspace), SOFTMAX, "--json", str(again), "--seed", str(one["seed"]))
     assert json.loads(again.read_text())["exercises"][0]["seeds"] == ex1["seeds"]
     assert f"--seed {one['seed']}" in capsys.readouterr().out
+
+
+def test_a_fifo_or_a_link_to_dev_zero_as_a_solution_is_that_exercise_s_error(workspace, tmp_path, capsys):
+    """Neither blocks `tutor grade` nor fills its memory: each is reported by name."""
+    softmax, lr = solution_file(workspace, SOFTMAX), solution_file(workspace, LR)
+    softmax.unlink()
+    os.mkfifo(softmax)
+    lr.unlink()
+    lr.symlink_to("/dev/zero")
+    report = tmp_path / "r.json"
+    assert grade("--workspace", str(workspace), "--json", str(report)) == 1
+    messages = {e["id"]: e["message"] for e in json.loads(report.read_text())["exercises"]}
+    assert messages[SOFTMAX].endswith("not a regular file") and messages[LR].endswith("not a regular file")
+    capsys.readouterr()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,32 @@ from tutor.workspace.store import (
 )
 from tutor.workspace.tryit import TryIt, read_try_it, write_try_it
 from tutor.workspace.visits import Kind, Visit, new_visit, read_visit, write_visit
+
+#: A solution file larger than this is not read (a data dump, a link to /dev/zero).
+MAX_SOLUTION_BYTES = 1024 * 1024
+
+
+def read_solution(path: Path, *, follow_symlinks: bool = True) -> str:
+    """A solution file's text, or a :class:`WorkspaceError` naming it: missing, not a
+    regular file (a FIFO would block the read forever, a device never end), larger than
+    :data:`MAX_SOLUTION_BYTES`, or not UTF-8. Never blocks."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_symlinks else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise WorkspaceError(f"{path}: no such file; run `tutor init` to write the starters") from None
+    except OSError as exc:
+        raise WorkspaceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise WorkspaceError(f"{path}: not a regular file")
+        raw = handle.read(MAX_SOLUTION_BYTES + 1)
+    if len(raw) > MAX_SOLUTION_BYTES:
+        raise WorkspaceError(f"{path}: larger than {MAX_SOLUTION_BYTES // 1024} KB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise WorkspaceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
 @dataclass
@@ -136,15 +163,7 @@ class Workspace:
     def read(self, exercise: Exercise) -> str:
         """The learner's solution text; a :class:`WorkspaceError` naming the file when
         it is missing or unreadable."""
-        path = self.path_for(exercise)
-        try:
-            return path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise WorkspaceError(f"{path}: no such file; run `tutor init` to write the starters") from None
-        except UnicodeDecodeError as exc:
-            raise WorkspaceError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-        except OSError as exc:
-            raise WorkspaceError(f"{path}: cannot read ({exc.strerror})") from None
+        return read_solution(self.path_for(exercise))
 
     def save(self, exercise: Exercise, text: str) -> None:
         """Replace the learner's file atomically (the TUI's editor saves through this)."""
