@@ -67,7 +67,10 @@ def read_solution(path: Path, *, follow_symlinks: bool = True) -> str:
     except OSError as exc:
         raise WorkspaceError(f"{path}: cannot read ({exc.strerror or exc})") from None
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        mode = os.fstat(handle.fileno()).st_mode
+        if stat.S_ISDIR(mode):
+            raise WorkspaceError(f"{path}: cannot read (it is a directory)")
+        if not stat.S_ISREG(mode):
             raise WorkspaceError(f"{path}: not a regular file")
         raw = handle.read(MAX_SOLUTION_BYTES + 1)
     if len(raw) > MAX_SOLUTION_BYTES:
