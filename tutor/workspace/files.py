@@ -66,12 +66,11 @@ def read_solution(path: Path, *, follow_symlinks: bool = True) -> str:
         raise WorkspaceError(f"{path}: no such file; run `tutor init` to write the starters") from None
     except OSError as exc:
         raise WorkspaceError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise WorkspaceError(f"{path}: cannot read (it is a directory)" if stat.S_ISDIR(mode) else f"{path}: not a regular file")
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if stat.S_ISDIR(mode):
-            raise WorkspaceError(f"{path}: cannot read (it is a directory)")
-        if not stat.S_ISREG(mode):
-            raise WorkspaceError(f"{path}: not a regular file")
         raw = handle.read(MAX_SOLUTION_BYTES + 1)
     if len(raw) > MAX_SOLUTION_BYTES:
         raise WorkspaceError(f"{path}: larger than {MAX_SOLUTION_BYTES // 1024} KB")
