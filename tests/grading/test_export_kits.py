@@ -39,6 +39,19 @@ def test_the_public_copy_has_no_hidden_check_and_no_wrong_answer_and_still_check
     capsys.readouterr()
 
 
+def test_a_public_copy_graded_first_leaves_the_private_hidden_checks_intact(tmp_path, sandbox, capsys):
+    """The same exercise id and reference with fewer checks must not share cached reference data."""
+    from tutor.grading.grade import grade_source
+
+    export("lessons", tmp_path / "public", "--public")
+    public = load_lessons([tmp_path / "public"]).exercise(SOFTMAX.id)
+    assert grade_source(public, SOFTMAX.solution, sandbox, include_hidden=True).status == "pass"
+    private = grade_source(SOFTMAX, SOFTMAX.solution, sandbox, include_hidden=True)
+    assert private.status == "pass", private.message
+    assert "large inputs stay finite" in [c.name for c in private.checks]
+    capsys.readouterr()
+
+
 def test_the_gradescope_autograder_grades_a_submission_into_results_json(tmp_path, capsys):
     export("gradescope", tmp_path / "kit")
     root = tmp_path / "autograder"

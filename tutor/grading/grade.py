@@ -5,6 +5,7 @@ children, then let a third, clean child judge the data. No torch in this module.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ HARNESS_TASK = "tutor.grading.harness:run_checks"
 JUDGE_TASK = "tutor.grading.judge:judge"
 JUDGE_TIMEOUT = 60.0
 
-_reference_cache: dict[tuple[str, str, bool, str, tuple[int, ...]], RunResult] = {}
+_reference_cache: dict[tuple[str, str, str], RunResult] = {}
 _cache_lock = threading.Lock()
 
 
@@ -44,8 +45,10 @@ def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, chec
 
 def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: tuple[Check, ...], device: str) -> RunResult:
     """The reference's check data, computed once per process for each exercise."""
-    key = (exercise.id, hashlib.sha256(exercise.solution.encode()).hexdigest(), len(checks) == len(exercise.checks), device,
-           exercise.seeds)
+    # Everything the reference's data depends on: the same id and solution with other
+    # checks (a public copy without its hidden checks) is another entry.
+    wire = json.dumps([check_to_wire(c, exercise.seeds) for c in checks], sort_keys=True)
+    key = (exercise.id, hashlib.sha256((exercise.solution + wire).encode()).hexdigest(), device)
     with _cache_lock:
         cached = _reference_cache.get(key)
     if cached is not None:
