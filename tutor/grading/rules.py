@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from tutor.lessons.model import Rules
 
+#: Builtins that run code the AST check never sees (a loop in a string).
+HIDES_CODE = frozenset({"exec", "eval", "compile", "__import__"})
 LOOP_NODES: tuple[type[ast.AST], ...] = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -71,6 +73,9 @@ def check_rules(source: str, rules: Rules) -> list[Violation]:
                 found.append(Violation(node.lineno, f"uses {dotted}, which this exercise bans"))
         if isinstance(node, ast.Name) and node.id in imported and any(_matches(imported[node.id], b) for b in banned):
             found.append(Violation(node.lineno, f"uses {node.id} ({imported[node.id]}), which this exercise bans"))
+        if rules.no_loops and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in HIDES_CODE:
+            found.append(Violation(node.lineno, f"calls {node.func.id}(), which could run a loop this check cannot see; "
+                                   "this exercise asks for tensor operations without Python loops"))
         if rules.no_loops and isinstance(node, LOOP_NODES):
             kind = "a comprehension" if "Comp" in type(node).__name__ or isinstance(node, ast.GeneratorExp) else f"a '{type(node).__name__.lower()}' loop"
             found.append(Violation(getattr(node, "lineno", 1), f"uses {kind}; this exercise asks for tensor operations without Python loops"))
