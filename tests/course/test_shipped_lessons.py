@@ -83,6 +83,32 @@ def test_rows_1_to_12_have_at_least_twelve_exercises_each_with_two_hints_and_a_h
         assert len(exercise.seeds) >= 2, exercise.id
 
 
+# The fundamentals a beginner needs before any exercise relies on them (issue: "Part 1,
+# revised"): each is taught in lessons 1-7 with a heading, a snippet, and an exercise
+# whose reference uses it.
+FUNDAMENTALS = {
+    "indexing and slicing": (r"(?i)index|slic", r"\[\s*:\s*,\s*\d\s*\]|\[-1\]|\.\.\.,", "join-split-index/crop-border"),
+    "reductions with dim and keepdim": (r"(?i)reduc", r"keepdim=True", "math-matmul/standardize"),
+    "argmax along a dim": (r"(?i)reduc|argmax", r"argmax\(dim=", "math-matmul/accuracy"),
+    ".item()": (r"\.item\(\)", r"\.item\(\)", "math-matmul/accuracy"),
+    "changing dtypes": (r"(?i)dtype", r"\.float\(\)|\.long\(\)|\.to\(torch\.", "tensor-creation/blend"),
+    "type promotion": (r"(?i)promotion", r"torch\.result_type", "tensor-creation/blend"),
+}
+PART_ONE = [l for l in COURSE.lessons if l.order <= 7]
+
+
+@pytest.mark.parametrize("fundamental", list(FUNDAMENTALS))
+def test_each_fundamental_is_taught_in_part_one_with_a_snippet_and_an_exercise(fundamental):
+    heading, code, exercise_id = FUNDAMENTALS[fundamental]
+    headings = [line for l in PART_ONE for b in l.blocks if hasattr(b, "markdown")
+                for line in b.markdown.splitlines() if line.startswith("#")]
+    assert any(re.search(heading, h) for h in headings), f"no heading in lessons 1-7 teaches {fundamental}"
+    assert any(re.search(code, s.code) for l in PART_ONE for s in l.snippets), f"no snippet in lessons 1-7 shows {fundamental}"
+    exercise = COURSE.exercise(exercise_id)
+    assert exercise.lesson_id in {l.id for l in PART_ONE}
+    assert re.search(r"\.long\(\)|\.to\(" if fundamental == "type promotion" else code, exercise.solution), exercise_id
+
+
 def _outputs() -> str:
     return "\n".join(s.expected_output or "" for l in COURSE.lessons for s in l.snippets if s.run)
 
