@@ -15,6 +15,8 @@ from tutor import __version__
 from tutor.errors import TutorError
 
 DEVICES = ("auto", "cpu", "cuda")
+#: Gradescope's test visibilities (tutor.grading.formats keeps the same list).
+GRADESCOPE_VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 LESSONS_HELP = "lessons directory (default: the lessons that ship with tutor)"
 
 
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, metavar="FILE", dest="json_file", default=None)
     p.add_argument("--junit", type=Path, metavar="FILE", default=None)
     p.add_argument("--gradescope", type=Path, metavar="FILE", default=None)
+    p.add_argument("--gradescope-hidden-visibility", choices=GRADESCOPE_VISIBILITIES, default=None,
+                   help="with --gradescope: when students see hidden checks' tests (default: after_due_date)")
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="exercises graded at once (default: cores)")
     p.add_argument("--seed", type=int, default=None, metavar="N",
@@ -130,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "grade" and args.batch is None and (args.gradebook or args.budget):
         print("tutor: --gradebook and --budget go with --batch DIR", file=sys.stderr)
+        return 2
+    if args.command == "grade" and args.gradescope_hidden_visibility and not args.gradescope:
+        print("tutor: --gradescope-hidden-visibility goes with --gradescope FILE", file=sys.stderr)
         return 2
     command = "grade --batch" if args.command == "grade" and args.batch is not None else args.command
     module = importlib.import_module(COMMANDS[command])

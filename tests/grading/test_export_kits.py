@@ -67,8 +67,12 @@ def test_the_gradescope_autograder_grades_a_submission_into_results_json(tmp_pat
     done = subprocess.run([str(script)], env={**ENV, "AUTOGRADER_ROOT": str(root)}, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     results = json.loads((root / "results" / "results.json").read_text())
-    scores = {t["name"]: (t["score"], t["max_score"]) for t in results["tests"]}
-    assert scores == {SOFTMAX.id: (2.0, 2.0), f"{SOFTMAX.id} (hidden checks)": (1.0, 1.0), LR.id: (0.0, 2.0)}
+    scores = {t["name"]: (t["score"], t["max_score"], t["visibility"]) for t in results["tests"]}
+    assert scores == {f"{SOFTMAX.id}: a 4x5 batch": (1.0, 1.0, "visible"),
+                      f"{SOFTMAX.id}: gradients flow back to X": (1.0, 1.0, "visible"),
+                      f"{SOFTMAX.id}: large inputs stay finite": (1.0, 1.0, "after_due_date"),
+                      f"{LR.id}: the lr table": (0.0, 1.0, "visible"), f"{LR.id}: the optimizer": (0.0, 1.0, "visible")}
+    assert results["score"] == 3.0
     capsys.readouterr()
 
 

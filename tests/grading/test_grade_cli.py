@@ -73,13 +73,29 @@ def test_starters_fail_and_the_reports_say_so(workspace, tmp_path, capsys):
 
     gs = json.loads(gradescope.read_text())
     assert gs["score"] == 0.0
+    # One test per check, hidden ones included.
     assert [(t["name"], t["score"], t["max_score"], t["status"]) for t in gs["tests"]] == [
-        (SOFTMAX, 0.0, 2.0, "failed"), (f"{SOFTMAX} (hidden checks)", 0.0, 1.0, "failed"), (LR, 0.0, 2.0, "failed")]
-    visible, hidden_test = gs["tests"][0], gs["tests"][1]
+        (f"{SOFTMAX}: a 4x5 batch", 0.0, 1.0, "failed"), (f"{SOFTMAX}: gradients flow back to X", 0.0, 1.0, "failed"),
+        (f"{SOFTMAX}: large inputs stay finite", 0.0, 1.0, "failed"),
+        (f"{LR}: the lr table", 0.0, 1.0, "failed"), (f"{LR}: the optimizer", 0.0, 1.0, "failed")]
     # Students see a hidden check's name, message and values only after the due date.
-    assert "large inputs" not in visible["output"] and visible["visibility"] == "visible"
-    assert "large inputs" in hidden_test["output"] and hidden_test["visibility"] == "after_due_date"
-    assert all(t["output"] for t in gs["tests"])
+    [hidden_test] = [t for t in gs["tests"] if t["visibility"] != "visible"]
+    assert hidden_test["name"] == f"{SOFTMAX}: large inputs stay finite" and hidden_test["visibility"] == "after_due_date"
+    hidden_check = next(c for c in payload["exercises"][0]["checks"] if c["hidden"])
+    for test in gs["tests"]:
+        assert test["output"]
+        if test is not hidden_test:
+            assert "large inputs" not in test["name"] + test["output"] and hidden_check["message"] not in test["output"]
+
+
+def test_the_hidden_checks_visibility_on_gradescope_is_the_instructors(workspace, tmp_path, capsys):
+    gradescope = tmp_path / "gs.json"
+    grade("--workspace", str(workspace), SOFTMAX, "--gradescope", str(gradescope), "--gradescope-hidden-visibility", "hidden")
+    visibility = {t["name"]: t["visibility"] for t in json.loads(gradescope.read_text())["tests"]}
+    assert visibility == {f"{SOFTMAX}: a 4x5 batch": "visible", f"{SOFTMAX}: gradients flow back to X": "visible",
+                          f"{SOFTMAX}: large inputs stay finite": "hidden"}
+    assert grade("--workspace", str(workspace), SOFTMAX, "--gradescope-hidden-visibility", "hidden") == 2
+    assert "goes with --gradescope FILE" in capsys.readouterr().err
 
 
 def test_a_crash_in_one_solution_still_grades_the_others(workspace, tmp_path, capsys):

@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     if args.junit:
         write_atomic(args.junit, to_junit(reports))
     if args.gradescope:
-        write_json(args.gradescope, to_gradescope(reports))
+        write_json(args.gradescope, to_gradescope(reports, args.gradescope_hidden_visibility or "after_due_date"))
     summary = payload["summary"]
     not_started = sum(r.id in missing for r in reports)
     counts = f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored'] - not_started} errored"

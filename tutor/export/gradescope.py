@@ -3,7 +3,10 @@
 Gradescope runs ``setup.sh`` once when the image is built and ``run_autograder`` for each
 submission, with the student's files in ``/autograder/submission`` and the report expected
 at ``/autograder/results/results.json``. ``AUTOGRADER_ROOT`` moves that root (our tests
-run the kit in a temporary directory).
+run the kit in a temporary directory). Each check is a test of its own; hidden checks'
+tests are shown ``after_due_date`` unless ``TUTOR_HIDDEN_VISIBILITY`` says otherwise
+(``visible``, ``after_published`` or ``hidden``), set in ``run_autograder``'s environment
+or on its first lines.
 """
 
 from __future__ import annotations
@@ -26,11 +29,15 @@ pip3 install --quiet ./tutor-src
 RUN = """#!/usr/bin/env bash
 # Gradescope runs this for every submission. A failed check is a grade, not an error:
 # whatever tutor says, results.json is written and the script exits 0.
+# When students see the tests of hidden checks: after_due_date (the default), visible,
+# after_published or hidden.
 set -u
 root="${AUTOGRADER_ROOT:-/autograder}"
+visibility="${TUTOR_HIDDEN_VISIBILITY:-after_due_date}"
 mkdir -p "$root/results"
 tutor grade --lessons "$root/source/lessons" --workspace "$root/submission" \\
-    --gradescope "$root/results/results.json" --device cpu > "$root/results/tutor.log" 2>&1
+    --gradescope "$root/results/results.json" --gradescope-hidden-visibility "$visibility" \\
+    --device cpu > "$root/results/tutor.log" 2>&1
 status=$?
 if [ ! -s "$root/results/results.json" ]; then
     reason=$(tail -n 1 "$root/results/tutor.log" | tr -d '"\\\\')

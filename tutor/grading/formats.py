@@ -74,33 +74,36 @@ def to_junit(reports: list[ExerciseReport]) -> bytes:
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 
+#: Who sees a Gradescope test, and when (Gradescope's own words).
+GRADESCOPE_VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
+
+
 def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = "after_due_date") -> dict[str, Any]:
-    """Gradescope autograder ``results.json``: one test per exercise, scored by the points
-    of the checks it passed, and one more for its hidden checks, which students see only
-    ``after_due_date``: their names, messages and values never reach the visible test."""
-    tests = []
+    """Gradescope autograder ``results.json``: one test per check, named "EXERCISE-ID:
+    check name" and scored by the check's points. A hidden check's test has
+    ``hidden_visibility`` (students see it ``after_due_date`` by default); a visible test
+    never names a hidden check nor quotes its message. An exercise that could not run
+    (no file, a syntax error, a crash, a timeout) or that broke its rules is one test for
+    the whole exercise, scored 0, that says why."""
+    if hidden_visibility not in GRADESCOPE_VISIBILITIES:
+        raise UsageError(f"hidden checks' visibility must be one of {', '.join(GRADESCOPE_VISIBILITIES)}, "
+                         f"not {hidden_visibility!r}")
+    tests: list[dict[str, Any]] = []
     for report in reports:
-        visible = [c for c in report.checks if not c.hidden]
-        hidden = [c for c in report.checks if c.hidden]
-        broke_rules = report.score == 0 and any(c.name == "rules" and c.status != "pass" for c in visible)
-        if hidden or broke_rules:
-            # The exercise's message may quote a hidden check: say it in visible terms.
-            failed = [c for c in visible if c.status != "pass"]
-            body = f"{len(failed)} of {len(visible)} visible checks failed" if visible else report.message
-            tests.append(_gradescope_test(report.id, visible, body, "visible", zero=broke_rules))
-            if hidden:
-                tests.append(_gradescope_test(f"{report.id} (hidden checks)", hidden, "", hidden_visibility, zero=broke_rules))
+        rules = [c for c in report.checks if c.name == "rules" and c.status != "pass"]
+        if report.status == "error" or not report.checks or rules:
+            reason = ("this answer breaks the exercise's rules, so it scores nothing: "
+                      + "; ".join(c.message for c in rules)) if rules else report.message
+            tests.append({"name": report.id, "score": 0.0, "max_score": report.max_score, "status": "failed",
+                          "output": reason or "could not be graded", "visibility": "visible"})
             continue
-        body = report.message
-        if report.checks:
-            body += "\n" + _check_lines(report.checks)
-        tests.append({
-            "name": report.id,
-            "score": report.score,
-            "max_score": report.max_score,
-            "status": "passed" if report.status == "pass" else "failed",
-            "output": body.strip(),
-        })
+        for check in report.checks:
+            tests.append({
+                "name": f"{report.id}: {check.name}", "score": check.score, "max_score": check.max_score,
+                "status": "passed" if check.status == "pass" else "failed",
+                "output": _check_output(check),
+                "visibility": hidden_visibility if check.hidden else "visible",
+            })
     return {
         "score": float(sum(r.score for r in reports)),
         "output": f"{sum(r.status == 'pass' for r in reports)} of {len(reports)} exercises passed",
@@ -110,12 +113,15 @@ def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = "after
     }
 
 
-def _gradescope_test(name: str, checks: list[CheckResult], body: str, visibility: str, *, zero: bool) -> dict[str, Any]:
-    score = 0.0 if zero else sum(c.score for c in checks)
-    text = (body + "\n" + _check_lines(checks)).strip()
-    return {"name": name, "score": score, "max_score": sum(c.max_score for c in checks),
-            "status": "passed" if checks and all(c.status == "pass" for c in checks) and not zero else "failed",
-            "output": text, "visibility": visibility}
+def _check_output(check: CheckResult) -> str:
+    if check.status == "pass":
+        return "passed"
+    lines = [check.message or check.status]
+    if check.expected or check.got:
+        lines += [f"expected: {check.expected}", f"got: {check.got}"]
+    if check.seed is not None:
+        lines.append(f"seed: {check.seed}")
+    return "\n".join(lines)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
