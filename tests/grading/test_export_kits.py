@@ -117,14 +117,31 @@ def test_the_github_actions_workflow_grades_the_repository(tmp_path, capsys):
     assert "run: .grading/grade.sh" in (repo / ".github" / "workflows" / "tutor.yml").read_text()
     (repo / "grading").mkdir()
     (repo / "grading" / "softmax-rows.py").write_text(SOFTMAX.solution)
-    (repo / "grading" / "halve-lr.py").write_text(LR.solution)
+    (repo / "grading" / "halve-lr.py").write_text(LR.starter)
     summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
     done = subprocess.run([str(repo / ".grading" / "grade.sh")], env={**ENV, "GITHUB_STEP_SUMMARY": str(summary)},
                           capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 passed, 0 failed, 0 errored" in summary.read_text()
+    assert done.returncode == 1, done.stdout + done.stderr  # a failed check fails the job, as tutor grade does
+    assert "1 passed, 1 failed, 0 errored" in done.stdout
+    lines = summary.read_text().splitlines()
+    assert lines[0] == "earlier step", "the summary is appended to, never overwritten"
+    table = [line for line in lines if line.startswith("|")]
+    assert table == ["| Exercise | Score | Status |", "| --- | ---: | --- |",
+                     f"| {SOFTMAX.id} | 3/3 | ✅ pass |", f"| {LR.id} | 0/2 | ❌ fail |"]
+    assert "**3 of 5 points**; 1 of 2 exercises passed." in lines
     assert (repo / ".grading" / "report" / "junit.xml").exists()
+    assert json.loads((repo / ".grading" / "report" / "report.json").read_text())["score"] == 3.0
     capsys.readouterr()
+
+
+def test_the_github_actions_summary_says_when_there_is_no_report(tmp_path, capsys):
+    from tutor.export.github_actions import main as summarise
+
+    (tmp_path / "broken.json").write_text("{not json")
+    for path in (tmp_path / "missing.json", tmp_path / "broken.json"):
+        assert summarise([str(path)]) == 0
+        assert "could not grade this push" in capsys.readouterr().out
 
 
 def test_export_refuses_bad_usage(tmp_path, capsys):

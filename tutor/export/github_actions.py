@@ -5,11 +5,17 @@ JUnit report as an artifact.
 The workflow runs ``.grading/grade.sh``, which a test (or a student) can run locally.
 Hidden checks belong to the instructor: the kit ships the lessons as given, so export
 ``tutor export lessons --public`` first when the repository is the students'.
+
+Run as ``python3 -m tutor.export.github_actions REPORT.json`` it prints the job summary:
+a Markdown table (exercise, score, status) of a ``tutor grade --json`` report.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from tutor.export.kit import TORCH_INSTALL, copy_lessons, copy_tutor_source, write_script
 from tutor.lessons import LessonSet
@@ -46,11 +52,12 @@ set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 mkdir -p "$here/report"
+rm -f "$here/report/report.json"  # the summary never shows an earlier run's report
 tutor grade --lessons "$here/lessons" --workspace "$root" --device cpu \\
     --json "$here/report/report.json" --junit "$here/report/junit.xml" | tee "$here/report/summary.txt"
 status=${PIPESTATUS[0]}
 if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
-    { echo '### tutor grade'; echo '```'; cat "$here/report/summary.txt"; echo '```'; } >> "$GITHUB_STEP_SUMMARY"
+    python3 -m tutor.export.github_actions "$here/report/report.json" >> "$GITHUB_STEP_SUMMARY"
 fi
 exit "$status"
 """
@@ -66,3 +73,46 @@ def export_github_actions(lessons: LessonSet, out: Path) -> Path:
     copy_tutor_source(out / ".grading" / "tutor-src")
     write_script(out / ".grading" / "grade.sh", GRADE)
     return out
+
+
+STATUS_MARK = {"pass": "✅ pass", "fail": "❌ fail", "error": "⚠️ error"}
+
+
+def _cell(text: str) -> str:
+    """Table cell text: one line, no column break."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _number(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{number:g}"
+
+
+def summary(report: Any) -> str:
+    """The job summary's Markdown: a table of exercise, score and status, then the total;
+    or one line saying tutor could not grade (no report, or not one of ours)."""
+    exercises = report.get("exercises") if isinstance(report, dict) else None
+    if not isinstance(exercises, list) or not all(isinstance(e, dict) for e in exercises):
+        return "### tutor grade\n\ntutor could not grade this push: see the job's log.\n"
+    lines = ["### tutor grade", "", "| Exercise | Score | Status |", "| --- | ---: | --- |"]
+    for exercise in exercises:
+        status = str(exercise.get("status", "error"))
+        lines.append(f"| {_cell(str(exercise.get('id', '?')))} | {_number(exercise.get('score', 0))}/"
+                     f"{_number(exercise.get('max_score', 0))} | {STATUS_MARK.get(status, _cell(status))} |")
+    passed = sum(e.get("status") == "pass" for e in exercises)
+    lines += ["", f"**{_number(report.get('score', 0))} of {_number(report.get('max_score', 0))} points**; "
+                  f"{passed} of {len(exercises)} exercises passed."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    try:
+        report = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    except (OSError, ValueError, IndexError):
+        report = None
+    sys.stdout.write(summary(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
