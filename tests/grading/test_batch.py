@@ -1,13 +1,19 @@
 """An instructor's story: a class of submissions graded in one command. One student is
 right, one handed in nothing, one crashes, one left a FIFO where a file should be, one
-tries to fake a pass, one loops forever: every other student is still graded correctly,
-the gradebook and each student's reports are written, and a second run resumes."""
+tries to fake a pass, one loops forever (and times out), one earns partial credit: every
+other student is still graded correctly, the gradebook and each student's reports are
+written, a second run resumes, and the Gradescope and PrairieLearn kits give two of them
+the same scores when run as their engines would."""
 
 from __future__ import annotations
 
 import csv
 import json
 import os
+import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -20,6 +26,13 @@ pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data"
 LESSONS = load_lessons([DATA])
 SOFTMAX, LR = LESSONS.exercise("grading/softmax-rows"), LESSONS.exercise("grading/halve-lr")
+# Right on ordinary inputs, overflows on the hidden check's large ones: 2 of softmax's 3 points.
+NAIVE_SOFTMAX = "def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=1, keepdim=True)\n"
+# What each student of the class scores: (softmax-rows, halve-lr), of (3, 2).
+SCORES = {"alice": (3.0, 2.0), "bob": (0.0, 0.0), "carol": (0.0, 2.0), "dave": (0.0, 2.0), "eve": (0.0, 0.0),
+          "frank": (0.0, 2.0), "grace": (2.0, 2.0)}
+# The kits' scripts find tutor and python3 where the engine's image would have them: on PATH.
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
 
 def submit(root: Path, student: str, **files: str) -> None:
@@ -39,7 +52,8 @@ def submissions(tmp_path):
     submit(root, "dave", **{"halve-lr": LR.solution})
     os.mkfifo(root / "dave" / "grading" / "softmax-rows.py")  # would block a naive read forever
     submit(root, "eve", **{"softmax-rows": "print('PASSED')\nimport sys\nsys.exit(0)\n", "halve-lr": "import os\nos._exit(0)\n"})
-    submit(root, "frank", **{"softmax-rows": "while True:\n    pass\n", "halve-lr": LR.solution})
+    submit(root, "frank", **{"softmax-rows": "while True:\n    pass\n", "halve-lr": LR.solution})  # times out
+    submit(root, "grace", **{"softmax-rows": NAIVE_SOFTMAX, "halve-lr": LR.solution})  # partial credit
     return root
 
 
@@ -51,17 +65,19 @@ def test_a_class_is_graded_and_no_submission_stops_the_others(submissions, tmp_p
     gradebook = tmp_path / "book.json"
     assert batch(submissions, "--gradebook", str(gradebook)) == 1  # bob handed in nothing
     out = capsys.readouterr().out
-    assert "6 students graded" in out
+    assert "7 students graded" in out
 
     students = {s["student"]: s for s in json.loads(gradebook.read_text())["students"]}
-    assert list(students) == ["alice", "bob", "carol", "dave", "eve", "frank"]
-    assert (students["alice"]["status"], students["alice"]["score"], students["alice"]["max_score"]) == ("graded", 5.0, 5.0)
-    assert students["bob"]["status"] == "error" and students["bob"]["score"] == 0
+    assert list(students) == list(SCORES)
+    assert {name: (s["exercises"][SOFTMAX.id]["score"], s["exercises"][LR.id]["score"]) for name, s in students.items()} == SCORES
+    assert {name: (s["score"], s["max_score"]) for name, s in students.items()} == {
+        name: (sum(scores), 5.0) for name, scores in SCORES.items()}
+    assert [name for name, s in students.items() if s["status"] == "error"] == ["bob"]
     for name in ("carol", "dave", "frank"):
-        assert students[name]["exercises"]["grading/softmax-rows"]["status"] == "error", name
-        assert students[name]["exercises"]["grading/halve-lr"] == {"status": "pass", "score": 2.0, "max_score": 2.0}
-    assert students["eve"]["score"] == 0.0
+        assert students[name]["exercises"][SOFTMAX.id]["status"] == "error", name
+        assert students[name]["exercises"][LR.id] == {"status": "pass", "score": 2.0, "max_score": 2.0}
     assert all(e["status"] != "pass" for e in students["eve"]["exercises"].values())
+    assert students["grace"]["exercises"][SOFTMAX.id] == {"status": "fail", "score": 2.0, "max_score": 3.0}
 
     reports = Path(f"{submissions.resolve()}-reports")
     alice = json.loads((reports / "alice.json").read_text())
@@ -69,6 +85,8 @@ def test_a_class_is_graded_and_no_submission_stops_the_others(submissions, tmp_p
     assert (reports / "alice.xml").read_text().startswith("<?xml")
     dave = json.loads((reports / "dave.json").read_text())
     assert "not a regular file" in dave["exercises"][0]["message"]
+    frank = json.loads((reports / "frank.json").read_text())
+    assert "timed out" in frank["exercises"][0]["message"]
     assert not (submissions / "alice" / ".tutor").exists(), "grading never writes into a student's folder"
 
 
@@ -89,7 +107,8 @@ def test_a_second_run_resumes_and_regrades_only_what_is_missing(submissions, tmp
     rows = list(csv.reader(gradebook.read_text().splitlines()))
     assert rows[0] == ["student", "score", "max_score", SOFTMAX.id, LR.id]
     assert rows[1] == ["alice", "5", "5", "3", "2"]
-    assert [r[0] for r in rows[1:]] == ["alice", "bob", "carol", "dave", "eve"]
+    assert [r[0] for r in rows[1:]] == ["alice", "bob", "carol", "dave", "eve", "grace"]
+    assert rows[-1] == ["grace", "4", "5", "2", "2"]
 
 
 def test_a_time_budget_stops_grading_a_slow_student(submissions, tmp_path, capsys):
@@ -111,3 +130,40 @@ def test_bad_batch_usage_is_one_line_and_exit_2(args, words, capsys):
     assert main(["grade", "--lessons", str(DATA), *args]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_the_gradescope_and_prairielearn_kits_score_two_students_of_the_class_alike(submissions, tmp_path, capsys):
+    """The perfect and the partial student, graded by each kit's own script, as the engine runs it."""
+    assert main(["export", "gradescope", str(tmp_path / "gs-kit"), "--lessons", str(DATA)]) == 0
+    assert main(["export", "prairielearn", str(tmp_path / "pl-course"), "--lessons", str(DATA)]) == 0
+    capsys.readouterr()
+    question = tmp_path / "pl-course" / "questions" / "tutor" / "grading" / "softmax-rows"
+    for student, visibility in (("alice", None), ("grace", "after_published")):
+        # Gradescope: the zip unpacked in /autograder/source, the student's files in /autograder/submission.
+        root = tmp_path / "autograder" / student
+        with zipfile.ZipFile(tmp_path / "gs-kit" / "autograder.zip") as archive:
+            archive.extractall(root / "source")
+        shutil.copytree(submissions / student, root / "submission")
+        (root / "source" / "run_autograder").chmod(0o755)
+        env = {**ENV, "AUTOGRADER_ROOT": str(root), **({"TUTOR_HIDDEN_VISIBILITY": visibility} if visibility else {})}
+        done = subprocess.run([str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        results = json.loads((root / "results" / "results.json").read_text())
+        assert results["score"] == sum(SCORES[student]), student
+        by_test = {t["name"]: (t["score"], t["visibility"]) for t in results["tests"]}
+        hidden_score = 1.0 if student == "alice" else 0.0
+        assert by_test[f"{SOFTMAX.id}: large inputs stay finite"] == (hidden_score, visibility or "after_due_date")
+        assert sum(score for score, _ in by_test.values()) == sum(SCORES[student])
+
+        # PrairieLearn: the upload in /grade/student, the course's server files in /grade/serverFilesCourse.
+        grade = tmp_path / "grade" / student
+        (grade / "student").mkdir(parents=True)
+        shutil.copy(submissions / student / "grading" / "softmax-rows.py", grade / "student" / "solution.py")
+        shutil.copytree(tmp_path / "pl-course" / "serverFilesCourse", grade / "serverFilesCourse")
+        done = subprocess.run([str(question / "tests" / "run.sh")], env={**ENV, "GRADE_ROOT": str(grade)},
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        results = json.loads((grade / "results" / "results.json").read_text())
+        assert results["gradable"] is True
+        assert results["score"] == pytest.approx(SCORES[student][0] / 3), student
+        assert sum(t["points"] for t in results["tests"]) == SCORES[student][0]
