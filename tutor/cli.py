@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-lessons", parents=[common], help="validate lesson files")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     p.add_argument("--format-only", action="store_true", help="only validate the file format (no sandbox)")
+
+    p = sub.add_parser("new", parents=[common], help="scaffold a lesson or an exercise (authors)")
+    kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
+    q = kinds.add_parser("lesson", parents=[common], help="write DIR/NN-ID.md: a lesson with one exercise to fill in")
+    q.add_argument("id", metavar="ID", help="the new lesson's id: lowercase letters, digits and '-'")
+    q = kinds.add_parser("exercise", parents=[common], help="append an exercise to fill in to a lesson")
+    q.add_argument("lesson", metavar="LESSON", help="the id of the lesson to append to")
+    q.add_argument("id", metavar="ID", help="the new exercise's id: lowercase letters, digits and '-'")
     return parser
 
 
@@ -126,6 +134,7 @@ COMMANDS = {
     "solution": "tutor.commands.workspace",
     "check-lessons": "tutor.commands.check_lessons",
     "export": "tutor.commands.export",
+    "new": "tutor.commands.new",
 }
 
 

@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
+from tutor.lessons.scaffold import REFERENCE_PLACEHOLDER
 from tutor.sandbox.api import RunResult
 
 
@@ -39,7 +40,10 @@ def snippet_problem(snippet: Snippet, result: RunResult) -> str | None:
 def _check_exercise(exercise: Exercise, lesson: Lesson, core: Tutor) -> list[str]:
     problems = []
     ref = core.grade(exercise, exercise.solution, include_hidden=True, filename="reference.py")
-    if ref.status != "pass":
+    if ref.status != "pass" and REFERENCE_PLACEHOLDER in exercise.solution:
+        problems.append(f"{lesson.path}:{exercise.solution_line}: exercise '{exercise.id}': the reference solution does not pass: "
+                        "it is still the placeholder of `tutor new` (raise NotImplementedError); write the reference")
+    elif ref.status != "pass":
         problems.append(f"{lesson.path}:{exercise.solution_line}: exercise '{exercise.id}': the reference solution does not pass: {ref.message}")
     starter = core.grade(exercise, exercise.starter, include_hidden=True, filename="starter.py")
     if starter.status == "pass":
