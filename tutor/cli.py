@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-lessons", parents=[common], help="validate lesson files")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     p.add_argument("--format-only", action="store_true", help="only validate the file format (no sandbox)")
+    p.add_argument("--watch", action="store_true",
+                   help="validate, then again on every save, printing only what changed (Ctrl+C stops)")
 
     p = sub.add_parser("new", parents=[common], help="scaffold a lesson or an exercise (authors)")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)

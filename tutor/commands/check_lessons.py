@@ -2,7 +2,8 @@
 
 Format validation needs no sandbox. Then, unless ``--format-only``, every reference
 solution must pass its checks, every starter must fail them and every snippet must print
-its ``output`` fence (see ``tutor.grading.lesson_check``).
+its ``output`` fence (see ``tutor.grading.lesson_check``). ``--watch`` validates again on
+every save and prints what changed (``tutor.commands.lesson_watch``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from tutor.lessons.discover import default_lessons_dir
 
 def main(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths) or [args.lessons or default_lessons_dir()]
+    if args.watch:
+        from tutor.commands.lesson_watch import watch
+
+        return watch(paths, format_only=args.format_only)
     lessons = load_lessons(paths)
     for error in lessons.errors:
         print(error.msg, file=sys.stderr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from tutor.core import Tutor
@@ -64,25 +65,38 @@ def _check_snippet(snippet: Snippet, lesson: Lesson, core: Tutor) -> list[str]:
     return [f"{lesson.path}:{snippet.line}: {problem}"] if problem else []
 
 
+def lesson_problems(lessons: Iterable[Lesson], core: Tutor, jobs: int | None = None) -> list[str]:
+    """Every problem of the exercises and snippets of ``lessons``, as ``FILE:LINE: message``,
+    in lesson order, checked in parallel on ``core``'s started sandbox. Ctrl+C cancels the
+    runs in flight before it propagates (never a wait for a slow reference)."""
+    work = [(lesson, item) for lesson in lessons for item in (*lesson.exercises, *lesson.snippets)]
+
+    def one(pair: tuple[Lesson, Exercise | Snippet]) -> list[str]:
+        lesson, item = pair
+        if isinstance(item, Exercise):
+            return _check_exercise(item, lesson, core)
+        return _check_snippet(item, lesson, core)
+
+    pool = ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1)
+    try:
+        return [p for found in pool.map(one, work) for p in found]
+    except KeyboardInterrupt:
+        core.cancel_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def check_exercises(lessons: LessonSet) -> int:
     """Run every exercise and snippet of ``lessons`` in the sandbox; print each problem as
     ``FILE:LINE: message`` on stderr. Exit status: 0 all good, 1 any problem."""
-    jobs = os.cpu_count() or 1
-    work = [(lesson, item) for lesson in lessons.lessons for item in (*lesson.exercises, *lesson.snippets)]
-    print(f"checking {sum(isinstance(i, Exercise) for _, i in work)} exercise(s) and "
-          f"{sum(isinstance(i, Snippet) for _, i in work)} snippet(s) in the sandbox...", file=sys.stderr, flush=True)
+    work = [item for lesson in lessons.lessons for item in (*lesson.exercises, *lesson.snippets)]
+    print(f"checking {sum(isinstance(i, Exercise) for i in work)} exercise(s) and "
+          f"{sum(isinstance(i, Snippet) for i in work)} snippet(s) in the sandbox...", file=sys.stderr, flush=True)
     # Lessons are checked on the CPU, the device every learner has.
     with Tutor(lessons, device="cpu") as core:
         core.start()
-
-        def one(pair: tuple[Lesson, Exercise | Snippet]) -> list[str]:
-            lesson, item = pair
-            if isinstance(item, Exercise):
-                return _check_exercise(item, lesson, core)
-            return _check_snippet(item, lesson, core)
-
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            problems = [p for found in pool.map(one, work) for p in found]
+        problems = lesson_problems(lessons.lessons, core)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
