@@ -11,6 +11,8 @@ import pytest
 FRONT_MODULES = [
     "tutor.cli",
     "tutor.commands.check_lessons",
+    "tutor.commands.lesson_watch",
+    "tutor.commands.new",
     "tutor.commands.grade",
     "tutor.commands.list_lessons",
     "tutor.commands.run",
@@ -29,6 +31,7 @@ FRONT_MODULES = [
     "tutor.present",
     "tutor.explain",
     "tutor.lessons",
+    "tutor.lessons.scaffold",
     "tutor.workspace",
     "tutor.grading.grade",
     "tutor.grading.lesson_check",
