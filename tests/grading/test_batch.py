@@ -30,7 +30,22 @@ SOFTMAX, LR = LESSONS.exercise("grading/softmax-rows"), LESSONS.exercise("gradin
 NAIVE_SOFTMAX = "def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=1, keepdim=True)\n"
 # What each student of the class scores: (softmax-rows, halve-lr), of (3, 2).
 SCORES = {"alice": (3.0, 2.0), "bob": (0.0, 0.0), "carol": (0.0, 2.0), "dave": (0.0, 2.0), "eve": (0.0, 0.0),
-          "frank": (0.0, 2.0), "grace": (2.0, 2.0)}
+          "frank": (0.0, 2.0), "grace": (2.0, 2.0), "mallory": (0.0, 2.0), "trudy": (0.0, 2.0)}
+# Writes its own result frame, 100,000 levels deep, straight to the runner's result pipe.
+FORGED_FRAME = r'''
+import os, sys
+frame = sys._getframe()
+while frame is not None and not ("job" in frame.f_locals and "result_fd" in frame.f_locals):
+    frame = frame.f_back
+job, fd = frame.f_locals["job"], frame.f_locals["result_fd"]
+body = b'{"nonce": "' + job.nonce.encode() + b'", "status": "ok", "data": ' + b"[" * 100000 + b"]" * 100000 + b"}"
+data = b"TUT1" + len(body).to_bytes(4, "big") + body
+while data:
+    data = data[os.write(fd, data):]
+os._exit(0)
+'''
+# Reads the instructor's private lessons (hidden checks, references) from where they lie.
+READ_LESSONS = f"print(open({str(DATA / 'grading-lesson.md')!r}).read())\n"
 # The kits' scripts find tutor and python3 where the engine's image would have them: on PATH.
 ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
@@ -54,6 +69,8 @@ def submissions(tmp_path):
     submit(root, "eve", **{"softmax-rows": "print('PASSED')\nimport sys\nsys.exit(0)\n", "halve-lr": "import os\nos._exit(0)\n"})
     submit(root, "frank", **{"softmax-rows": "while True:\n    pass\n", "halve-lr": LR.solution})  # times out
     submit(root, "grace", **{"softmax-rows": NAIVE_SOFTMAX, "halve-lr": LR.solution})  # partial credit
+    submit(root, "mallory", **{"softmax-rows": FORGED_FRAME, "halve-lr": LR.solution})  # a forged, hostile frame
+    submit(root, "trudy", **{"softmax-rows": READ_LESSONS, "halve-lr": LR.solution})  # reads what it must not
     return root
 
 
@@ -65,7 +82,7 @@ def test_a_class_is_graded_and_no_submission_stops_the_others(submissions, tmp_p
     gradebook = tmp_path / "book.json"
     assert batch(submissions, "--gradebook", str(gradebook)) == 1  # bob handed in nothing
     out = capsys.readouterr().out
-    assert "7 students graded" in out
+    assert "9 students graded" in out
 
     students = {s["student"]: s for s in json.loads(gradebook.read_text())["students"]}
     assert list(students) == list(SCORES)
@@ -73,7 +90,9 @@ def test_a_class_is_graded_and_no_submission_stops_the_others(submissions, tmp_p
     assert {name: (s["score"], s["max_score"]) for name, s in students.items()} == {
         name: (sum(scores), 5.0) for name, scores in SCORES.items()}
     assert [name for name, s in students.items() if s["status"] == "error"] == ["bob"]
-    for name in ("carol", "dave", "frank"):
+    trudy = json.loads(Path(f"{submissions.resolve()}-reports", "trudy.json").read_text())
+    assert "FileNotFoundError" in trudy["exercises"][0]["message"]  # the private lessons are not in her view
+    for name in ("carol", "dave", "frank", "mallory"):
         assert students[name]["exercises"][SOFTMAX.id]["status"] == "error", name
         assert students[name]["exercises"][LR.id] == {"status": "pass", "score": 2.0, "max_score": 2.0}
     assert all(e["status"] != "pass" for e in students["eve"]["exercises"].values())
@@ -93,7 +112,8 @@ def test_a_class_is_graded_and_no_submission_stops_the_others(submissions, tmp_p
 def test_a_second_run_resumes_and_regrades_only_what_is_missing(submissions, tmp_path, capsys):
     import shutil
 
-    shutil.rmtree(submissions / "frank")  # his endless loop costs a timeout and proves nothing here
+    for slow in ("frank", "mallory", "trudy"):  # their attacks are the first test's; here they cost time
+        shutil.rmtree(submissions / slow)
     gradebook = tmp_path / "book.csv"
     batch(submissions, "--gradebook", str(gradebook))
     capsys.readouterr()
