@@ -29,19 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-LESSON = '''+++
-id = "bench"
-title = "Benchmark lesson"
-order = 1
-topics = ["tensor-attributes"]
-+++
-
-# Bench
-
-```python
-t = torch.ones(2, 3)
-```
-'''
+from bench_startup import TRIVIAL_LESSON as LESSON  # noqa: E402 - the same one-cell lesson
 
 LEAVE_ALT_SCREEN = b"\x1b[?1049l"
 KEYS = {"q": b"q", "ctrl+q": b"\x11"}
