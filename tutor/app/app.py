@@ -21,9 +21,6 @@ from textual.worker import Worker, WorkerState
 
 from tutor.app.messages import OpenEntry, ShowError
 from tutor.app.palette import LessonSearch
-from tutor.app.screens.dialogs import ErrorDialog, HelpDialog
-from tutor.app.screens.exercise import ExerciseScreen
-from tutor.app.screens.lesson import LessonScreen
 from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.core import GradeFunction, Tutor
 from tutor.errors import LessonError, TutorError
@@ -148,6 +145,11 @@ class TutorApp(App[None]):
         broken lesson file. What is already open is shown again, not opened twice:
         a second copy would hide the first one's results. The lesson or exercise is
         remembered as the last visited."""
+        # The lesson and exercise screens (editor, Markdown, plots) are imported when
+        # first opened: the first paint needs only the lesson list.
+        from tutor.app.screens.exercise import ExerciseScreen
+        from tutor.app.screens.lesson import LessonScreen
+
         if isinstance(entry, (Lesson, Exercise)):
             self.record_visit(entry, snippet.index if isinstance(entry, Lesson) and snippet is not None else None)
         if isinstance(entry, Lesson):
@@ -166,9 +168,13 @@ class TutorApp(App[None]):
             self.show_error("broken lesson", entry.msg)
 
     def show_error(self, title: str, message: str) -> None:
+        from tutor.app.screens.dialogs import ErrorDialog
+
         self.push_screen(ErrorDialog(title, message))
 
     def action_help(self) -> None:
+        from tutor.app.screens.dialogs import HelpDialog
+
         if not isinstance(self.screen, HelpDialog):
             self.push_screen(HelpDialog())
 

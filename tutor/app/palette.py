@@ -11,18 +11,14 @@ from textual.command import Hit, Hits, Provider
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownBlock
 
-from tutor.app.screens.exercise import ExerciseScreen
-from tutor.app.screens.lesson import LessonScreen
 from tutor.app.search import SearchHit, search_lessons
-from tutor.app.widgets.code_cell import CodeCell
 from tutor.lessons import Prose, Snippet
 
 if TYPE_CHECKING:
     # Only for the type: tutor.app.app imports this module at load time.
     from tutor.app.app import TutorApp
+    from tutor.app.screens.lesson import LessonScreen
 
 #: Focus stops of a lesson: where keys act after a search lands.
 LESSON_STOPS = "CodeCell, ExerciseCard"
@@ -57,6 +53,10 @@ def open_hit(app: TutorApp, hit: SearchHit, query: str) -> None:
     """Open what ``hit`` found and land on the match: the cell or paragraph of a lesson
     scrolled to the top with the nearest cell focused; in an exercise, the prompt
     scrolled to the matching line, or the editor's cursor on it."""
+    # Imported here: the palette loads with the app, these screens only when opened.
+    from tutor.app.screens.exercise import ExerciseScreen
+    from tutor.app.screens.lesson import LessonScreen
+
     if hit.exercise is not None:
         app.open_entry(hit.exercise)
         screen = app.screen
@@ -96,6 +96,11 @@ async def land_in_lesson(screen: LessonScreen, hit: SearchHit) -> None:
 def _widget_for(screen: Screen[None], hit: SearchHit) -> Widget | None:
     """The widget showing the matching line: a code cell, or the Markdown block (a
     paragraph, a list, a heading) holding the line in a paragraph run."""
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownBlock
+
+    from tutor.app.widgets.code_cell import CodeCell
+
     block = hit.block
     if isinstance(block, Snippet):
         return next((cell for cell in screen.query(CodeCell) if cell.snippet.index == block.index), None)

@@ -34,6 +34,9 @@ FENCE_ROLES = {"starter", "solution", "checks", "wrong"}
 SNIPPET_OPTIONS = {"requires", "norun"}
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+# Only the block structure matters here (headings, fences, prose spans); inline parsing
+# of every paragraph cost half the parse of the course and its result was never read.
+_markdown.core.ruler.disable(["inline", "text_join"])
 
 
 def parse_lesson_file(path: Path) -> Lesson:
