@@ -170,7 +170,12 @@ def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, 
                 exec(compiled, namespace)
             finally:
                 tripwire.recording = False
-                pristine.restore()  # the check's setup and expr see torch as it ships
+                # A kind that records state before expr (no_mutation's snapshot) must take
+                # it with torch as it ships. Restoring costs copy-on-write page faults in
+                # this forked child (every attribute read touches a refcount), so it is
+                # done here only when such a kind asks; after expr it is always done.
+                if any(type(kind).before is not CheckKind.before for kind, _ in kinds):
+                    pristine.restore()
             stage = "the check's setup"
             if check.get("setup"):
                 exec(compile(check["setup"], "<check setup>", "exec"), namespace)
