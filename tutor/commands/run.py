@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from tutor import present as fmt
 from tutor.commands.common import start_tutor
+from tutor.core import uses_optimizers
 from tutor.errors import UsageError
 from tutor.explain import explain_result
 from tutor.lessons import LessonSet, default_lessons_dir
@@ -62,7 +63,8 @@ def main(args: argparse.Namespace) -> int:
     # The lessons are hidden from the run, never read: `tutor run` must start fast.
     lessons = LessonSet.unparsed([args.lessons or default_lessons_dir()])
     failed = False
-    with start_tutor(lessons, args) as core:
+    warm = uses_optimizers(source.text or "" for source in sources)
+    with start_tutor(lessons, args, warm_optimizers=warm) as core:
         for source in sources:
             if source.text is None:
                 result = RunResult(status="error", device=core.device,

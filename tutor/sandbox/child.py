@@ -291,7 +291,13 @@ def run_child(job: ChildJob) -> NoReturn:
         try:
             applied = _lock_down(job, result_fd)
             os.chdir(job.workdir)
-            os.environ.update(HOME=str(job.workdir), TMPDIR=str(job.workdir))
+            # Every cache a run may write goes in its own directory: /tmp is empty and
+            # read-only here, and a cache path inherited from the front (torch sets
+            # TORCHINDUCTOR_CACHE_DIR in a process that imported its compiler) would
+            # point there.
+            os.environ.update(HOME=str(job.workdir), TMPDIR=str(job.workdir),
+                              TORCHINDUCTOR_CACHE_DIR=str(job.workdir / "torchinductor"),
+                              TRITON_CACHE_DIR=str(job.workdir / "triton"))
             # The server already asked tempfile once (it cached /tmp); ask again here.
             tempfile.tempdir = str(job.workdir)
             import torch
