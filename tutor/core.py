@@ -46,18 +46,8 @@ class GradeFunction(Protocol):
     ) -> ExerciseReport: ...
 
 
-ClientFactory = Callable[[Sequence[Path], str, bool], SandboxClientProtocol]
-"""Makes the sandbox client from the paths to hide, the requested device and whether the
-server pre-imports what a first optimizer needs."""
-
-#: Words that mean code may build an optimizer or a scheduler, whose first use imports
-#: torch's compiler stack (about 1.5 s): a server warms it once for every run it forks.
-OPTIMIZER_WORDS = ("optim", "lr_scheduler", "compile", "_dynamo")
-
-
-def uses_optimizers(texts: Iterable[str]) -> bool:
-    """Whether any of ``texts`` (code a run will execute) may build an optimizer."""
-    return any(word in text for text in texts for word in OPTIMIZER_WORDS)
+ClientFactory = Callable[[Sequence[Path], str], SandboxClientProtocol]
+"""Makes the sandbox client from the paths to hide and the requested device."""
 
 ProgressCallback = Callable[[ExerciseReport], None]
 
@@ -76,12 +66,12 @@ def hidden_paths(lessons: LessonSet) -> list[Path]:
     return sorted(set(paths))
 
 
-def _real_client(hide: Sequence[Path], device: str, warm_optimizers: bool) -> SandboxClientProtocol:
+def _real_client(hide: Sequence[Path], device: str) -> SandboxClientProtocol:
     try:
         from tutor.sandbox.client import SandboxClient
     except ImportError as exc:
         raise SandboxUnavailable(f"the sandbox package is missing ({exc})") from None
-    return SandboxClient(hide_paths=hide, device=device, warm_modules=GRADING_TASK_MODULES, warm_optimizers=warm_optimizers)
+    return SandboxClient(hide_paths=hide, device=device, warm_modules=GRADING_TASK_MODULES)
 
 
 class Tutor:
@@ -94,9 +84,7 @@ class Tutor:
 
     def __init__(self, lessons: LessonSet, workspace: Workspace | None = None, *, device: str = "auto",
                  client: SandboxClientProtocol | None = None, client_factory: ClientFactory | None = None,
-                 grade: GradeFunction | None = None, warm_optimizers: bool = True) -> None:
-        """``warm_optimizers=False`` suits a short command whose code builds no optimizer
-        (:func:`uses_optimizers`): its server starts about 1.5 s sooner."""
+                 grade: GradeFunction | None = None) -> None:
         self.lessons = lessons
         self.workspace = workspace
         self.requested_device = device
@@ -105,7 +93,6 @@ class Tutor:
         self._owns_client = client is None
         self._client_factory = client_factory or _real_client
         self._grade = grade
-        self._warm_optimizers = warm_optimizers
         self._device: str | None = "cpu" if device == "cpu" else None
         self._ready = threading.Event()
         self._start_lock = threading.Lock()
@@ -125,7 +112,7 @@ class Tutor:
                 return
             try:
                 if self._client is None:
-                    self._client = self._client_factory(self.hidden_paths, self.requested_device, self._warm_optimizers)
+                    self._client = self._client_factory(self.hidden_paths, self.requested_device)
                 self._client.start()
                 self._client.wait_ready(SANDBOX_START_TIMEOUT)
                 self._device = resolve_device(self.requested_device, self._client.cuda_available)

@@ -41,7 +41,7 @@ async def test_quitting_asks_the_sandbox_to_stop_without_waiting_for_it(app: Tut
 
 def test_the_core_can_still_wait_for_the_sandbox_to_stop() -> None:
     sandbox = FakeSandbox()
-    core = Tutor(sample_lessons(), client=None, client_factory=lambda hide, device, warm: sandbox, device="cpu")
+    core = Tutor(sample_lessons(), client=None, client_factory=lambda hide, device: sandbox, device="cpu")
     core.start()
     core.close(wait=True)
     assert sandbox.closed

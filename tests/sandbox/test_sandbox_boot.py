@@ -47,27 +47,48 @@ def test_the_server_imports_tutor_from_where_the_front_did_not_the_current_direc
         assert client.run(RunRequest(code="print(1)")).stdout == "1\n"
 
 
-@pytest.mark.slow
-def test_a_server_that_skips_the_optimizer_warm_up_still_runs_optimizers(monkeypatch, tmp_path):
-    """`tutor grade` of exercises without optimizers starts its server without importing
-    torch's compiler stack; a run that builds one anyway pays for it and works.
+def test_training_in_a_run_does_not_import_torchs_compiler(sandbox):
+    """An optimizer, a scheduler and gradient clipping work without torch._dynamo (1.2 s
+    to import): the server deferred it, and nothing here compiles."""
+    from tutor.sandbox.api import RunRequest
 
-    Even when the front had imported the compiler first: torch then sets
-    TORCHINDUCTOR_CACHE_DIR to a folder under /tmp, which the server inherits, and
-    which the run cannot create in its empty, read-only /tmp."""
+    code = """
+import sys
+model = torch.nn.Linear(3, 1)
+opt = torch.optim.Adam(model.parameters(), lr=0.1)
+sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+for _ in range(3):
+    opt.zero_grad()
+    model(torch.ones(4, 3)).pow(2).mean().backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    sched.step()
+print(sched.get_last_lr(), type(sys.modules["torch._dynamo"]).__name__)
+"""
+    result = sandbox.run(RunRequest(code=code, timeout=30))
+    assert result.ok, result.error
+    assert result.stdout.split() == ["[0.0125]", "StandIn"]
+
+
+@pytest.mark.slow
+def test_a_run_that_compiles_gets_torchs_compiler_even_with_a_cache_path_from_the_front(monkeypatch, tmp_path):
+    """torch.compile imports the real compiler in the run, into the run's own directory.
+
+    A front that imported the compiler itself has TORCHINDUCTOR_CACHE_DIR set to a
+    folder under /tmp (torch sets it), and the server inherits it; the run's /tmp is
+    empty and read-only, so the run must not use it."""
     from tutor.sandbox.api import RunRequest
     from tutor.sandbox.client import SandboxClient
 
     monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", f"/tmp/torchinductor-{tmp_path.name}")
-    with SandboxClient(device="cpu", warm_optimizers=False) as client:
-        result = client.run(RunRequest(code="opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)\nprint('ok')",
-                                       timeout=60))
-    assert result.ok and result.stdout.strip() == "ok"
-
-
-def test_which_code_needs_the_optimizer_warm_up():
-    from tutor.core import uses_optimizers
-
-    assert uses_optimizers(["x = 1", "opt = torch.optim.SGD(p, lr=0.1)"])
-    assert uses_optimizers(["s = torch.optim.lr_scheduler.StepLR(opt, 3)"])
-    assert not uses_optimizers(["def f(t):\n    return t.shape", ""])
+    code = """
+import sys
+double = torch.compile(lambda x: x * 2, backend="eager")
+print(double(torch.ones(2)).tolist())
+import torch._dynamo.config as config
+print(type(sys.modules["torch._dynamo"]).__name__, sys.modules["torch._dynamo"].config is config)
+"""
+    with SandboxClient(device="cpu") as client:
+        result = client.run(RunRequest(code=code, timeout=60))
+    assert result.ok, result.error
+    assert result.stdout.splitlines() == ["[2.0, 2.0]", "module True"]

@@ -210,6 +210,6 @@ def make_app(
     """The one factory shared by the CLI, the tests and the benchmarks: a core over
     ``lessons`` and ``workspace`` (with an injected sandbox or grader, for tests), and
     the app over it."""
-    factory = (lambda hide, requested, warm: client_factory()) if client_factory is not None else None
+    factory = (lambda hide, requested: client_factory()) if client_factory is not None else None
     core = Tutor(lessons, workspace, device=device, client=client, client_factory=factory, grade=grade)
     return TutorApp(core, watch_interval=watch_interval)

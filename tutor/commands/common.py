@@ -35,11 +35,10 @@ def existing_workspace(args: argparse.Namespace, lessons: LessonSet) -> Workspac
     return Workspace(root, lessons)
 
 
-def start_tutor(lessons: LessonSet, args: argparse.Namespace, workspace: Workspace | None = None, *,
-                warm_optimizers: bool = True) -> Tutor:
+def start_tutor(lessons: LessonSet, args: argparse.Namespace, workspace: Workspace | None = None) -> Tutor:
     """The headless core for one command, its sandbox started and device resolved
     (``--device cuda`` without CUDA is a usage error). Close it when done."""
-    core = Tutor(lessons, workspace, device=getattr(args, "device", "auto") or "auto", warm_optimizers=warm_optimizers)
+    core = Tutor(lessons, workspace, device=getattr(args, "device", "auto") or "auto")
     try:
         core.start()
     except BaseException:

@@ -13,13 +13,11 @@ import time
 from collections.abc import Iterator
 
 from tutor.commands.common import existing_workspace, lessons_from, print_warnings, start_tutor
-from tutor.core import draw_seed, uses_optimizers
-from tutor.errors import TutorError, UsageError
+from tutor.core import draw_seed
+from tutor.errors import UsageError
 from tutor.grading.formats import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.grading.results import ExerciseReport
-from tutor.lessons import Exercise
 from tutor.present import count
-from tutor.workspace import Workspace
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 
@@ -38,8 +36,7 @@ def main(args: argparse.Namespace) -> int:
     # No file: not started. Still an error in the reports (nothing was handed in), but
     # the learner's progress keeps it "not started" and the summary says so.
     missing = {e.id for e in exercises if not workspace.path_for(e).exists()}
-    warm = uses_optimizers(_code_to_run(exercises, workspace))
-    with _reporter(len(exercises), missing) as reporter, start_tutor(lessons, args, workspace, warm_optimizers=warm) as core:
+    with _reporter(len(exercises), missing) as reporter, start_tutor(lessons, args, workspace) as core:
         reporter.grading()
         reports = core.grade_many(exercises, jobs=args.jobs, on_done=reporter.done, warn=_warn, seed=seed)
     elapsed = time.perf_counter() - started
@@ -60,18 +57,6 @@ def main(args: argparse.Namespace) -> int:
     print(f"{counts} ({count(len(reports), 'exercise')} in {elapsed:.1f} s; "
           f"seed {seed}: `--seed {seed}` grades again with the same inputs)")
     return 0 if payload["status"] == "pass" else 1
-
-
-def _code_to_run(exercises: list[Exercise], workspace: Workspace) -> list[str]:
-    """What the graded runs will execute: references, checks and the learner's files."""
-    texts = []
-    for exercise in exercises:
-        texts += [exercise.solution, *(c.setup + c.expr for c in exercise.checks)]
-        try:
-            texts.append(workspace.read(exercise))
-        except TutorError:
-            pass  # graded (and reported) as an error; it runs nothing
-    return texts
 
 
 def _warn(message: str) -> None:

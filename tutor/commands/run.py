@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from tutor import present as fmt
 from tutor.commands.common import start_tutor
-from tutor.core import uses_optimizers
 from tutor.errors import UsageError
 from tutor.explain import explain_result
 from tutor.lessons import LessonSet, default_lessons_dir
@@ -63,8 +62,7 @@ def main(args: argparse.Namespace) -> int:
     # The lessons are hidden from the run, never read: `tutor run` must start fast.
     lessons = LessonSet.unparsed([args.lessons or default_lessons_dir()])
     failed = False
-    warm = uses_optimizers(source.text or "" for source in sources)
-    with start_tutor(lessons, args, warm_optimizers=warm) as core:
+    with start_tutor(lessons, args) as core:
         for source in sources:
             if source.text is None:
                 result = RunResult(status="error", device=core.device,

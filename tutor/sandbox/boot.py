@@ -23,9 +23,9 @@ if TYPE_CHECKING:
 
 def warm_up(torch: Any) -> None:
     """Pay once for the lazy imports that a first backward, optimizer step and
-    scheduler step trigger, so no child pays them. Nearly all of it (1.5 s of 1.6 s here)
-    is torch._dynamo, which the first optimizer imports: a front whose runs make no
-    optimizer (``warm_optimizers=False``) skips it.
+    scheduler step trigger, so no child pays them. The biggest, torch's compiler, which
+    a first optimizer would import (1.2 s), is deferred until something compiles
+    (:mod:`tutor.sandbox.lazy_dynamo`).
 
     Tiny ops only: a parallel op here would start OpenMP threads that a forked child
     cannot use (it would hang on its first parallel op).
@@ -114,12 +114,12 @@ def main(server_class: type[Server] | None = None) -> None:
     import torch.nn.functional  # noqa: F401
     import torch.optim  # noqa: F401
 
-    from tutor.sandbox import inspection, schedules  # noqa: F401 - warm for children
+    from tutor.sandbox import inspection, lazy_dynamo, schedules  # noqa: F401 - warm for children
 
+    lazy_dynamo.install()
     schedules.install()
     warm_modules(config.get("warm_modules", []))
-    if config.get("warm_optimizers", True):
-        warm_up(torch)
+    warm_up(torch)
     try:
         import pyseccomp  # noqa: F401
     except (ImportError, RuntimeError):

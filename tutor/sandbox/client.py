@@ -136,12 +136,11 @@ class SandboxClient(SandboxClientProtocol):
     """One warm sandbox server, shared by every run of this front process."""
 
     def __init__(self, *, hide_paths: Sequence[Path] = (), device: str = "auto",
-                 warm_modules: Sequence[str] = (), warm_optimizers: bool = True) -> None:
+                 warm_modules: Sequence[str] = ()) -> None:
         """``warm_modules``: modules the server imports once before forking, so that a
         task run (e.g. grading's harness and judge) does not import them in every child."""
         self.hide_paths = expand_hidden(hide_paths)
         self.warm_modules = list(warm_modules)
-        self.warm_optimizers = warm_optimizers
         self.device = device
         self.state = "dead"
         self.server_pid: int | None = None
@@ -164,7 +163,7 @@ class SandboxClient(SandboxClientProtocol):
             if self.state != "dead":
                 return
             config = {"hide_paths": [str(p) for p in self.hide_paths], "front_pid": os.getpid(),
-                      "warm_modules": self.warm_modules, "warm_optimizers": self.warm_optimizers}
+                      "warm_modules": self.warm_modules}
             env = dict(os.environ)
             # The server imports tutor from wherever this process did.
             package_root = str(Path(__file__).resolve().parents[2])
