@@ -20,7 +20,14 @@ from tutor.sandbox.api import ErrorInfo, RunResult
 TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
 VALUE_COLUMNS = ("name", "type", "value")
 MODULE_COLUMNS = ("module", "parameter", "shape")
+#: A module's own table: one row per parameter, with the norm of its gradient.
+PARAMETER_COLUMNS = ("parameter", "shape", "req_grad", "grad norm")
+#: Parameter rows a front shows per module; a bigger model shows its first and last
+#: ones and says how many it left out.
+PARAMETER_ROWS = 12
 NONE = "-"
+#: How inspection writes a float that JSON cannot hold.
+NONFINITE = ("nan", "inf", "-inf")
 
 
 def _dicts(items: Any) -> list[dict[str, Any]]:
@@ -125,6 +132,60 @@ def module_rows(modules: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]
         for i, param in enumerate(params):
             rows.append((head if i == 0 else "", _name(param.get("name")), shape_text(param.get("shape"))))
     return rows
+
+
+def _count(value: Any) -> int | None:
+    """A count from the wire: a non-negative int (not a bool), else None."""
+    return value if type(value) is int and value >= 0 else None
+
+
+def grad_text(norm: Any) -> str:
+    """A parameter's grad norm as a learner reads it: ``none`` before any backward,
+    ``0`` for a zeroed grad, ``nan``/``inf`` when it blew up, ``?`` for anything else."""
+    if norm is None:
+        return "none"
+    if isinstance(norm, str) and norm in NONFINITE:
+        return norm
+    number = finite(norm)
+    return "?" if number is None else f"{number:.4g}"
+
+
+def module_heading(module: dict[str, Any]) -> str:
+    """``net: Sequential (17 params) · grad on 3 of 4 parameters``; ``· no grads yet``
+    before a backward. The grad part is left out when the counts are missing."""
+    size = module.get("parameters", 0)
+    size_text = f"{size:,}" if _is_number(size) else "?"
+    head = f"{_name(module.get('name'))}: {_name(module.get('type'))} ({size_text} params)"
+    tensors, with_grad = _count(module.get("parameter_tensors")), _count(module.get("with_grad"))
+    if tensors and with_grad is not None and with_grad <= tensors:
+        head += " · no grads yet" if with_grad == 0 else f" · grad on {with_grad} of {count(tensors, 'parameter')}"
+    return head
+
+
+def parameter_rows(module: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """One row per listed parameter: name, shape, requires_grad and its grad's norm."""
+    rows = []
+    for param in _dicts(module.get("named_parameters")):
+        requires_grad = param.get("requires_grad")
+        rows.append((
+            _name(param.get("name")),
+            shape_text(param.get("shape")),
+            str(requires_grad) if isinstance(requires_grad, bool) else NONE,
+            grad_text(param.get("grad")),
+        ))
+    return rows
+
+
+def parameter_table(module: dict[str, Any], limit: int = PARAMETER_ROWS) -> tuple[list[tuple[str, ...]], str]:
+    """A module's parameter rows, at most ``limit`` of them (the first and last ones
+    around a row of "…"), and a note saying how many are not shown, or ``""``. The
+    sandbox lists at most 200 parameters; the note counts the ones it left out too."""
+    rows = parameter_rows(module)
+    shown = elide(rows, limit)
+    seen = len(rows) if len(rows) <= limit else limit - 1
+    total = max(_count(module.get("parameter_tensors")) or 0, len(rows))
+    note = f"showing {seen} of {count(total, 'parameter')}" if seen < total else ""
+    return shown, note
 
 
 def optimizer_lines(optimizers: Iterable[dict[str, Any]]) -> list[str]:

@@ -2,7 +2,8 @@
 
 Every file runs in a fresh child of one warm server. With ``--json`` each result is
 one JSON object per line (the contract in DESIGN.md); otherwise rich renders the
-output, then tables of variables, modules, optimizers and lr schedules. Exit 1 if any
+output, then tables of variables, modules (a table of parameters with their grad
+norms each), optimizers and lr schedules. Exit 1 if any
 file failed, 2 for bad usage (a missing file, ``--device cuda`` without CUDA).
 """
 
@@ -106,7 +107,7 @@ def render(path: Path, result: RunResult) -> None:
         _table("tensors", TENSOR_COLUMNS, fmt.tensor_rows(result.variables), last_width=20),
         _table("values", ("name", "type", "value"), fmt.value_rows(result.variables)),
         *(_series_line(series) for series in result.series),
-        _table("modules", ("module", "parameter", "shape"), fmt.module_rows(result.modules)),
+        *(section for module in result.modules for section in _module_sections(module)),
         *(Text(line) for line in fmt.optimizer_lines(result.optimizers)),
         *(_table(f"lr schedule: {s.get('name', '?')} ({s.get('type', '?')})", *fmt.lr_table(s))
           for s in result.schedules if isinstance(s, dict) and s.get("steps")),
@@ -124,18 +125,19 @@ def render(path: Path, result: RunResult) -> None:
 TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
 
 
-def _table(title: str, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], *,
+def _table(title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], *,
            last_width: int | None = None) -> Table | None:
-    """A compact table, or nothing when there are no rows. Cells stay on one line so a
-    result fits 80 columns; the last column gives way first."""
+    """A compact table (titled unless ``title`` is None), or nothing when there are no
+    rows. Cells stay on one line so a result fits 80 columns; the last column gives way
+    first."""
     if not rows:
         return None
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True,
-                  min_width=len(title))
+    table = Table(title=None if title is None else Text(title), title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True, min_width=len(title or ""))
     for column in columns[:-1]:
         table.add_column(column, no_wrap=True)
     table.add_column(columns[-1], no_wrap=True, overflow="ellipsis", min_width=8, max_width=last_width)
@@ -155,6 +157,23 @@ def _series_line(series: dict[str, Any]) -> Text | None:
     return Text.assemble(("series ", "bold"), (str(series.get("name", "?")), "bold"),
                          f": {len(values)} values, {values[0]:.4g} → {values[-1]:.4g}  ",
                          (_sparkline(values), "cyan"))
+
+
+def _module_sections(module: dict[str, Any]) -> list[Table | Text]:
+    """A module's heading over its parameters (shape, requires_grad, grad norm), and a
+    dim note when a big model's parameters are not all shown."""
+    from rich.text import Text
+
+    if not isinstance(module, dict):
+        return []
+    rows, note = fmt.parameter_table(module)
+    sections: list[Table | Text] = [Text(fmt.module_heading(module), style="bold")]
+    table = _table(None, fmt.PARAMETER_COLUMNS, rows)
+    if table is not None:
+        sections.append(table)
+    if note:
+        sections.append(Text(note, style="dim"))
+    return sections
 
 
 def _error_text(error: ErrorInfo) -> str:

@@ -1,9 +1,11 @@
 """Describe what a snippet left behind, as JSON data (runs in the child).
 
 Tensors, numbers, strings and containers of those become ``variables``; modules,
-optimizers and schedulers get their own lists; a list of numbers (a loss history) is
-also kept as a ``series`` for plotting. Every description is bounded in size, and a
-value that fails to describe itself is skipped rather than failing the run.
+optimizers and schedulers get their own lists. A module lists its parameters, each
+with the L2 norm of its ``.grad`` (``None`` before a backward). A list of numbers (a
+loss history) is also kept as a ``series`` for plotting. Every description is
+bounded in size, and a value that fails to describe itself is skipped rather than
+failing the run.
 """
 
 from __future__ import annotations
@@ -106,6 +108,28 @@ def _plain(value: Any, depth: int = 0) -> Any:
     raise TypeError(type(value).__name__)
 
 
+def grad_norm(grad: torch.Tensor | None) -> Any:
+    """The L2 norm of a gradient as a JSON value: ``None`` without one, a float, the
+    text ``"nan"``/``"inf"`` when it is not finite, ``"?"`` when it has no number
+    (a grad on the meta device). Half-precision grads are summed in float32 so that a
+    norm above 65504 is not reported as ``inf``; a complex grad's norm is real."""
+    if grad is None:
+        return None
+    try:
+        data = grad.detach()
+        if data.layout == torch.sparse_coo:
+            data = data.coalesce().values()
+        elif data.layout != torch.strided:
+            data = data.values()
+        if data.dtype in (torch.float16, torch.bfloat16) or not (data.is_floating_point() or data.is_complex()):
+            norm = torch.linalg.vector_norm(data, dtype=torch.float32)
+        else:
+            norm = torch.linalg.vector_norm(data)
+        return _number(float(norm.item()))
+    except Exception:  # noqa: BLE001 - a grad without a number still says it exists
+        return "?"
+
+
 def _as_series(value: Any) -> list[float] | None:
     if not isinstance(value, (list, tuple)) or len(value) < 2:
         return None
@@ -136,14 +160,18 @@ def describe_variable(name: str, value: Any) -> dict[str, Any] | None:
 
 
 def describe_module(name: str, module: nn.Module) -> dict[str, Any]:
+    """Sizes, the first :data:`MAX_PARAMETERS` parameters (with their grad's norm) and
+    how many parameter tensors there are in all, and how many of them have a grad."""
     params = list(module.named_parameters())
     return {
         "name": name,
         "type": type(module).__name__,
         "parameters": sum(p.numel() for _, p in params),
         "trainable": sum(p.numel() for _, p in params if p.requires_grad),
+        "parameter_tensors": len(params),
+        "with_grad": sum(1 for _, p in params if p.grad is not None),
         "named_parameters": [
-            {"name": n, "shape": list(p.shape), "requires_grad": p.requires_grad}
+            {"name": n, "shape": list(p.shape), "requires_grad": p.requires_grad, "grad": grad_norm(p.grad)}
             for n, p in params[:MAX_PARAMETERS]
         ],
         "buffers": [{"name": n, "shape": list(b.shape)} for n, b in list(module.named_buffers())[:MAX_PARAMETERS]],

@@ -1,4 +1,8 @@
-"""What a snippet left behind: its output, its error, and the inspection tables."""
+"""What a snippet left behind: its output, its error, and the inspection tables.
+
+Each module gets a table of its parameters with the norm of each one's gradient, so
+after ``loss.backward()`` a learner sees which parameters got one and how large.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ class ResultPanel(Vertical):
     ResultPanel .explanation { height: auto; margin-top: 1; padding: 0 0 0 1; border-left: wide $warning; }
     ResultPanel .explanation .why { text-style: bold; color: $text-warning; }
     ResultPanel .explanation .where { color: $text-muted; }
+    ResultPanel .module-heading { text-style: bold; }
+    ResultPanel .module-note { color: $text-muted; }
     """
 
     result: reactive[RunResult | None] = reactive(None, recompose=True)
@@ -89,7 +95,15 @@ class ResultPanel(Vertical):
             yield InfoTable(fmt.VALUE_COLUMNS, values, wrap=("value",), classes="values")
         if result.modules:
             yield Label("modules", classes="section")
-            yield InfoTable(fmt.MODULE_COLUMNS, fmt.module_rows(result.modules), classes="modules")
+            for module in result.modules:
+                if not isinstance(module, dict):
+                    continue
+                yield Label(fmt.module_heading(module), markup=False, classes="module-heading")
+                rows, note = fmt.parameter_table(module)
+                if rows:
+                    yield InfoTable(fmt.PARAMETER_COLUMNS, rows, classes="parameters")
+                if note:
+                    yield Label(note, markup=False, classes="module-note")
         if result.optimizers:
             yield Label("optimizers", classes="section")
             yield Static(Text("\n".join(fmt.optimizer_lines(result.optimizers))), classes="optimizers")
