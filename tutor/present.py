@@ -28,6 +28,11 @@ PARAMETER_ROWS = 12
 NONE = "-"
 #: How inspection writes a float that JSON cannot hold.
 NONFINITE = ("nan", "inf", "-inf")
+#: A series (a loss history) in one row: the ends, the extremes and a sparkline.
+SERIES_COLUMNS = ("name", "values", "first", "last", "min", "max", "trend")
+SPARKS = "▁▂▃▄▅▆▇█"
+#: A value of a series that is not a finite number, in a sparkline.
+GAP = "×"
 
 
 def _dicts(items: Any) -> list[dict[str, Any]]:
@@ -186,6 +191,65 @@ def parameter_table(module: dict[str, Any], limit: int = PARAMETER_ROWS) -> tupl
     total = max(_count(module.get("parameter_tensors")) or 0, len(rows))
     note = f"showing {seen} of {count(total, 'parameter')}" if seen < total else ""
     return shown, note
+
+
+def series_values(series: dict[str, Any]) -> list[float | None] | None:
+    """A series' values, ``None`` for each that is not a finite number; ``None`` when
+    the series has no list of values."""
+    raw = series.get("values") if isinstance(series, dict) else None
+    return [finite(value) for value in raw] if isinstance(raw, list) else None
+
+
+def series_points(series: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """The finite points of a series as (steps counted from 1, values), for a plot."""
+    values = series_values(series) or []
+    points = [(float(step), value) for step, value in enumerate(values, start=1) if value is not None]
+    return [x for x, _ in points], [y for _, y in points]
+
+
+def _series_value(raw: Any) -> str:
+    if isinstance(raw, str) and raw in NONFINITE:
+        return raw
+    number = finite(raw)
+    return "?" if number is None else f"{number:.4g}"
+
+
+def series_row(series: dict[str, Any], width: int = 16) -> tuple[str, ...] | None:
+    """A series on one row of :data:`SERIES_COLUMNS`: its name, how many values (and
+    how many are not finite), its first and last values as recorded (``nan``
+    included), its extremes over the finite values, and a sparkline at most ``width``
+    cells wide. None for fewer than two values."""
+    values = series_values(series)
+    if values is None or len(values) < 2:
+        return None
+    raw = series["values"]
+    numbers = [v for v in values if v is not None]
+    size = str(len(values)) + (f" ({len(values) - len(numbers)} not finite)" if len(numbers) < len(values) else "")
+    return (
+        _name(series.get("name")), size, _series_value(raw[0]), _series_value(raw[-1]),
+        f"{min(numbers):.4g}" if numbers else NONE, f"{max(numbers):.4g}" if numbers else NONE,
+        sparkline(values, width),
+    )
+
+
+def series_rows(series: Iterable[dict[str, Any]], width: int = 16) -> list[tuple[str, ...]]:
+    """A row per series that has two values or more (see :func:`series_row`)."""
+    return [row for item in _dicts(series) if (row := series_row(item, width)) is not None]
+
+
+def sparkline(values: Sequence[float | None], width: int = 40) -> str:
+    """Block characters, low to high; a long series is sampled evenly to ``width``
+    cells, and a value that is not finite shows as ``×``."""
+    if len(values) > width > 1:  # keep the shape of a long history
+        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
+    numbers = [v for v in values if v is not None]
+    if not numbers:
+        return GAP * len(values)
+    # Halved, so that the span of -1e308 and 1e308 is still a finite number.
+    low, high = min(numbers) / 2, max(numbers) / 2
+    span = (high - low) or 1.0
+    top = len(SPARKS) - 1
+    return "".join(GAP if v is None else SPARKS[min(top, round((v / 2 - low) / span * top))] for v in values)
 
 
 def optimizer_lines(optimizers: Iterable[dict[str, Any]]) -> list[str]:

@@ -1,6 +1,6 @@
 """After ``loss.backward()`` in the real sandbox, a module's parameters carry the norm
-of their gradients, the same numbers torch gives here, and ``tutor run`` prints them
-within 80 columns."""
+of their gradients, the same numbers torch gives here; a tensor named like a loss
+curve is a series; and ``tutor run`` prints both within 80 columns."""
 
 from __future__ import annotations
 
@@ -77,8 +77,20 @@ def test_a_blown_up_grad_reads_inf_and_a_half_precision_grad_keeps_its_norm(sand
     assert params(result, "half")["weight"]["grad"] == pytest.approx(120000.0)
 
 
-def test_tutor_run_prints_grad_norms_within_80_columns(sandbox: SandboxClient, capsys, monkeypatch) -> None:
-    result = run(sandbox, TRAIN)
+def test_a_tensor_named_like_a_loss_curve_is_a_series_and_other_tensors_are_not(sandbox: SandboxClient) -> None:
+    result = run(sandbox, "losses = torch.tensor([1.0, 0.5, 0.25])\nval_loss = torch.tensor([2.0, float('nan')])\n"
+                          "x = torch.arange(4.0)\nloss_history = torch.ones(2, 2)\ncounts_curve = torch.arange(3)\n"
+                          "loss = torch.tensor(0.5)\n")
+    assert result.series == [{"name": "losses", "values": [1.0, 0.5, 0.25]},
+                             {"name": "val_loss", "values": [2.0, "nan"]}]
+    # They are still tensors in the tensor table.
+    assert {v["name"] for v in result.variables} >= {"losses", "val_loss", "x"}
+
+
+def test_tutor_run_prints_grad_norms_and_the_series_within_80_columns(sandbox: SandboxClient, capsys,
+                                                                       monkeypatch) -> None:
+    code = TRAIN + "losses = [loss.item() * s for s in (1.0, 0.6, 0.3)]\n"
+    result = run(sandbox, code)
     monkeypatch.setenv("COLUMNS", "80")
     render(Path("train.py"), result)
     out = capsys.readouterr().out
@@ -87,3 +99,5 @@ def test_tutor_run_prints_grad_norms_within_80_columns(sandbox: SandboxClient, c
     weight = next(line.split() for line in out.splitlines() if line.strip().startswith("weight"))
     expected = torch_norms_here(TRAIN, "model")["weight"]
     assert weight[:4] == ["weight", "(2,", "3)", "True"] and float(weight[4]) == pytest.approx(expected, rel=1e-3)
+    series = next(line.split() for line in out.splitlines() if line.strip().startswith("losses") and "▁" in line)
+    assert series[1] == "3" and series[-1] == "█▄▁"

@@ -46,7 +46,9 @@ class TestLesson:
     def test_lesson_with_tensor_table_and_lr_table(self, snap_compare, tmp_path) -> None:
         """After 'run all', scrolled to the second cell (focused, accent border): '✓ ran
         on cpu', the tensor table row for w, the SGD optimizer line, the StepLR lr
-        table (0.1, 0.05, 0.05, 0.025) beside its plot, and the loss series plotted."""
+        table (0.1, 0.05, 0.05, 0.025) beside its plot, and the loss series as one row
+        under 'series · p plots them' (4 values, first 1, last 0.2, █▄▂▁); the footer
+        offers 'p Plots'."""
 
         async def run_before(pilot) -> None:
             await settle(pilot)

@@ -2,8 +2,8 @@
 
 Every file runs in a fresh child of one warm server. With ``--json`` each result is
 one JSON object per line (the contract in DESIGN.md); otherwise rich renders the
-output, then tables of variables, modules (a table of parameters with their grad
-norms each), optimizers and lr schedules. Exit 1 if any
+output, then tables of variables, series (a sparkline each), modules (a table of
+parameters with their grad norms each), optimizers and lr schedules. Exit 1 if any
 file failed, 2 for bad usage (a missing file, ``--device cuda`` without CUDA).
 """
 
@@ -106,7 +106,7 @@ def render(path: Path, result: RunResult) -> None:
     sections = [
         _table("tensors", TENSOR_COLUMNS, fmt.tensor_rows(result.variables), last_width=20),
         _table("values", ("name", "type", "value"), fmt.value_rows(result.variables)),
-        *(_series_line(series) for series in result.series),
+        _table("series", fmt.SERIES_COLUMNS, fmt.series_rows(result.series, width=20)),
         *(section for module in result.modules for section in _module_sections(module)),
         *(Text(line) for line in fmt.optimizer_lines(result.optimizers)),
         *(_table(f"lr schedule: {s.get('name', '?')} ({s.get('type', '?')})", *fmt.lr_table(s))
@@ -146,19 +146,6 @@ def _table(title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[str
     return table
 
 
-def _series_line(series: dict[str, Any]) -> Text | None:
-    """A recorded number series as first → last and a sparkline; nothing below 2 values."""
-    from rich.text import Text
-
-    raw = series.get("values") if isinstance(series, dict) else None
-    values = [v for v in map(fmt.finite, raw) if v is not None] if isinstance(raw, list) else []
-    if len(values) < 2:
-        return None
-    return Text.assemble(("series ", "bold"), (str(series.get("name", "?")), "bold"),
-                         f": {len(values)} values, {values[0]:.4g} → {values[-1]:.4g}  ",
-                         (_sparkline(values), "cyan"))
-
-
 def _module_sections(module: dict[str, Any]) -> list[Table | Text]:
     """A module's heading over its parameters (shape, requires_grad, grad norm), and a
     dim note when a big model's parameters are not all shown."""
@@ -182,13 +169,3 @@ def _error_text(error: ErrorInfo) -> str:
     where = f" (line {error.line})" if error.line else ""
     return f"{error.type}: {error.message}{where}"
 
-
-SPARKS = "▁▂▃▄▅▆▇█"
-
-
-def _sparkline(values: list[float], width: int = 40) -> str:
-    if len(values) > width:  # keep the shape of a long history: sample it evenly
-        values = [values[round(i * (len(values) - 1) / (width - 1))] for i in range(width)]
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    return "".join(SPARKS[min(len(SPARKS) - 1, int((v - low) / span * len(SPARKS)))] for v in values)

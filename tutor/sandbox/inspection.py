@@ -2,10 +2,12 @@
 
 Tensors, numbers, strings and containers of those become ``variables``; modules,
 optimizers and schedulers get their own lists. A module lists its parameters, each
-with the L2 norm of its ``.grad`` (``None`` before a backward). A list of numbers (a
-loss history) is also kept as a ``series`` for plotting. Every description is
-bounded in size, and a value that fails to describe itself is skipped rather than
-failing the run.
+with the L2 norm of its ``.grad`` (``None`` before a backward). A curve is also kept as
+a ``series`` for plotting: a list or tuple of two or more numbers, or a 1-D
+floating-point tensor of two or more values whose name ends in one of
+:data:`SERIES_SUFFIXES` (``losses``, ``val_loss``, ``lr_curve``, ``loss_history``).
+Every description is bounded in size, and a value that fails to describe itself is
+skipped rather than failing the run.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ MAX_STRING = 1_000
 MAX_ITEMS = 100
 MAX_VARIABLES = 200
 MAX_PARAMETERS = 200
+MAX_SERIES = 10_000  # values; a longer list or tensor is not plotted
+#: A 1-D float tensor is a curve when its name (any case) ends in one of these.
+SERIES_SUFFIXES = ("loss", "losses", "curve", "history")
 PREDEFINED = frozenset({"torch", "nn", "F", "DEVICE"})
 
 
@@ -130,10 +135,21 @@ def grad_norm(grad: torch.Tensor | None) -> Any:
         return "?"
 
 
-def _as_series(value: Any) -> list[float] | None:
-    if not isinstance(value, (list, tuple)) or len(value) < 2:
+def _tensor_series(name: str, tensor: torch.Tensor) -> list[Any] | None:
+    """A 1-D float tensor named like a curve (``losses``), as a list of numbers."""
+    if (tensor.dim() != 1 or not tensor.is_floating_point() or not 2 <= tensor.numel() <= MAX_SERIES
+            or tensor.layout != torch.strided or tensor.device.type == "meta"
+            or not name.lower().endswith(SERIES_SUFFIXES)):
         return None
-    out: list[float] = []
+    return [_number(float(v)) for v in tensor.detach().cpu().tolist()]
+
+
+def _as_series(name: str, value: Any) -> list[Any] | None:
+    if isinstance(value, torch.Tensor):
+        return _tensor_series(name, value)
+    if not isinstance(value, (list, tuple)) or not 2 <= len(value) <= MAX_SERIES:
+        return None
+    out: list[Any] = []
     for item in value:
         if isinstance(item, torch.Tensor) and item.numel() == 1:
             item = item.item()
@@ -218,7 +234,7 @@ def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
                 described = describe_variable(name, value)
                 if described is not None:
                     found.variables.append(described)
-                series = _as_series(value)
+                series = _as_series(name, value)
                 if series is not None:
                     found.series.append({"name": name, "values": series})
         except Exception:  # noqa: BLE001 - a strange object must not sink the run

@@ -2,7 +2,8 @@
 
 A cell can also be *tried*: ``e`` turns it into an editable copy (the code editor,
 with highlighting) that runs like the original and is kept in the workspace, and
-ctrl+t puts the lesson's code back. The scratch cell at the end of every lesson is a
+ctrl+t puts the lesson's code back. When its result has a series (a loss history),
+``p`` shows or hides the series' plots. The scratch cell at the end of every lesson is a
 copy from the start, of nothing.
 """
 
@@ -69,6 +70,7 @@ class CodeCell(Vertical, can_focus=True):
         Binding("enter", "run", "Run"),
         Binding("e", "edit", "Try it"),
         Binding("ctrl+t", "restore", "Restore", show=False),
+        Binding("p", "toggle_plots", "Plots"),
     ]
 
     class RunRequested(Message):
@@ -120,12 +122,16 @@ class CodeCell(Vertical, can_focus=True):
         self._show_titles()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Inside the editor Enter and ``e`` type; ctrl+t restores only a copy."""
+        """Inside the editor Enter, ``e`` and ``p`` type; ctrl+t restores only a copy;
+        ``p`` is offered (and in the footer) only when the result has a series to plot."""
         editor = self.editor
-        if action in ("run", "edit") and editor is not None and editor.has_focus:
+        if action in ("run", "edit", "toggle_plots") and editor is not None and editor.has_focus:
             return False
         if action == "restore" and editor is None:
             return False
+        if action == "toggle_plots":
+            panels = self.query(ResultPanel)
+            return bool(panels) and panels.first().has_plots
         return True
 
     def _show_titles(self) -> None:
@@ -242,9 +248,17 @@ class CodeCell(Vertical, can_focus=True):
         if self.editor is None or not self.editor.has_focus:
             self.focus()
 
+    def action_toggle_plots(self) -> None:
+        """Show (or hide) a full plot under every series of this cell's result."""
+        if self.panel.toggle_plots():
+            plots = self.panel.query(".series-plot")
+            if plots:
+                self.call_after_refresh(plots.first().scroll_visible, animate=False)
+
     def set_running(self, running: bool) -> None:
         self.set_class(running, "-running")
         self.panel.running = running
+        self.refresh_bindings()
 
     async def show_result(self, result: RunResult) -> None:
         """Show ``result`` under the code; if this cell (or its editor) has focus, the
@@ -252,5 +266,6 @@ class CodeCell(Vertical, can_focus=True):
         self.set_class(False, "-running")
         self.set_class(not result.ok, "-failed")
         await self.panel.show(result)
+        self.refresh_bindings()  # p (plots) comes and goes with the result's series
         if self.has_focus or self.has_focus_within:
             self.call_after_refresh(self.panel.scroll_visible, animate=False)

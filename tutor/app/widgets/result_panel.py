@@ -1,7 +1,11 @@
 """What a snippet left behind: its output, its error, and the inspection tables.
 
 Each module gets a table of its parameters with the norm of each one's gradient, so
-after ``loss.backward()`` a learner sees which parameters got one and how large.
+after ``loss.backward()`` a learner sees which parameters got one and how large. Each
+series (a loss history) is one row of a table: its ends, its extremes and a sparkline;
+the cell's ``p`` key (:meth:`ResultPanel.toggle_plots`) shows or hides a full plot of
+each under the table.
+An lr schedule keeps its plot beside its table, always shown.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from tutor.sandbox.api import RunResult
 
 #: An lr table longer than this shows its first and last steps; the plot shows all.
 LR_ROWS = 9
+SERIES_HINT = "series · p plots them"
+SERIES_HINT_SHOWN = "series · p hides the plots"
 
 
 class ResultPanel(Vertical):
@@ -37,7 +43,9 @@ class ResultPanel(Vertical):
     ResultPanel .explanation .why { text-style: bold; color: $text-warning; }
     ResultPanel .explanation .where { color: $text-muted; }
     ResultPanel .module-heading { text-style: bold; }
-    ResultPanel .module-note { color: $text-muted; }
+    ResultPanel .module-note, ResultPanel .plot-title { color: $text-muted; }
+    ResultPanel .series-plot { height: auto; display: none; }
+    ResultPanel.-plots .series-plot { display: block; }
     """
 
     result: reactive[RunResult | None] = reactive(None, recompose=True)
@@ -60,6 +68,24 @@ class ResultPanel(Vertical):
         self.remove_class("-running")
         self._update_shown()
         await self.recompose()
+
+    @property
+    def has_plots(self) -> bool:
+        """Whether the result has a series to plot (what ``p`` would show)."""
+        return bool(self.query(".series-plot"))
+
+    @property
+    def plots_shown(self) -> bool:
+        return self.has_class("-plots")
+
+    def toggle_plots(self) -> bool:
+        """Show the series' plots, or hide them again; True when they are now shown.
+        The choice stays for the next run of the cell."""
+        self.toggle_class("-plots")
+        if self.has_plots:
+            for label in self.query(".series-heading").results(Label):
+                label.update(SERIES_HINT_SHOWN if self.plots_shown else SERIES_HINT)
+        return self.plots_shown
 
     def compose(self) -> ComposeResult:
         if self.running:
@@ -113,7 +139,14 @@ class ResultPanel(Vertical):
             with Horizontal(classes="lr-schedule"):
                 yield InfoTable(headers, fmt.elide(rows, LR_ROWS), classes="lr-table")
                 yield Plot(fmt.lr_series(schedule))
-        for series in result.series:
-            points = [float(v) for v in series.get("values", [])]
-            yield Label(f"{series.get('name', '?')} ({len(points)} values)", markup=False, classes="section")
-            yield Plot([(list(range(1, len(points) + 1)), points)])
+        series = [(item, row) for item in result.series if (row := fmt.series_row(item)) is not None]
+        if series:
+            plots = [(row[0], fmt.series_points(item)) for item, row in series]
+            plots = [(name, (xs, ys)) for name, (xs, ys) in plots if len(xs) >= 2]
+            heading = (SERIES_HINT_SHOWN if self.plots_shown else SERIES_HINT) if plots else "series"
+            yield Label(heading, markup=False, classes="section series-heading")
+            yield InfoTable(fmt.SERIES_COLUMNS, [row for _, row in series], classes="series")
+            for name, (xs, ys) in plots:
+                with Vertical(classes="series-plot"):
+                    yield Label(name, markup=False, classes="plot-title")
+                    yield Plot([(xs, ys)])
