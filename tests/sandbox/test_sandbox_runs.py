@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
+import time
 
 import pytest
 from sandbox_helpers import assert_recovered, signal_fifo, visible_dir
 
-from tutor.sandbox.api import RunRequest
+from tutor.sandbox.api import RunRequest, RunResult
 from tutor.sandbox.client import SandboxClient
 
 pytestmark = pytest.mark.slow
@@ -143,3 +146,31 @@ def test_learner_code_exiting_inside_a_task_never_reads_as_ok(sandbox: SandboxCl
     result = sandbox.run(RunRequest(code=exit_code, task="tutor.sandbox.tasks:echo"))
     assert result.status == "error"
     assert result.data == {}
+
+
+def test_big_requests_and_big_results_in_flight_together_never_deadlock() -> None:
+    """Four threads each send 8 MB and get 8 MB back, at once. While one thread's
+    request fills the pipe to the server, the server may be blocked writing a result
+    to us: the reader must go on reading, whoever is writing (a whole class's judge
+    data hung `tutor grade --batch --jobs 4` this way)."""
+    blob = bytes(range(256)) * (8 * 4096)
+    results: list[RunResult] = []
+
+    def ask() -> None:
+        for _ in range(3):
+            results.append(client.run(RunRequest(task="tutor.sandbox.tasks:echo", code="", blobs={"b": blob},
+                                                 timeout=30)))
+
+    with SandboxClient(device="cpu") as client:
+        threads = [threading.Thread(target=ask, daemon=True) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 60
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        stuck = any(thread.is_alive() for thread in threads)
+        if stuck and client.server_pid:
+            os.killpg(client.server_pid, signal.SIGKILL)  # unblock the writers, so the test ends
+        assert not stuck, "runs deadlocked with the server"
+    assert len(results) == 12
+    assert all(r.ok and r.blobs == {"b": blob} for r in results), [r.status for r in results]

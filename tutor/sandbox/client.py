@@ -150,7 +150,11 @@ class SandboxClient(SandboxClientProtocol):
         self._cuda = False
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = threading.Event()
-        self._lock = threading.Lock()  # guards start/close and writes to the server
+        self._lock = threading.Lock()  # guards the state, the process and the pending runs
+        # Writes to the server are serialised by a lock of their own, never held with
+        # the one above: a big request blocks while the server, itself blocked writing
+        # results to us, waits for the reader thread, which must never wait for a writer.
+        self._write_lock = threading.Lock()
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._reader: threading.Thread | None = None
@@ -198,7 +202,8 @@ class SandboxClient(SandboxClientProtocol):
             self.state = "dead"
         if proc is None:
             return
-        _send(proc, encode({"op": "shutdown"}), close=True)
+        with self._write_lock:
+            _send(proc, encode({"op": "shutdown"}), close=True)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -251,9 +256,12 @@ class SandboxClient(SandboxClientProtocol):
             if proc is None or self.state != "ready":
                 return _failed("SandboxDied", "the sandbox server is not running", device)
             pending = self._pending[run_id] = _Pending(proc)
-            if not _send(proc, frame):
+        with self._write_lock:
+            sent = _send(proc, frame)
+        if not sent:
+            with self._lock:
                 self._pending.pop(run_id, None)
-                return _failed("SandboxDied", "the sandbox server stopped unexpectedly", device)
+            return _failed("SandboxDied", "the sandbox server stopped unexpectedly", device)
         if not pending.done.wait(request.timeout + RESULT_GRACE):
             with self._lock:
                 self._pending.pop(run_id, None)
@@ -267,6 +275,7 @@ class SandboxClient(SandboxClientProtocol):
             proc = self._proc
             if proc is None or self.state != "ready":
                 return
+        with self._write_lock:
             _send(proc, encode({"op": "cancel_all"}))
 
     # --- the reader thread -------------------------------------------------------
