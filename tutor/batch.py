@@ -146,25 +146,33 @@ class Batch:
         """Every exercise of one student, under the student's time budget; the result and
         the student's reports are on disk when this returns."""
         started = time.monotonic()
-        reports: list[ExerciseReport] = []
+        handed_in: dict[str, ExerciseReport] = {}
+        sources: list[tuple[Exercise, str, str]] = []
         for exercise in self.exercises:
-            if self._cancel.is_set():
-                raise KeyboardInterrupt
             path = folder / exercise.lesson_id / f"{exercise.short_id}.py"
             source, problem = read_submission(path)
-            spent = time.monotonic() - started
             if source is None:
-                report = ExerciseReport(id=exercise.id, status="error", message=problem, points=exercise.points)
-            elif self.budget is not None and spent > self.budget:
-                report = ExerciseReport(id=exercise.id, status="error", points=exercise.points,
-                                        message=f"not graded: the student's time budget of {self.budget:g} s was used up")
+                handed_in[exercise.id] = ExerciseReport(id=exercise.id, status="error", message=problem,
+                                                        points=exercise.points)
             else:
-                try:
-                    report = self.core.grade(exercise, source, include_hidden=True, filename=str(path), seed=self.seed)
-                except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
-                    report = ExerciseReport(id=exercise.id, status="error", points=exercise.points,
-                                            message=f"grading failed: {type(exc).__name__}: {exc}")
-            reports.append(report)
+                sources.append((exercise, source, str(path)))
+
+        def keep_going() -> str | None:
+            if self._cancel.is_set():
+                raise KeyboardInterrupt
+            if self.budget is not None and time.monotonic() - started > self.budget:
+                return f"not graded: the student's time budget of {self.budget:g} s was used up"
+            return None
+
+        try:
+            graded = self.core.grade_together(sources, include_hidden=True, seed=self.seed, keep_going=keep_going)
+        except KeyboardInterrupt:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
+            graded = [ExerciseReport(id=e.id, status="error", points=e.points,
+                                     message=f"grading failed: {type(exc).__name__}: {exc}") for e, _, _ in sources]
+        handed_in.update((r.id, r) for r in graded)
+        reports = [handed_in[e.id] for e in self.exercises]
         if self._cancel.is_set():
             raise KeyboardInterrupt  # a student cut short is graded again next time
         empty = all(r.message.startswith("no solution file") for r in reports)

@@ -213,6 +213,26 @@ class Tutor:
         return self.grader()(exercise, source, self.client(), include_hidden=include_hidden, device=self.device,
                              filename=filename, seeds=draw_seeds(seed, exercise))
 
+    def grade_together(self, sources: Sequence[tuple[Exercise, str, str]], *, include_hidden: bool = True,
+                       seed: int | None = None, keep_going: Callable[[], str | None] | None = None) -> list[ExerciseReport]:
+        """Grade several ``(exercise, source, filename)`` as one job, such as a student's
+        hand-in: each source runs in a child of its own, one after the other, and one
+        judge decides them all. ``keep_going`` is asked before each source; a reason
+        (a spent time budget) marks the rest as not graded."""
+        if self._grade is None:
+            from tutor.grading.grade import Submission, draw_seeds, grade_sources
+
+            submissions = [Submission(e, source, filename, None if seed is None else draw_seeds(seed, e))
+                           for e, source, filename in sources]
+            return grade_sources(submissions, self.client(), include_hidden=include_hidden, device=self.device,
+                                 keep_going=keep_going)
+        reports = []  # an injected grader (the tests' fakes) grades one at a time
+        for exercise, source, filename in sources:
+            reason = keep_going() if keep_going else None
+            reports.append(ExerciseReport(id=exercise.id, status="error", message=reason, points=exercise.points) if reason
+                           else self.grade(exercise, source, include_hidden=include_hidden, filename=filename, seed=seed))
+        return reports
+
     def grade_file(self, exercise: Exercise, *, include_hidden: bool = True, seed: int | None = None) -> ExerciseReport:
         """Grade the learner's workspace file of ``exercise``; a missing or unreadable file,
         or a failure of grading itself, is that exercise's error, never the caller's."""

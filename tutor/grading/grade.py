@@ -1,15 +1,18 @@
-"""Grade one exercise: run the learner's code and the reference in separate sandbox
-children, then let a third, clean child judge the data. No torch in this module.
+"""Grade exercises: run the learner's code and the reference in separate sandbox
+children, then let a clean child, where no learner code ever ran, judge the data (one
+judge for all the exercises graded together). No torch in this module.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from tutor.checks.wire import check_to_wire
@@ -85,6 +88,37 @@ def draw_seeds(base: int, exercise: Exercise) -> tuple[int, ...]:
     return tuple(out)
 
 
+@dataclass
+class Submission:
+    """One exercise's source, to grade with others (:func:`grade_sources`)."""
+
+    exercise: Exercise
+    source: str
+    filename: str = "solution.py"
+    #: Seeds drawn for this grading run; ``None`` keeps the lesson's own.
+    seeds: tuple[int, ...] | None = None
+
+
+@dataclass
+class _Ran:
+    """An exercise whose two sides ran and whose verdict waits for the judge."""
+
+    exercise: Exercise
+    checks: tuple[Check, ...]
+    violations: list[Violation]
+    mine: RunResult
+    ref: RunResult
+    finish: Callable[..., ExerciseReport]
+
+    def judge_params(self) -> dict[str, Any]:
+        return {"checks": [check_to_wire(c, self.exercise.seeds) for c in self.checks],
+                "expected": self.ref.data, "got": self.mine.data}
+
+    def judge_blobs(self, index: int) -> dict[str, bytes]:
+        return {**{f"{index}e:{k}": v for k, v in self.ref.blobs.items()},
+                **{f"{index}g:{k}": v for k, v in self.mine.blobs.items()}}
+
+
 def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol, *, include_hidden: bool = False,
                  device: str = "cpu", filename: str = "solution.py", seeds: tuple[int, ...] | None = None) -> ExerciseReport:
     """Grade ``source`` as a solution of ``exercise``.
@@ -93,19 +127,58 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     are counted but never run and never shown. ``seeds`` replace the lesson's own (the
     learner's local checks keep those).
     """
-    if seeds is not None:
-        exercise = replace(exercise, seeds=seeds)
+    return grade_sources([Submission(exercise, source, filename, seeds)], client, include_hidden=include_hidden,
+                         device=device)[0]
+
+
+def grade_sources(submissions: Sequence[Submission], client: SandboxClientProtocol, *, include_hidden: bool = False,
+                  device: str = "cpu", keep_going: Callable[[], str | None] | None = None) -> list[ExerciseReport]:
+    """Grade several sources, one after the other, with one judge for them all (a judge
+    child costs as much as a run's; one per exercise was a fifth of grading a class).
+
+    Each source still runs in a child of its own, beside its reference. ``keep_going``
+    is asked before each run: a reason (a spent time budget) stops running and marks
+    the rest of the sources as not graded with that reason."""
+    reports: list[ExerciseReport | None] = []
+    waiting: list[tuple[int, _Ran]] = []
+    stopped: str | None = None
+    for submission in submissions:
+        stopped = stopped or (keep_going() if keep_going else None)
+        if stopped:
+            exercise = submission.exercise
+            reports.append(ExerciseReport(id=exercise.id, status="error", message=stopped, points=exercise.points))
+            continue
+        outcome = _run_both(submission, client, include_hidden, device)
+        if isinstance(outcome, _Ran):
+            waiting.append((len(reports), outcome))
+            reports.append(None)
+        else:
+            reports.append(outcome)
+    judged = _judge(client, [ran for _, ran in waiting])
+    for (index, _), report in zip(waiting, judged):
+        reports[index] = report
+    return [r for r in reports if r is not None]
+
+
+def _run_both(submission: Submission, client: SandboxClientProtocol, include_hidden: bool,
+              device: str) -> ExerciseReport | _Ran:
+    """The learner's run and the reference's (cached), or the report when there is
+    nothing to judge."""
+    exercise, source = submission.exercise, submission.source
+    if submission.seeds is not None:
+        exercise = replace(exercise, seeds=submission.seeds)
     started = time.perf_counter()
     checks = exercise.checks if include_hidden else exercise.visible_checks
     hidden_unrun = 0 if include_hidden else exercise.hidden_count
     hint = f"hint: `tutor hint {exercise.id}`" if exercise.hints else None
 
-    def report(status: ExerciseStatus, message: str, results: list[CheckResult], output: str = "") -> ExerciseReport:
+    def report(status: ExerciseStatus, message: str, results: list[CheckResult], output: str = "",
+               ended: float | None = None) -> ExerciseReport:
         hidden = [CheckResult(name=f"hidden check {i + 1}", status="hidden", hidden=True, max_score=c.points,
                               message="runs only when your instructor grades (tutor grade)")
                   for i, c in enumerate(c for c in exercise.checks if c.hidden and not include_hidden)]
         return ExerciseReport(id=exercise.id, status=status, message=message, output=output, checks=results + hidden,
-                              hidden_unrun=hidden_unrun, duration_ms=(time.perf_counter() - started) * 1000, hint=hint,
+                              hidden_unrun=hidden_unrun, duration_ms=((ended or time.perf_counter()) - started) * 1000, hint=hint,
                               points=exercise.points, seeds=exercise.seeds)
 
     violations = check_rules(source, exercise.rules)
@@ -115,7 +188,7 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         ref_future = pool.submit(reference_result, client, exercise, checks, device)
-        mine = _run_side(client, exercise, source, checks, device, filename)
+        mine = _run_side(client, exercise, source, checks, device, submission.filename)
         ref = ref_future.result()
     output = mine.stdout
     if not ref.ok:
@@ -125,21 +198,35 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
         if mine.missing_package:
             message = f"needs package {mine.missing_package} (pip install {mine.missing_package})"
         return report("error", message, [CheckResult(name=c.name, status="error", message=message, max_score=c.points) for c in checks], output)
+    # Its time is its own runs', not the wait for the exercises judged with it.
+    return _Ran(exercise, checks, violations, mine, ref, functools.partial(report, output=output, ended=time.perf_counter()))
 
-    blobs = {**{f"e:{k}": v for k, v in ref.blobs.items()}, **{f"g:{k}": v for k, v in mine.blobs.items()}}
+
+def _judge(client: SandboxClientProtocol, waiting: list[_Ran]) -> list[ExerciseReport]:
+    """Every waiting exercise's verdict from one judge child."""
+    if not waiting:
+        return []
+    blobs: dict[str, bytes] = {}
+    for index, ran in enumerate(waiting):
+        blobs.update(ran.judge_blobs(index))
     verdict = client.run(RunRequest(
         task=JUDGE_TASK, timeout=JUDGE_TIMEOUT, inspect=False, blobs=blobs,
-        params={"checks": [check_to_wire(c, exercise.seeds) for c in checks], "expected": ref.data, "got": mine.data},
+        params={"exercises": [ran.judge_params() for ran in waiting]},
     ))
-    if not verdict.ok:
-        return report("error", f"the judge failed: {_failure_message(verdict, exercise)}", [], output)
+    verdicts = verdict.data.get("exercises") if verdict.ok else None
+    if not isinstance(verdicts, list) or len(verdicts) != len(waiting):
+        why = _failure_message(verdict, waiting[0].exercise) if not verdict.ok else "it answered for other exercises"
+        return [ran.finish("error", f"the judge failed: {why}", []) for ran in waiting]
+    return [_verdict_report(ran, checks) for ran, checks in zip(waiting, verdicts)]
 
+
+def _verdict_report(ran: _Ran, verdicts: list[dict[str, Any]]) -> ExerciseReport:
     results = [
         CheckResult(name=v["name"], status=v["status"], message=v["message"], expected=v["expected"], got=v["got"],
                     seed=v["seed"], details=v["details"], max_score=check.points, hidden=check.hidden)
-        for v, check in zip(verdict.data["checks"], checks)
+        for v, check in zip(verdicts, ran.checks)
     ]
-    rule_problems = _rule_problems(violations, mine, exercise.rules.required)
+    rule_problems = _rule_problems(ran.violations, ran.mine, ran.exercise.rules.required)
     if rule_problems:
         results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems), max_score=0.0))
 
@@ -147,8 +234,9 @@ def grade_source(exercise: Exercise, source: str, client: SandboxClientProtocol,
     # check: the exercise fails. "error" is kept for runs that could not be graded.
     failed = [r for r in results if r.status in ("fail", "error")]
     if failed:
-        return report("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results, output)
-    return report("pass", _pass_message(len(results), hidden_unrun, exercise.hidden_points), results, output)
+        return ran.finish("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results)
+    hidden_unrun = len(ran.exercise.checks) - len(ran.checks)
+    return ran.finish("pass", _pass_message(len(results), hidden_unrun, ran.exercise.hidden_points), results)
 
 
 def _rule_problems(violations: list[Violation], mine: RunResult, required: tuple[tuple[str, ...], ...]) -> list[str]:

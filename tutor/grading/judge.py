@@ -16,14 +16,20 @@ from tutor.grading.encode import BadData
 
 
 def judge(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """``params``: ``checks`` (wire checks, ``tutor.checks.wire``), ``expected`` and
-    ``got`` (the harness data of each side); blobs are prefixed ``e:`` and ``g:``."""
-    expected_blobs = {k[2:]: v for k, v in blobs.items() if k.startswith("e:")}
-    got_blobs = {k[2:]: v for k, v in blobs.items() if k.startswith("g:")}
-    expected = _index(params["expected"])
-    got = _index(params["got"])
-    verdicts = [judge_check(check, expected, got, expected_blobs, got_blobs) for check in params["checks"]]
-    return {"checks": verdicts}, {}
+    """``params["exercises"]``: for each exercise, ``checks`` (wire checks,
+    ``tutor.checks.wire``), ``expected`` and ``got`` (the harness data of each side).
+    Exercise ``i``'s blobs are prefixed ``{i}e:`` (reference) and ``{i}g:`` (learner)."""
+    exercises = params["exercises"]
+    by_owner: dict[str, dict[str, bytes]] = {}
+    for key, value in blobs.items():
+        owner, _, name = key.partition(":")
+        by_owner.setdefault(owner, {})[name] = value
+    verdicts = []
+    for index, exercise in enumerate(exercises):
+        expected, got = _index(exercise["expected"]), _index(exercise["got"])
+        eblobs, gblobs = by_owner.get(f"{index}e", {}), by_owner.get(f"{index}g", {})
+        verdicts.append([judge_check(check, expected, got, eblobs, gblobs) for check in exercise["checks"]])
+    return {"exercises": verdicts}, {}
 
 
 def _index(data: Any) -> dict[tuple[str, int], dict[str, Any]]:
