@@ -92,3 +92,12 @@ print(type(sys.modules["torch._dynamo"]).__name__, sys.modules["torch._dynamo"].
         result = client.run(RunRequest(code=code, timeout=60))
     assert result.ok, result.error
     assert result.stdout.splitlines() == ["[2.0, 2.0]", "module True"]
+
+
+def test_the_server_hides_its_objects_from_a_childs_garbage_collector(sandbox):
+    """Frozen before the forker starts: a child's collection skips torch's objects
+    instead of touching, and so copying, every page that holds them."""
+    from tutor.sandbox.api import RunRequest
+
+    result = sandbox.run(RunRequest(code="import gc\nprint(gc.get_freeze_count() > 100_000)\ngc.collect()", timeout=30))
+    assert result.ok and result.stdout.strip() == "True"

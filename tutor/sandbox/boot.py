@@ -10,6 +10,7 @@ nothing of what they are).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -135,6 +136,10 @@ def main(server_class: type[Server] | None = None) -> None:
     # Before the forker builds its filesystem view: a first CUDA use may create device
     # nodes (/dev/nvidia-uvm) that the view must lend.
     cuda = probe_cuda()
+    # Everything made so far lives as long as the server: out of the collector's sight,
+    # a child's garbage collection never walks (and so copies) the pages holding torch's
+    # objects. A full collection in a child took 121 ms, now 11.
+    gc.freeze()
     if server_class is None:
         from tutor.sandbox.server import Server
 
