@@ -52,6 +52,8 @@ class Probe(Protocol):
 
     def backward(self) -> None: ...
     def evaluate(self, expr: str) -> Any: ...
+    def reseed(self) -> None:
+        """Seed every random generator with this run's seed again."""
 
 
 @dataclass(frozen=True)

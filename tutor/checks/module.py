@@ -75,7 +75,7 @@ class Module(CheckKind):
             out["state_dict"] = [[k, list(v.shape) if isinstance(v, torch.Tensor) else []] for k, v in sd.items()]
 
         def forward() -> Any:
-            torch.manual_seed(probe.seed)
+            probe.reseed()
             return probe.encoder.encode(module(probe.evaluate(spec.input)))
 
         if "output" in spec.aspects:
