@@ -146,3 +146,25 @@ def test_where_the_kernel_refuses_namespaces_runs_still_run_and_report_less() ->
                               "private-scratch", "fs-view"})
     assert {"tmpdir", "rlimits", "no_new_privs", "seccomp"} <= layers
     assert ("uid" in layers) == (os.geteuid() == 0)
+
+
+def test_a_child_loads_the_filter_its_forker_compiled_and_it_still_denies(sandbox):
+    """The forker compiles the seccomp filter once; each child loads the program (2 ms
+    less a run) and is refused network sockets and new namespaces as before."""
+    from tutor.sandbox.api import RunRequest
+
+    code = """
+import ctypes, errno, socket
+from tutor.sandbox import isolation
+print(len(isolation._compiled) >= 1)
+try:
+    socket.socket()
+    print("allowed")
+except OSError as exc:
+    print(errno.errorcode[exc.errno])
+libc = ctypes.CDLL(None, use_errno=True)
+print("allowed" if libc.unshare(0x10000000) == 0 else errno.errorcode[ctypes.get_errno()])
+"""
+    result = sandbox.run(RunRequest(code=code, timeout=30))
+    assert result.ok, result.error
+    assert result.stdout.split() == ["True", "EPERM", "EPERM"]

@@ -150,6 +150,9 @@ def _serve(sock: socket.socket, pidns_fd: int | None) -> None:
 def _spawn(meta: dict[str, Any], fds: list[int], pidns_fd: int | None, sock_fd: int) -> int:
     if len(fds) != 3:
         raise ValueError("expected the output, result and job descriptors")
+    # Once, here: every child then loads the filter it needs instead of building it.
+    isolation.compile_seccomp(())
+    isolation.compile_seccomp([int(p) for p in meta["protected_pids"]])
     if not meta["root"]:
         pid = os.fork()
         if pid == 0:

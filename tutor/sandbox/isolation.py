@@ -27,6 +27,7 @@ CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_KEEPCAPS, PR_SET_NO_NEW_PRIVS = 1, 8, 38
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
 CAP_DAC_READ_SEARCH = 2
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 SYS_MOUNT_SETATTR = 442  # the same number on every architecture
@@ -318,13 +319,12 @@ _CLONE_NAMESPACE_FLAGS = (
 )
 
 
-def seccomp_filter(protected_pids: Sequence[int] = ()) -> list[str]:
-    """Deny network sockets, debugging other processes and namespace games; and, where
-    no pid namespace hides them, signals to the server and the front."""
+def _build_filter(protected_pids: Sequence[int]) -> object | None:
+    """The filter as libseccomp builds it, or ``None`` without pyseccomp."""
     try:
         import pyseccomp as sc
     except (ImportError, RuntimeError):
-        return []
+        return None
     denied = sc.ERRNO(errno.EPERM)
     flt = sc.SyscallFilter(sc.ALLOW)
     for name in _DENIED_SYSCALLS:
@@ -343,5 +343,59 @@ def seccomp_filter(protected_pids: Sequence[int] = ()) -> list[str]:
             flt.add_rule(denied, "kill", sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, value))
             flt.add_rule(denied, "tgkill", sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, value))
             flt.add_rule(denied, "pidfd_open", sc.Arg(0, sc.MASKED_EQ, 0xFFFFFFFF, value))
-    flt.load()
+    return flt
+
+
+#: Filters compiled to BPF by the forker, before it forks, keyed by the protected pids.
+#: Building one with libseccomp took 2.2 ms of each child's 3.4 ms lock-down.
+_compiled: dict[tuple[int, ...], bytes] = {}
+
+
+def compile_seccomp(protected_pids: Sequence[int] = ()) -> bool:
+    """Compile the filter for ``protected_pids`` now, so that children forked from this
+    process only load it (:func:`seccomp_filter`); ``False`` without pyseccomp."""
+    key = tuple(protected_pids)
+    if key in _compiled:
+        return True
+    flt = _build_filter(key)
+    if flt is None:
+        return False
+    fd = os.memfd_create("seccomp-bpf")
+    try:
+        with os.fdopen(os.dup(fd), "rb") as reader:
+            flt.export_bpf(reader)  # type: ignore[attr-defined]
+        os.lseek(fd, 0, os.SEEK_SET)
+        program = b""
+        while chunk := os.read(fd, 1 << 16):
+            program += chunk
+    finally:
+        os.close(fd)
+    if not program or len(program) % 8:
+        return False
+    _compiled[key] = program
+    return True
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def _load_bpf(program: bytes) -> None:
+    """Install a compiled filter (``no_new_privs`` first, as libseccomp's own load)."""
+    buffer = ctypes.create_string_buffer(program, len(program))
+    fprog = _SockFprog(len(program) // 8, ctypes.addressof(buffer))
+    check(_libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "prctl(PR_SET_SECCOMP)")
+
+
+def seccomp_filter(protected_pids: Sequence[int] = ()) -> list[str]:
+    """Deny network sockets, debugging other processes and namespace games; and, where
+    no pid namespace hides them, signals to the server and the front."""
+    program = _compiled.get(tuple(protected_pids))
+    if program is not None:
+        _load_bpf(program)
+        return ["seccomp"]
+    flt = _build_filter(protected_pids)
+    if flt is None:
+        return []
+    flt.load()  # type: ignore[attr-defined]
     return ["seccomp"]

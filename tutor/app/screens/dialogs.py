@@ -86,6 +86,7 @@ Lesson
   e            try it: edit your own copy of the cell (kept in
                the workspace); in it ctrl+r runs, escape leaves
   ctrl+t       put the lesson's code back in a tried cell
+  p            plot the result's series (losses, curves), or hide
   escape       cancel a run; otherwise go back
   The scratch cell at the end of each lesson is yours.
 
