@@ -65,3 +65,30 @@ def test_a_judge_that_fails_fails_each_exercise_it_held_and_says_so(sandbox):
                             include_hidden=True)
     assert [r.status for r in reports] == ["error", "error"]
     assert all(r.message.startswith("the judge failed: timed out") for r in reports)
+
+
+def test_two_students_needing_one_reference_at_once_run_it_once(sandbox):
+    """Two students graded side by side reach each exercise together: the second waits
+    for the reference the first is computing instead of running it again."""
+    import threading
+    import time
+    from dataclasses import replace
+
+    from tutor.grading.grade import HARNESS_TASK, reference_result
+
+    class Slow(Counting):
+        def run(self, request: RunRequest) -> RunResult:
+            time.sleep(0.3)  # both threads are inside before the first finishes
+            return super().run(request)
+
+    client = Slow(sandbox)
+    exercise = replace(HALVE, seeds=(int(time.time_ns() % 1_000_000),))  # a reference no test computed yet
+    results: list[RunResult] = []
+    threads = [threading.Thread(target=lambda: results.append(reference_result(client, exercise, exercise.checks, "cpu")))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert client.tasks.count(HARNESS_TASK) == 1
+    assert len(results) == 2 and results[0] is results[1] and results[0].ok

@@ -11,7 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -26,6 +26,7 @@ JUDGE_TASK = "tutor.grading.judge:judge"
 JUDGE_TIMEOUT = 60.0
 
 _reference_cache: dict[tuple[str, str, str], RunResult] = {}
+_computing: dict[tuple[str, str, str], Future[RunResult]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -47,19 +48,36 @@ def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, chec
 
 
 def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: tuple[Check, ...], device: str) -> RunResult:
-    """The reference's check data, computed once per process for each exercise."""
+    """The reference's check data, computed once per process for each exercise: a
+    thread that needs it while another computes it waits for that one (a class graded
+    two students at a time ran every reference twice)."""
     # Everything the reference's data depends on: the same id and solution with other
     # checks (a public copy without its hidden checks) is another entry.
     wire = json.dumps([check_to_wire(c, exercise.seeds) for c in checks], sort_keys=True)
     key = (exercise.id, hashlib.sha256((exercise.solution + wire).encode()).hexdigest(), device)
     with _cache_lock:
         cached = _reference_cache.get(key)
-    if cached is not None:
-        return cached
-    result = _run_side(client, exercise, exercise.solution, checks, device, "reference.py")
-    if result.ok:
+        if cached is not None:
+            return cached
+        pending = _computing.get(key)
+        mine = pending is None
+        if mine:
+            pending = _computing[key] = Future()
+    assert pending is not None
+    if not mine:
+        return pending.result()
+    try:
+        result = _run_side(client, exercise, exercise.solution, checks, device, "reference.py")
+    except BaseException as exc:
         with _cache_lock:
+            del _computing[key]
+        pending.set_exception(exc)
+        raise
+    with _cache_lock:
+        if result.ok:
             _reference_cache[key] = result
+        del _computing[key]
+    pending.set_result(result)
     return result
 
 
