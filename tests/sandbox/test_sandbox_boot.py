@@ -101,3 +101,16 @@ def test_the_server_hides_its_objects_from_a_childs_garbage_collector(sandbox):
 
     result = sandbox.run(RunRequest(code="import gc\nprint(gc.get_freeze_count() > 100_000)\ngc.collect()", timeout=30))
     assert result.ok and result.stdout.strip() == "True"
+
+
+def test_the_server_asks_for_a_huge_page_heap_and_keeps_the_users_tunables():
+    from tutor.sandbox.client import huge_page_heap
+
+    assert huge_page_heap(None) == "glibc.malloc.hugetlb=1"
+    assert huge_page_heap("glibc.malloc.arena_max=2") == "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1"
+    assert huge_page_heap("glibc.malloc.hugetlb=0") == "glibc.malloc.hugetlb=0"
+
+
+def test_the_running_server_has_the_huge_page_heap_tunable(sandbox):
+    environ = Path(f"/proc/{sandbox.server_pid}/environ").read_bytes().split(b"\0")
+    assert any(item.startswith(b"GLIBC_TUNABLES=") and b"glibc.malloc.hugetlb=1" in item for item in environ)

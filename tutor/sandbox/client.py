@@ -92,6 +92,17 @@ def _send(proc: subprocess.Popen[bytes], frame: bytes, *, close: bool = False) -
     return True
 
 
+def huge_page_heap(tunables: str | None) -> str:
+    """``GLIBC_TUNABLES`` with malloc's heap on transparent huge pages: a fork then
+    copies one entry per 2 MB of torch's heap instead of 512, and an exit frees as
+    few (a trivial run's CPU 9.0/9.7 -> 6.2/7.4 ms, the forker's 4.7/5.2 -> 2.8/3.3 ms;
+    a written page is still copied 4 KB at a time). glibc before 2.35, other C
+    libraries and kernels without huge pages ignore it. A value the user set wins."""
+    if tunables and "glibc.malloc.hugetlb" in tunables:
+        return tunables
+    return ":".join(filter(None, [tunables, "glibc.malloc.hugetlb=1"]))
+
+
 def _failed(kind: str, message: str, device: str) -> RunResult:
     return RunResult(status="error", error=ErrorInfo(kind, message), device=device)
 
@@ -172,6 +183,7 @@ class SandboxClient(SandboxClientProtocol):
             # The server imports tutor from wherever this process did.
             package_root = str(Path(__file__).resolve().parents[2])
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+            env["GLIBC_TUNABLES"] = huge_page_heap(env.get("GLIBC_TUNABLES"))
             debug = os.environ.get("TUTOR_SANDBOX_DEBUG")
             self._proc = subprocess.Popen(
                 # -P: the current directory stays off sys.path, so a `tutor` package in
