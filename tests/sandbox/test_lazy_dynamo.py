@@ -75,3 +75,18 @@ def test_nothing_to_do_when_the_compiler_is_already_imported():
                            "from tutor.sandbox import lazy_dynamo\nprint(lazy_dynamo.install())"],
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["False"], done.stderr[-2000:]
+
+
+def test_a_stand_in_kept_after_the_real_compiler_arrived_defers_to_it():
+    """The grading harness restores torch's attributes after learner code, which can put
+    the stand-in back at torch._dynamo after a torch.compile loaded the real one."""
+    out = run("""
+        stand_in = sys.modules["torch._dynamo"]
+        torch.compile(lambda x: x + 1, backend="eager")(torch.ones(1))
+        torch._dynamo = stand_in  # as a restore would
+        calls = []
+        sys.modules["torch._dynamo"].graph_break = lambda msg="": calls.append(msg)
+        torch._dynamo.graph_break("here")
+        print(real(), calls, torch._dynamo.is_compiling())
+    """)
+    assert out == ["True", "['here']", "False"]

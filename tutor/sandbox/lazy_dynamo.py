@@ -46,13 +46,21 @@ class StandIn(types.ModuleType):
         # finder below loads the real package before x itself is imported.
         self.__path__ = path
 
+    # The stand-in may outlive the real module's arrival where something kept it (the
+    # grading harness puts torch's attributes back as they were before learner code ran),
+    # so each answer defers to the real module once there is one.
+
     @staticmethod
     def graph_break(msg: str = "") -> None:
-        """Nothing is being compiled, so there is no graph to break."""
+        """Nothing is being compiled (without the real module), so no graph to break."""
+        real = _real()
+        if real is not None:
+            real.graph_break(msg)
 
     @staticmethod
     def is_compiling() -> bool:
-        return False
+        real = _real()
+        return bool(real.is_compiling()) if real is not None else False
 
     @staticmethod
     def disable(fn: Callable[..., Any] | None = None, recursive: bool = True, **options: Any) -> Any:
