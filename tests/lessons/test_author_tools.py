@@ -272,11 +272,15 @@ def watch(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], a
     feed = Feed()
     monkeypatch.setattr(sys, "stdout", feed)
     author = Author(feed, steps)
+    # The author stops the watch with Ctrl+C: make sure it arrives as KeyboardInterrupt
+    # even where this process was started with SIGINT ignored (a background job).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     author.start()
     try:
         code = main(["check-lessons", "--watch", *argv])
     finally:
         author.main_returned.set()
+        signal.signal(signal.SIGINT, previous)
     author.join(timeout=10)
     monkeypatch.undo()
     err = capsys.readouterr().err
