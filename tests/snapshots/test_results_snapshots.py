@@ -8,7 +8,7 @@ from app.test_results_read import trained_module
 
 from tutor.sandbox.api import RunResult
 
-from .test_snapshots import build, settle
+from .test_snapshots import build, run_the_first_cell
 
 
 class TestGradNorms:
@@ -19,12 +19,5 @@ class TestGradNorms:
         parameter, shape, req_grad and grad norm: 0.weight 0.8123, 0.bias False none,
         2.weight 1.046, 2.bias 0.3981, all within 80 columns."""
 
-        async def run_before(pilot) -> None:
-            await settle(pilot)
-            await pilot.press("enter", "enter")
-            await pilot.app.screen.workers.wait_for_complete()
-            await pilot.pause()
-            await pilot.pause()
-
         result = RunResult(status="ok", duration_ms=11.0, modules=[trained_module()])
-        assert snap_compare(build(tmp_path, AnsweringSandbox(result)), terminal_size=(80, 24), run_before=run_before)
+        assert snap_compare(build(tmp_path, AnsweringSandbox(result)), terminal_size=(80, 24), run_before=run_the_first_cell)

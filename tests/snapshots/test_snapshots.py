@@ -25,6 +25,15 @@ async def settle(pilot) -> None:
     await pilot.pause()
 
 
+async def run_the_first_cell(pilot) -> None:
+    """Open the first lesson, run its first cell and wait for the result to be drawn."""
+    await settle(pilot)
+    await pilot.press("enter", "enter")
+    await pilot.app.screen.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
 async def check_the_first_exercise(pilot) -> None:
     """Open the first lesson's exercise from the list and check the starter (it fails)."""
     await settle(pilot)
@@ -133,15 +142,8 @@ class TestExplainedError:
         product”', all on screen."""
         from app.test_explained_errors import AnsweringSandbox, matmul_error
 
-        async def run_before(pilot) -> None:
-            await settle(pilot)
-            await pilot.press("enter", "enter")
-            await pilot.app.screen.workers.wait_for_complete()
-            await pilot.pause()
-            await pilot.pause()
-
         assert snap_compare(build(tmp_path, AnsweringSandbox(matmul_error())), terminal_size=(80, 24),
-                            run_before=run_before)
+                            run_before=run_the_first_cell)
 
 
 class TestTryIt:
