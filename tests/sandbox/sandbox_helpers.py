@@ -18,10 +18,16 @@ def _children(pid: int | None) -> list[int]:
     return children
 
 
+def _parent(pid: int | None) -> int:
+    return int(Path(f"/proc/{pid}/status").read_text().split("\nPPid:")[1].split()[0])
+
+
 def server_children(sandbox: SandboxClient) -> list[int]:
     """Every run's process still around (zombies included): the children of the forker,
-    and any child of the server besides the forker itself."""
-    return [pid for pid in _children(sandbox.server_pid) if pid != sandbox.forker_pid] + _children(sandbox.forker_pid)
+    and any child of the server besides the forker itself (and, for a normal user, the
+    outer forker that waits on the inner one, which forks the runs)."""
+    forkers = {sandbox.forker_pid, _parent(sandbox.forker_pid)}
+    return [pid for pid in _children(sandbox.server_pid) if pid not in forkers] + _children(sandbox.forker_pid)
 
 
 def sandbox_uid_processes() -> list[int]:

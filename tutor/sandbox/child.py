@@ -48,7 +48,7 @@ class ChildJob:
     root: bool
     uid: int | None
     in_pid_namespace: bool
-    in_user_namespace: bool = False  # made by the parent, for the pid namespace
+    in_user_namespace: bool = False  # the forker's, shared by every run: we nest our own
     fs_view: bool = False  # forked in the filesystem view by allowlist (fsview)
     protected_pids: Sequence[int] = ()
     limits: isolation.Limits = field(default_factory=isolation.Limits)
@@ -223,8 +223,7 @@ def _run_task(job: ChildJob, device: Any, capture: _Capture) -> tuple[dict[str, 
 
 
 def _lock_down(job: ChildJob, lifeline: int) -> list[str]:
-    applied = ["userns"] if job.in_user_namespace else []
-    applied += ["pidns"] if job.in_pid_namespace else []
+    applied = ["pidns"] if job.in_pid_namespace else []
     applied += ["fs-view"] if job.fs_view else []
     applied += isolation.enter_namespaces(job.hide_paths, root=job.root, in_user_namespace=job.in_user_namespace,
                                           in_pid_namespace=job.in_pid_namespace, workdir=job.workdir,

@@ -10,6 +10,14 @@ needs (uid, limits, paths) plus descriptors. The job itself (code, params, blobs
 nonce) reaches the child in a memfd that only the server writes and only the child
 reads. The forker reaps its children and reports each exit with its resource usage.
 
+Each run's child is born in a pid namespace of its own. Root makes one before each
+fork and steps back into the forker's own with ``setns``. A normal user may do the same
+only in a pid namespace owned by a user namespace of theirs, so their forker enters a
+user namespace, makes a pid namespace and forks an inner forker, pid 1 there, which
+serves the server from then on; the outer one only waits, so that the inner one dies
+with it. Inside, the inner forker knows its children by other numbers than the
+server's, and reports the server's (``/proc`` numbers them as the server does).
+
 Messages are JSON on a SOCK_SEQPACKET socket pair. Server to forker: ``{"meta": ...}``
 with the descriptors ``[output, result, job]``. Forker to server: ``{"forked": pid}``
 (or ``{"forked": null, "error": ...}``) in answer, and ``{"exited": pid, "status": ...,
@@ -20,7 +28,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import selectors
 import signal
 import socket
@@ -43,6 +50,8 @@ class Forker:
 
     def __init__(self, sock: socket.socket, pid: int, fs_view: bool = False) -> None:
         self.sock = sock
+        #: The process that forks the runs (a normal user's inner forker), as the
+        #: server numbers it.
         self.pid = pid
         #: Whether the forker (and so every child) lives in the filesystem view.
         self.fs_view = fs_view
@@ -53,7 +62,7 @@ class Forker:
               view: dict[str, Any] | None = None) -> Forker:
         """Fork the forker from the calling process, which must not yet have seen any
         request. ``close_fds`` are the parent's own channels, closed in the forker.
-        ``view`` (``staging``, ``package``, ``workroot``, ``root``): build the filesystem
+        ``view`` (``staging``, ``package``, ``workroot``): build the filesystem
         view (:mod:`fsview`) and move the forker into it first; returns once it did."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         parent = os.getpid()
@@ -64,10 +73,7 @@ class Forker:
                 for fd in close_fds:
                     os.close(fd)
                 isolation.die_with_parent_pid(parent)
-                made = view is not None and fsview.make(Path(view["staging"]), Path(view["package"]),
-                                                         Path(view["workroot"]), root=bool(view["root"]))
-                theirs.send(json.dumps({"fs_view": made}).encode())
-                _serve(theirs, pidns_fd)
+                _set_up_and_serve(theirs, pidns_fd, view)
             finally:
                 os._exit(0)
         theirs.close()
@@ -75,7 +81,8 @@ class Forker:
             hello = json.loads(ours.recv(MAX_MESSAGE))
         except (OSError, ValueError):
             hello = {}
-        return cls(ours, pid, fs_view=hello.get("fs_view") is True)
+        serving = hello.get("forker")
+        return cls(ours, serving if isinstance(serving, int) else pid, fs_view=hello.get("fs_view") is True)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -118,7 +125,54 @@ class Forker:
         self.sock.close()
 
 
-def _serve(sock: socket.socket, pidns_fd: int | None) -> None:
+def _set_up_and_serve(sock: socket.socket, pidns_fd: int | None, view: dict[str, Any] | None) -> None:
+    """The forker's life: its filesystem view, then serving, itself or (a normal user's)
+    through an inner forker in a pid namespace of its own user namespace."""
+    root = os.geteuid() == 0
+    in_user_namespace = False
+    if not root:
+        try:
+            isolation.enter_user_namespace()
+            in_user_namespace = True
+        except OSError:
+            pass  # no namespaces at all: runs go without them
+    made = view is not None and (root or in_user_namespace) and fsview.make(
+        Path(view["staging"]), Path(view["package"]), Path(view["workroot"]))
+    inner = _start_inner_forker(sock) if in_user_namespace else None
+    sock.send(json.dumps({"fs_view": made, "forker": inner or os.getpid()}).encode())
+    if inner is None:
+        _serve(sock, pidns_fd)
+        return
+    sock.close()
+    os.waitpid(inner, 0)
+
+
+def _start_inner_forker(sock: socket.socket) -> int | None:
+    """Fork a forker that is pid 1 of a new pid namespace, owned by our user namespace,
+    so that it may make one per run and return to its own, as root does. None where the
+    kernel refuses the pid namespace."""
+    try:
+        isolation.unshare(isolation.CLONE_NEWPID)
+    except OSError:
+        return None
+    guard_r, guard_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(guard_w)
+            isolation.die_with_parent_pipe(guard_r)  # our parent has no pid we can see
+            os.close(guard_r)
+            _serve(sock, os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC), in_user_namespace=True)
+        finally:
+            os._exit(0)
+    os.close(guard_r)  # the write end stays open while we live
+    return pid
+
+
+def _serve(sock: socket.socket, pidns_fd: int | None, *, in_user_namespace: bool = False) -> None:
+    """Fork a child per request until the server hangs up. ``in_user_namespace``: we
+    hold every capability in a user namespace that every run shares (a normal user's
+    inner forker); each child then makes one of its own."""
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ, None)
     while True:
@@ -128,36 +182,49 @@ def _serve(sock: socket.socket, pidns_fd: int | None) -> None:
                 if not message:
                     return  # the server is gone
                 try:
-                    pid = _spawn(json.loads(message)["meta"], fds, pidns_fd, sock.fileno())
+                    pid = _spawn(json.loads(message)["meta"], fds, pidns_fd, sock.fileno(), in_user_namespace)
                 except (OSError, ValueError, KeyError) as exc:
                     sock.send(json.dumps({"forked": None, "error": str(exc)}).encode())
                     continue
                 finally:
                     for fd in fds:
                         os.close(fd)
-                pidfd = os.pidfd_open(pid)
-                selector.register(pidfd, selectors.EVENT_READ, pid)
-                sock.send(json.dumps({"forked": pid}).encode())
+                try:
+                    pidfd = os.pidfd_open(pid)
+                    theirs = _server_pid(pidfd) if in_user_namespace else pid
+                except (OSError, ValueError) as exc:  # a child we could not report: end it now
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                    sock.send(json.dumps({"forked": None, "error": f"could not follow the child: {exc}"}).encode())
+                    continue
+                selector.register(pidfd, selectors.EVENT_READ, (pid, theirs))
+                sock.send(json.dumps({"forked": theirs}).encode())
             else:
-                pid = key.data
+                pid, theirs = key.data
                 _, status, usage = os.wait4(pid, 0)
                 selector.unregister(key.fileobj)
                 os.close(key.fd)
-                sock.send(json.dumps({"exited": pid, "status": status, "cpu_s": usage.ru_utime + usage.ru_stime,
+                sock.send(json.dumps({"exited": theirs, "status": status, "cpu_s": usage.ru_utime + usage.ru_stime,
                                       "max_rss_kb": usage.ru_maxrss}).encode())
 
 
-def _spawn(meta: dict[str, Any], fds: list[int], pidns_fd: int | None, sock_fd: int) -> int:
+def _server_pid(pidfd: int) -> int:
+    """The pid of ``pidfd``'s process as the server numbers it: ``/proc`` here is the
+    host's, and a pidfd's fdinfo gives the pid in the pid namespace of that ``/proc``."""
+    with open(f"/proc/self/fdinfo/{pidfd}") as info:
+        for line in info:
+            if line.startswith("Pid:"):
+                return int(line.split()[1])
+    raise OSError("no pid in the pidfd's fdinfo")
+
+
+def _spawn(meta: dict[str, Any], fds: list[int], pidns_fd: int | None, sock_fd: int,
+           in_user_namespace: bool) -> int:
     if len(fds) != 3:
         raise ValueError("expected the output, result and job descriptors")
     # Once, here: every child then loads the filter it needs instead of building it.
     isolation.compile_seccomp(())
     isolation.compile_seccomp([int(p) for p in meta["protected_pids"]])
-    if not meta["root"]:
-        pid = os.fork()
-        if pid == 0:
-            _become_namespace_parent(meta, fds, sock_fd)
-        return pid
     in_pid_namespace = False
     if pidns_fd is not None:
         try:
@@ -165,62 +232,15 @@ def _spawn(meta: dict[str, Any], fds: list[int], pidns_fd: int | None, sock_fd: 
             in_pid_namespace = True
         except OSError:
             pass
-    pid = os.fork()
-    if pid == 0:
-        _become_child(meta, fds, in_pid_namespace=in_pid_namespace, close=(sock_fd,))
-    if in_pid_namespace:
-        isolation.setns(pidns_fd, isolation.CLONE_NEWPID)  # type: ignore[arg-type]
-    return pid
-
-
-def _become_namespace_parent(meta: dict[str, Any], fds: list[int], sock_fd: int) -> NoReturn:
-    """A normal user's way to a pid namespace per run, in the process the forker forked.
-
-    Only root may make a pid namespace in the forker and step back out after each
-    fork. A normal user needs a user namespace first, and joining one cannot be undone,
-    so this process makes both, forks the run's child (pid 1 inside), waits for it
-    and exits the same way, so the server sees the child's own end. The server's
-    SIGKILL reaches us (we lead the process group), and the child dies with us. Where
-    the kernel refuses the namespaces, we run the child's code ourselves, without.
-    """
     try:
-        os.close(sock_fd)
-        try:
-            forker = os.getppid()
-            isolation.enter_user_namespace(isolation.CLONE_NEWPID)
-            isolation.die_with_parent_pid(forker)
-        except OSError:
-            _become_child(meta, fds, in_pid_namespace=False)
-        os.setsid()
-        guard_r, guard_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(guard_w)
-            isolation.die_with_parent_pipe(guard_r)
-            os.close(guard_r)
-            _become_child(meta, fds, in_pid_namespace=True, in_user_namespace=True)
-        for fd in (guard_r, *fds):
-            os.close(fd)
-        _, status = os.waitpid(pid, 0)
-        _exit_like(status)
+            _become_child(meta, fds, in_pid_namespace=in_pid_namespace, in_user_namespace=in_user_namespace,
+                          close=(sock_fd,))
     finally:
-        os._exit(1)  # never return into the forker's loop
-
-
-def _exit_like(status: int) -> NoReturn:
-    """End this process the way a child whose wait status is ``status`` ended."""
-    if os.WIFSIGNALED(status):
-        number = os.WTERMSIG(status)
-        try:
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-            if number not in (signal.SIGKILL, signal.SIGSTOP):
-                signal.signal(number, signal.SIG_DFL)
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
-            os.kill(os.getpid(), number)
-        except (OSError, ValueError):
-            pass
-        os._exit(128 + number)
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+        if in_pid_namespace:  # back in our own, or the next unshare fails
+            isolation.setns(pidns_fd, isolation.CLONE_NEWPID)  # type: ignore[arg-type]
+    return pid
 
 
 def _read_job(fd: int) -> tuple[dict[str, Any], dict[str, bytes]]:

@@ -210,16 +210,14 @@ def enter(root: Path) -> None:
     os.chdir("/")
 
 
-def make(staging: Path, package: Path, workroot: Path, *, root: bool) -> bool:
-    """In a mount namespace of this process's own (for a normal user, inside a user
-    namespace), build the view on an empty tmpfs at ``staging`` and move into it.
-    False where the kernel refuses a step; the process then still sees the host's
-    files (in namespaces of its own, which changes nothing for its runs)."""
+def make(staging: Path, package: Path, workroot: Path) -> bool:
+    """In a mount namespace of this process's own, build the view on an empty tmpfs at
+    ``staging`` and move into it. The caller may make mount namespaces: root, or a
+    normal user inside a user namespace of their own. False where the kernel refuses a
+    step; the process then still sees the host's files (in namespaces of its own, which
+    changes nothing for its runs)."""
     try:
-        if root:
-            isolation.unshare(isolation.CLONE_NEWNS)
-        else:
-            isolation.enter_user_namespace(isolation.CLONE_NEWNS)
+        isolation.unshare(isolation.CLONE_NEWNS)
         isolation.make_mounts_private()
         isolation.mount("tmpfs", str(staging), "tmpfs", isolation.MS_NOSUID, "size=1m,mode=755")
         python = python_paths(package)

@@ -151,10 +151,13 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, in_user_namespac
     every mount except a private, size-capped working directory and /dev/shm. SysV IPC
     objects die with the IPC namespace.
 
-    ``in_user_namespace``: the parent already made us a user namespace (a normal
-    user's way to a pid namespace); otherwise a normal user makes one here. Either
-    way a second, nested one follows the covers: mounts made in the first are locked
-    in the second, so code that is "root" inside cannot unmount them.
+    A normal user needs a user namespace for all of this. ``in_user_namespace``: we
+    hold every capability in one that every run shares (the forker's, which owns our pid
+    namespace); otherwise we make one here. Either way a user namespace of this run's
+    own, nested, follows the covers: mounts made before it are locked in it, so code
+    that is "root" inside cannot unmount them, it holds no capability over the shared
+    one, and RLIMIT_NPROC counts this run's processes alone. Raises OSError where that
+    last step fails after the shared namespace let us in: the run must not go on there.
     """
     hide = [p for p in hide_paths if p.is_dir()]
     applied: list[str] = []
@@ -165,12 +168,16 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, in_user_namespac
             enter_user_namespace(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
             applied.append("userns")
     except OSError:
+        if in_user_namespace:
+            raise
         return applied
     applied += ["netns", "mountns", "ipcns"]
     try:
         # Private first, so no mount we make here ever propagates to the host.
         _mount("none", "/", None, MS_REC | MS_PRIVATE, None)
     except OSError:
+        if in_user_namespace:
+            raise
         return applied
     if in_pid_namespace:
         try:
@@ -181,14 +188,23 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, in_user_namespac
             applied.append("private-proc")
         except OSError:
             pass  # a container that masks parts of /proc forbids a fresh one
+    covered = False
     if hide:
         try:
             _hide(hide)
-            if not root:
-                enter_user_namespace(CLONE_NEWNS)
-            applied.append("hidden-paths")
+            covered = True
         except OSError:
             pass
+    if in_user_namespace:
+        enter_user_namespace(CLONE_NEWNS)
+        applied.insert(0, "userns")
+    elif covered and not root:
+        try:
+            enter_user_namespace(CLONE_NEWNS)
+        except OSError:
+            covered = False
+    if covered:
+        applied.append("hidden-paths")
     if workdir is not None:
         try:
             _private_scratch(workdir, scratch_size)

@@ -84,7 +84,7 @@ class Server:
         try:
             self.forker = Forker.start(self.pidns_fd, close_fds=(front_in, front_out), view={
                 "staging": str(staging), "package": str(Path(__file__).absolute().parent.parent),
-                "workroot": str(self.workroot), "root": self.root,
+                "workroot": str(self.workroot),
             })
         finally:
             staging.rmdir()  # the forker's view is mounted there in its own namespace only

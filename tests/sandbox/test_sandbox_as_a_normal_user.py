@@ -1,0 +1,154 @@
+"""A normal user's sandbox, tested even where the suite runs as root (as CI does).
+
+Most learners are not root. Their forker lives in a user namespace of its own and forks
+each run from an inner forker, pid 1 of a pid namespace that user namespace owns; each
+run then nests a user namespace of its own. Run as root, this test starts a process
+that moves into a private mount namespace where the interpreter is reachable by any
+uid (``/root`` is often mode 700), drops to an unused uid and drives a sandbox from
+there; run as a normal user, the process drives it as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_sandbox_isolation_report import CLAIMS, PROBE
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+UID = 54321  # no account on a usual machine; the sandbox's own uids start far above
+
+# argv: the probe's code, the uid to become ("" to stay), a home directory for it.
+AS_A_NORMAL_USER = r'''
+import json, os, signal, sys, threading, time
+from pathlib import Path
+
+probe, uid, home = sys.argv[1], sys.argv[2], sys.argv[3]
+
+
+def reachable_by_anyone(needed):
+    """Cover each directory that only root may search with a tmpfs holding just the
+    entries on the way to ``needed``, bound from the originals (private mounts only)."""
+    from tutor.sandbox import isolation
+
+    isolation.unshare(isolation.CLONE_NEWNS)
+    isolation.make_mounts_private()
+    closed = {}
+    for path in needed:
+        for ancestor in reversed(path.parents):
+            if ancestor != Path("/") and not ancestor.stat().st_mode & 0o001:
+                closed.setdefault(ancestor, set()).add(path.relative_to(ancestor).parts[0])
+                break
+    for ancestor, names in closed.items():
+        fds = {name: os.open(ancestor / name, os.O_PATH) for name in names}
+        isolation.mount("tmpfs", str(ancestor), "tmpfs", 0, "mode=755")
+        for name, fd in fds.items():
+            source = f"/proc/self/fd/{fd}"
+            (ancestor / name).mkdir() if os.path.isdir(source) else (ancestor / name).touch()
+            isolation.mount(source, str(ancestor / name), None, isolation.MS_BIND | isolation.MS_REC)
+
+
+if uid:
+    needed = {Path(p).resolve() for p in (sys.executable, sys.prefix, sys.base_prefix, os.getcwd())}
+    reachable_by_anyone(needed)
+    os.setgroups([])
+    os.setresgid(int(uid), int(uid), int(uid))
+    os.setresuid(int(uid), int(uid), int(uid))
+    if not all(os.access(p, os.R_OK | os.X_OK) for p in needed):
+        print(json.dumps({"skip": "the interpreter is out of reach of another uid here"}))
+        sys.exit(0)
+os.environ["HOME"] = home
+import subprocess
+TRY_USERNS = "import ctypes, sys\nsys.exit(ctypes.CDLL(None, use_errno=True).unshare(0x10000000) != 0)"
+if subprocess.run([sys.executable, "-c", TRY_USERNS], check=False).returncode != 0:
+    print(json.dumps({"skip": "this kernel refuses a normal user a user namespace"}))
+    sys.exit(0)
+
+from tutor.sandbox.api import RunRequest
+from tutor.sandbox.client import SandboxClient
+
+NAMESPACES = "import os\nprint(os.getpid(), os.getppid(), os.readlink('/proc/self/ns/user'))"
+found = {}
+with SandboxClient(device="cpu", hide_paths=[Path("lessons").resolve()]) as sandbox:
+    result = sandbox.run(RunRequest(code=probe, inspect=False))
+    found["probe"] = {"status": result.status, "isolation": result.isolation,
+                      "facts": json.loads(result.stdout) if result.status == "ok" else result.error.message}
+    found["runs"] = [sandbox.run(RunRequest(code=NAMESPACES, inspect=False)).stdout.split() for _ in range(2)]
+    found["server_userns"] = os.readlink(f"/proc/{sandbox.server_pid}/ns/user")
+    found["timeout"] = sandbox.run(RunRequest(code="while True:\n    pass", timeout=1, inspect=False)).status
+    found["after_timeout"] = sandbox.run(RunRequest(code="print(2 + 2)", inspect=False)).stdout
+
+    # A run in flight when the server is killed dies with it.
+    forker = sandbox.forker_pid
+    waiting = threading.Thread(target=sandbox.run, args=(RunRequest(code="import time\ntime.sleep(60)", timeout=90),),
+                               daemon=True)
+    waiting.start()
+    deadline = time.monotonic() + 10
+    while not (children := Path(f"/proc/{forker}/task/{forker}/children").read_text().split()):
+        assert time.monotonic() < deadline, "the run never started"
+        time.sleep(0.01)
+    run_pid = int(children[0])
+    os.kill(sandbox.server_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    def alive(pid):
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+        except OSError:
+            return False
+    while alive(run_pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    found["run_outlived_server"] = alive(run_pid)
+    found["forker_outlived_server"] = alive(forker)
+print(json.dumps(found))
+'''
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    home = tmp_path_factory.mktemp("normal-user-home")
+    uid = ""
+    if os.geteuid() == 0:
+        uid = str(UID)
+        os.chown(home, UID, UID)
+    done = subprocess.run([sys.executable, "-c", AS_A_NORMAL_USER, PROBE, uid, str(home)], capture_output=True,
+                          text=True, timeout=180, check=False, cwd=REPO,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    if "skip" in result:
+        pytest.skip(result["skip"])
+    return result
+
+
+def test_a_normal_users_run_gets_every_layer_but_a_uid_and_each_holds(found: dict) -> None:
+    probe = found["probe"]
+    assert probe["status"] == "ok", probe["facts"]
+    assert set(probe["isolation"]) == {"tmpdir", "userns", "pidns", "fs-view", "netns", "mountns", "ipcns",
+                                       "private-proc", "private-scratch", "hidden-paths", "rlimits", "nproc",
+                                       "no_new_privs", "seccomp"}
+    false_claims = [name for name in probe["isolation"] if name in CLAIMS and not CLAIMS[name](probe["facts"])]
+    assert false_claims == [], probe["facts"]
+
+
+def test_each_run_is_pid_1_in_a_user_namespace_of_its_own(found: dict) -> None:
+    (pid1, parent1, userns1), (pid2, parent2, userns2) = found["runs"]
+    assert (pid1, parent1, pid2, parent2) == ("1", "0", "1", "0")
+    # Not the server's, and not one runs share: capabilities there would reach the
+    # forker's filesystem view, and RLIMIT_NPROC would count every run together.
+    assert len({userns1, userns2, found["server_userns"]}) == 3
+
+
+def test_an_endless_loop_is_ended_and_the_server_goes_on(found: dict) -> None:
+    assert found["timeout"] == "timeout"
+    assert found["after_timeout"] == "4\n"
+
+
+def test_a_run_in_flight_dies_with_the_server(found: dict) -> None:
+    assert found["run_outlived_server"] is False
+    assert found["forker_outlived_server"] is False
