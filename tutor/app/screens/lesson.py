@@ -116,7 +116,9 @@ class LessonScreen(Screen[None]):
             yield Markdown(SCRATCH_NOTE, classes="scratch-note")
             yield CodeCell(Snippet(index=len(self.lesson.snippets), code="", line=0), scratch=True,
                            edited=edits.scratch)
-        yield Footer()
+        # ctrl+p still opens the palette (help lists it); its footer label pushed
+        # "q Quit" off 80 columns when a cell offers plots.
+        yield Footer(show_command_palette=False)
 
     # -- try-it edits ------------------------------------------------------------
 
