@@ -81,18 +81,22 @@ def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: 
     return result
 
 
-def _failure_message(result: RunResult, exercise: Exercise) -> str:
+def _failure_message(result: RunResult, timeout: float, whose: str = "your code") -> str:
+    """Why a run gave no result, in words for ``whose`` run: the learner's own (the
+    default) hears what may be wrong with their code; the reference's or the judge's,
+    only what happened."""
     if result.status == "timeout":
-        return f"timed out after {exercise.timeout:g} s (an endless loop, or too much work?)"
+        guess = " (an endless loop, or too much work?)" if whose == "your code" else ""
+        return f"timed out after {timeout:g} s{guess}"
     if result.status == "killed":
         reason = result.error.message if result.error else "killed"
-        return f"your code was stopped: {reason}"
+        return f"{whose} was stopped: {reason}"
     if result.error is not None and result.error.type == "SystemExit":
-        return f"your code exited early with sys.exit({result.error.message}) before the checks could run"
+        return f"{whose} exited early with sys.exit({result.error.message}) before the checks could run"
     if result.error is not None:
         where = f" (line {result.error.line})" if result.error.line else ""
         return f"{result.error.type}{where}: {result.error.message}"
-    return "your code did not produce a result"
+    return f"{whose} did not produce a result"
 
 
 def draw_seeds(base: int, exercise: Exercise) -> tuple[int, ...]:
@@ -210,9 +214,9 @@ def _run_both(submission: Submission, client: SandboxClientProtocol, include_hid
         ref = ref_future.result()
     output = mine.stdout
     if not ref.ok:
-        return report("error", f"the reference solution failed ({_failure_message(ref, exercise)}): please report this lesson bug", [], output)
+        return report("error", f"the reference solution failed ({_failure_message(ref, exercise.timeout, 'it')}): please report this lesson bug", [], output)
     if not mine.ok:
-        message = _failure_message(mine, exercise)
+        message = _failure_message(mine, exercise.timeout)
         if mine.missing_package:
             message = f"needs package {mine.missing_package} (pip install {mine.missing_package})"
         return report("error", message, [CheckResult(name=c.name, status="error", message=message, max_score=c.points) for c in checks], output)
@@ -233,7 +237,7 @@ def _judge(client: SandboxClientProtocol, waiting: list[_Ran]) -> list[ExerciseR
     ))
     verdicts = verdict.data.get("exercises") if verdict.ok else None
     if not isinstance(verdicts, list) or len(verdicts) != len(waiting):
-        why = _failure_message(verdict, waiting[0].exercise) if not verdict.ok else "it answered for other exercises"
+        why = _failure_message(verdict, JUDGE_TIMEOUT, "it") if not verdict.ok else "it answered for other exercises"
         return [ran.finish("error", f"the judge failed: {why}", []) for ran in waiting]
     return [_verdict_report(ran, checks) for ran, checks in zip(waiting, verdicts)]
 
