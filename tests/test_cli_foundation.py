@@ -6,6 +6,7 @@ something about a fresh interpreter (what it imports, what a real user sees) sta
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -170,3 +171,23 @@ def test_the_front_commands_never_import_torch_or_textual(argv, tmp_path):
 
     report = json.loads(result.stderr.splitlines()[-1])
     assert report == {"exit": 0, "heavy": []}, result.stderr
+
+
+def _every_parser(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
+    found = [(parser.prog, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += _every_parser(sub)
+    return found
+
+
+def test_every_option_and_argument_of_every_command_says_what_it_is_for() -> None:
+    """`tutor grade --help` once listed --workspace, --json, --junit and --gradescope bare."""
+    from tutor.cli import build_parser
+
+    bare = [f"{prog}: {'/'.join(action.option_strings) or action.dest}"
+            for prog, parser in _every_parser(build_parser()) for action in parser._actions
+            if not isinstance(action, argparse._SubParsersAction) and not action.help
+            and action.dest not in ("help", "version")]
+    assert bare == []

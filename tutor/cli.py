@@ -18,6 +18,7 @@ DEVICES = ("auto", "cpu", "cuda")
 #: Gradescope's test visibilities (tutor.grading.formats keeps the same list).
 GRADESCOPE_VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 LESSONS_HELP = "lessons directory (default: the lessons that ship with tutor)"
+WORKSPACE_HELP = "workspace of your solutions (default: $TUTOR_WORKSPACE, else ~/tutor-workspace)"
 
 
 def _positive_float(text: str) -> float:
@@ -45,26 +46,28 @@ def build_parser() -> argparse.ArgumentParser:
     # else a subparser's default would erase `tutor --workspace W hint ID`.
     parser.add_argument("--lessons", type=Path, metavar="DIR", default=None, help=LESSONS_HELP)
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
-    parser.add_argument("--workspace", type=Path, metavar="DIR", default=None, help="workspace of your solutions")
+    parser.add_argument("--workspace", type=Path, metavar="DIR", default=None, help=WORKSPACE_HELP)
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where code runs (default: auto)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("list", parents=[common], help="lessons and exercises, with each exercise's status")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
 
     p = sub.add_parser("run", parents=[common], help="run Python files in the sandbox and inspect the results")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE.py")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE.py", help="the files to run, each in a sandboxed run of its own")
     p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S", help="wall-clock limit per file (default 10)")
 
     p = sub.add_parser("grade", parents=[common], help="grade your solutions headless")
-    p.add_argument("ids", nargs="*", metavar="ID")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
-    p.add_argument("--json", type=Path, metavar="FILE", dest="json_file", default=None)
-    p.add_argument("--junit", type=Path, metavar="FILE", default=None)
-    p.add_argument("--gradescope", type=Path, metavar="FILE", default=None)
+    p.add_argument("ids", nargs="*", metavar="ID", help="exercises to grade: lesson/exercise, or the exercise alone where unique (default: all)")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
+    p.add_argument("--json", type=Path, metavar="FILE", dest="json_file", default=None,
+                   help="also write the report as JSON")
+    p.add_argument("--junit", type=Path, metavar="FILE", default=None, help="also write a JUnit XML report")
+    p.add_argument("--gradescope", type=Path, metavar="FILE", default=None,
+                   help="also write Gradescope's results.json")
     p.add_argument("--gradescope-hidden-visibility", choices=GRADESCOPE_VISIBILITIES, default=None,
                    help="with --gradescope: when students see hidden checks' tests (default: after_due_date)")
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
@@ -81,25 +84,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("watch", parents=[common],
                        help="check an exercise on every save from your own editor, then move on to the next")
     p.add_argument("id", nargs="?", metavar="ID", help="the exercise to start at (default: where you left off)")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
 
     p = sub.add_parser("init", parents=[common], help="write a workspace of starter files")
-    p.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR")
+    p.add_argument("dir", nargs="?", type=Path, default=None, metavar="DIR",
+                   help="where (default: --workspace, $TUTOR_WORKSPACE, else ~/tutor-workspace)")
 
     p = sub.add_parser("hint", parents=[common], help="show the next hint of an exercise")
-    p.add_argument("id", metavar="ID")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
+    p.add_argument("id", metavar="ID", help="the exercise")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
 
     p = sub.add_parser("reset", parents=[common], help="put the starter back (the old file is kept as a backup)")
-    p.add_argument("id", nargs="?", metavar="ID")
+    p.add_argument("id", nargs="?", metavar="ID", help="the exercise to reset")
     p.add_argument("--all", action="store_true", help="reset every exercise")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
 
     p = sub.add_parser("solution", parents=[common], help="show the reference solution of a passed exercise")
-    p.add_argument("id", metavar="ID")
-    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS)
+    p.add_argument("id", metavar="ID", help="the exercise")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
 
     p = sub.add_parser("export", parents=[common], help="kits for Gradescope, PrairieLearn, GitHub Actions; lesson copies")
     p.add_argument("kind", choices=("lessons", "gradescope", "prairielearn", "github-actions"), metavar="KIND",
@@ -108,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--public", action="store_true", help="lessons: the learners' copy, without hidden checks and wrong answers")
 
     p = sub.add_parser("check-lessons", parents=[common], help="validate lesson files")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                   help="lesson files or directories (default: the --lessons directory)")
     p.add_argument("--format-only", action="store_true", help="only validate the file format (no sandbox)")
     p.add_argument("--watch", action="store_true",
                    help="validate, then again on every save, printing only what changed (Ctrl+C stops)")
