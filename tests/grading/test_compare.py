@@ -85,6 +85,15 @@ def test_a_tensor_that_lost_its_graph_is_reported():
     assert d is not None and "does not require grad" in d.message
 
 
+def test_a_tensor_that_kept_a_graph_the_reference_cut_is_reported():
+    """A detached result asked for, and the learner's still tracks: the other way round."""
+    x = torch.ones(2, requires_grad=True)
+    d = diff((x * 2).detach(), x * 2)
+    assert d is not None and d.message.startswith("result: requires grad, but the reference's does not")
+    assert (d.expected, d.got) == ("requires_grad=False", "requires_grad=True")
+    assert diff((x * 2).detach(), x * 2, compare=("values",)) is None  # asked for values only
+
+
 def test_containers_compare_element_by_element_and_tuple_is_not_list():
     assert diff((1, torch.ones(2)), (1, torch.ones(2))) is None
     assert "expected a tuple" in diff((1, 2), [1, 2]).message

@@ -88,6 +88,9 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
     if "requires_grad" in aspects and expected.requires_grad and not got.requires_grad:
         return Difference(what, f"{what}: does not require grad, but the reference's does (was the graph cut by .detach(), .data or torch.no_grad()?)",
                           "requires_grad=True", "requires_grad=False", base)
+    if "requires_grad" in aspects and got.requires_grad and not expected.requires_grad:
+        return Difference(what, f"{what}: requires grad, but the reference's does not (should it be detached, or made under torch.no_grad()?)",
+                          "requires_grad=False", "requires_grad=True", base)
     if "values" not in aspects or e.numel() == 0:
         return None
     if rtol is None or atol is None:
