@@ -29,6 +29,7 @@ CAUGHT_BY = {
     "too few steps: does not converge": "outcome 'abs(w - 2) < 0.1' is false (w = ",
     ".data cuts the graph: no gradient reaches weight": "does not require grad",
     "a plain attribute is not a buffer": "buffers differ: missing ['count']",
+    "a frozen parameter does not train": "parameter weight: expected trainable (requires_grad=True), got frozen",
     "pickles a whole module: weights_only=True refuses it": "could not be read with torch.load(weights_only=True)",
     "a torch.Size is not a tuple of ints": "expected a tuple, got a torch.Size",
 }

@@ -1,4 +1,4 @@
-"""The module kind (``module = [...]``, ``input``): an ``nn.Module``'s parameters,
+"""The module kind (``module = [...]``, ``input``): an ``nn.Module``'s parameters (trainable or frozen),
 buffers, ``state_dict`` keys, outputs and train/eval behaviour equal the reference's."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class Module(CheckKind):
         out: dict[str, Any] = {}
         sd = module.state_dict()
         if "parameters" in spec.aspects:
-            out["parameters"] = [[n, list(p.shape)] for n, p in module.named_parameters() if p.requires_grad]
+            out["parameters"] = [[n, list(p.shape), p.requires_grad] for n, p in module.named_parameters()]
         if "buffers" in spec.aspects:
             out["buffers"] = [[n, list(b.shape), n in sd] for n, b in module.named_buffers()]
         if "state_dict" in spec.aspects:
@@ -98,6 +98,7 @@ class Module(CheckKind):
             got = str(g["not_a_module"])[:80]
             return Difference("result", f"result: expected an nn.Module, got a {got}", "nn.Module", got, {"what": "result"})
         for aspect, label in (("parameters", "parameter"), ("buffers", "buffer"), ("state_dict", "state_dict key")):
+            # The flag: a parameter's requires_grad, a buffer's persistence.
             if aspect in spec.aspects:
                 diff = _entries(_rows(e.get(aspect)), _rows(g.get(aspect)), label)
                 if diff:
@@ -143,8 +144,12 @@ def _entries(expected: list[tuple[str, tuple[int, ...], Any]], got: list[tuple[s
             return Difference(what, f"{label} {name} has shape {list(got_shape)}, expected {list(shape)}",
                               str(list(shape)), str(list(got_shape)), {"what": f"{label} {name}"})
         if flag is not None and flag != got_flag:
-            expected_kind = "persistent (saved in state_dict)" if flag else "non-persistent (persistent=False)"
-            got_kind = "persistent" if got_flag else "non-persistent"
+            if label == "parameter":
+                expected_kind = "trainable (requires_grad=True)" if flag else "frozen (requires_grad=False)"
+                got_kind = "trainable" if got_flag else "frozen"
+            else:
+                expected_kind = "persistent (saved in state_dict)" if flag else "non-persistent (persistent=False)"
+                got_kind = "persistent" if got_flag else "non-persistent"
             return Difference(what, f"{label} {name}: expected {expected_kind}, got {got_kind}",
                               expected_kind, got_kind, {"what": f"{label} {name}"})
     return None
