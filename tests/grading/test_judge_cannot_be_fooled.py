@@ -81,7 +81,7 @@ WRONG = {
     ),
     "a hard-coded answer for seed 0": (
         "def softmax_rows(X):\n    torch.manual_seed(0)\n    Y = torch.randn(X.shape)\n"
-        "    e = Y.exp()\n    return (e / e.sum(dim=1, keepdim=True)).requires_grad_()\n",
+        "    e = Y.exp()\n    return (e / e.sum(dim=1, keepdim=True)).requires_grad_(X.requires_grad)\n",
         "fail", ["(seed 1)"],
     ),
     "calls the banned F.softmax": (
