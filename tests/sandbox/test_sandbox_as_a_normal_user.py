@@ -24,12 +24,13 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 UID = 54321  # no account on a usual machine; the sandbox's own uids start far above
 
-# argv: the probe's code, the uid to become ("" to stay), a home directory for it.
+# argv: the probe's code, the uid to become ("" to stay), a home directory for it, and
+# "pidns" to start in a pid namespace whose /proc is still the machine's (root only).
 AS_A_NORMAL_USER = r'''
 import json, os, signal, sys, threading, time
 from pathlib import Path
 
-probe, uid, home = sys.argv[1], sys.argv[2], sys.argv[3]
+probe, uid, home, where = sys.argv[1:5]
 
 
 def reachable_by_anyone(needed):
@@ -57,6 +58,13 @@ def reachable_by_anyone(needed):
 if uid:
     needed = {Path(p).resolve() for p in (sys.executable, sys.prefix, sys.base_prefix, os.getcwd())}
     reachable_by_anyone(needed)
+    if where == "pidns":
+        # As `unshare --pid --fork` without --mount-proc: /proc numbers every process
+        # otherwise than the server does.
+        from tutor.sandbox import isolation
+        isolation.unshare(isolation.CLONE_NEWPID)
+        if (child := os.fork()) != 0:
+            os._exit(os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]))
     os.setgroups([])
     os.setresgid(int(uid), int(uid), int(uid))
     os.setresuid(int(uid), int(uid), int(uid))
@@ -80,11 +88,19 @@ with SandboxClient(device="cpu", hide_paths=[Path("lessons").resolve()]) as sand
     found["probe"] = {"status": result.status, "isolation": result.isolation,
                       "facts": json.loads(result.stdout) if result.status == "ok" else result.error.message}
     found["runs"] = [sandbox.run(RunRequest(code=NAMESPACES, inspect=False)).stdout.split() for _ in range(2)]
-    found["server_userns"] = os.readlink(f"/proc/{sandbox.server_pid}/ns/user")
-    found["timeout"] = sandbox.run(RunRequest(code="while True:\n    pass", timeout=1, inspect=False)).status
+    # /proc tells about the server only where it numbers processes as we do.
+    proc_is_ours = where != "pidns"
+    if proc_is_ours:
+        found["server_userns"] = os.readlink(f"/proc/{sandbox.server_pid}/ns/user")
+    started = time.monotonic()
+    found["timeout"] = sandbox.run(RunRequest(code="import time\ntime.sleep(30)", timeout=1, inspect=False)).status
+    found["timeout_s"] = time.monotonic() - started
     found["after_timeout"] = sandbox.run(RunRequest(code="print(2 + 2)", inspect=False)).stdout
 
     # A run in flight when the server is killed dies with it.
+    if not proc_is_ours:
+        print(json.dumps(found))
+        sys.exit(0)
     forker = sandbox.forker_pid
     waiting = threading.Thread(target=sandbox.run, args=(RunRequest(code="import time\ntime.sleep(60)", timeout=90),),
                                daemon=True)
@@ -109,21 +125,26 @@ print(json.dumps(found))
 '''
 
 
-@pytest.fixture(scope="module")
-def found(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    home = tmp_path_factory.mktemp("normal-user-home")
+def _as_a_normal_user(home: Path, where: str) -> dict:
     uid = ""
     if os.geteuid() == 0:
         uid = str(UID)
         os.chown(home, UID, UID)
-    done = subprocess.run([sys.executable, "-c", AS_A_NORMAL_USER, PROBE, uid, str(home)], capture_output=True,
-                          text=True, timeout=180, check=False, cwd=REPO,
+    elif where == "pidns":
+        pytest.skip("only root can start a pid namespace without a user namespace")
+    done = subprocess.run([sys.executable, "-c", AS_A_NORMAL_USER, PROBE, uid, str(home), where],
+                          capture_output=True, text=True, timeout=180, check=False, cwd=REPO,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.splitlines()[-1])
     if "skip" in result:
         pytest.skip(result["skip"])
     return result
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    return _as_a_normal_user(tmp_path_factory.mktemp("normal-user-home"), "as it is")
 
 
 def test_a_normal_users_run_gets_every_layer_but_a_uid_and_each_holds(found: dict) -> None:
@@ -144,11 +165,23 @@ def test_each_run_is_pid_1_in_a_user_namespace_of_its_own(found: dict) -> None:
     assert len({userns1, userns2, found["server_userns"]}) == 3
 
 
-def test_an_endless_loop_is_ended_and_the_server_goes_on(found: dict) -> None:
+def test_a_run_past_its_time_is_ended_and_the_server_goes_on(found: dict) -> None:
+    """The server kills the run by the number it knows it by: a wrong one (a pid
+    namespace's numbers) would leave it sleeping its 30 s, and kill someone else."""
     assert found["timeout"] == "timeout"
+    assert found["timeout_s"] < 10
     assert found["after_timeout"] == "4\n"
 
 
 def test_a_run_in_flight_dies_with_the_server(found: dict) -> None:
     assert found["run_outlived_server"] is False
     assert found["forker_outlived_server"] is False
+
+
+def test_where_proc_numbers_processes_otherwise_runs_are_still_ended_on_time(tmp_path: Path) -> None:
+    """Started as `unshare --pid --fork` without --mount-proc would: /proc, where the
+    inner forker looks up each run's number for the server, is not the server's."""
+    found = _as_a_normal_user(tmp_path, "pidns")
+    assert found["probe"]["status"] == "ok", found["probe"]["facts"]
+    assert {"userns", "pidns", "private-proc"} <= set(found["probe"]["isolation"])
+    test_a_run_past_its_time_is_ended_and_the_server_goes_on(found)

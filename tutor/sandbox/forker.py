@@ -16,7 +16,7 @@ only in a pid namespace owned by a user namespace of theirs, so their forker ent
 user namespace, makes a pid namespace and forks an inner forker, pid 1 there, which
 serves the server from then on; the outer one only waits, so that the inner one dies
 with it. Inside, the inner forker knows its children by other numbers than the
-server's, and reports the server's (``/proc`` numbers them as the server does).
+server's, and reports the server's (a pidfd's ``NSpid`` lists them all).
 
 Messages are JSON on a SOCK_SEQPACKET socket pair. Server to forker: ``{"meta": ...}``
 with the descriptors ``[output, result, job]``. Forker to server: ``{"forked": pid}``
@@ -32,6 +32,7 @@ import selectors
 import signal
 import socket
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -125,6 +126,21 @@ class Forker:
         self.sock.close()
 
 
+@dataclass(frozen=True)
+class _Serving:
+    """How a forker forks. ``pidns_fd``: its own pid namespace, to return to after each
+    child is born in a new one. ``in_user_namespace``: it holds every capability in a
+    user namespace that its children share at birth; each then nests one of its own.
+    ``inner``: a normal user's inner forker, pid 1 of a pid namespace below the
+    server's, which must give every run a pid namespace (a run left in its own would
+    see its siblings, under numbers the server's seccomp rules do not know) and reports
+    pids as the server numbers them."""
+
+    pidns_fd: int | None
+    in_user_namespace: bool = False
+    inner: bool = False
+
+
 def _set_up_and_serve(sock: socket.socket, pidns_fd: int | None, view: dict[str, Any] | None) -> None:
     """The forker's life: its filesystem view, then serving, itself or (a normal user's)
     through an inner forker in a pid namespace of its own user namespace."""
@@ -141,7 +157,9 @@ def _set_up_and_serve(sock: socket.socket, pidns_fd: int | None, view: dict[str,
     inner = _start_inner_forker(sock) if in_user_namespace else None
     sock.send(json.dumps({"fs_view": made, "forker": inner or os.getpid()}).encode())
     if inner is None:
-        _serve(sock, pidns_fd)
+        # Root; or a normal user without a pid namespace, whose runs still nest a user
+        # namespace of their own inside ours.
+        _serve(sock, _Serving(pidns_fd, in_user_namespace=in_user_namespace))
         return
     sock.close()
     os.waitpid(inner, 0)
@@ -162,17 +180,16 @@ def _start_inner_forker(sock: socket.socket) -> int | None:
             os.close(guard_w)
             isolation.die_with_parent_pipe(guard_r)  # our parent has no pid we can see
             os.close(guard_r)
-            _serve(sock, os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC), in_user_namespace=True)
+            own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            _serve(sock, _Serving(own, in_user_namespace=True, inner=True))
         finally:
             os._exit(0)
     os.close(guard_r)  # the write end stays open while we live
     return pid
 
 
-def _serve(sock: socket.socket, pidns_fd: int | None, *, in_user_namespace: bool = False) -> None:
-    """Fork a child per request until the server hangs up. ``in_user_namespace``: we
-    hold every capability in a user namespace that every run shares (a normal user's
-    inner forker); each child then makes one of its own."""
+def _serve(sock: socket.socket, how: _Serving) -> None:
+    """Fork a child per request until the server hangs up."""
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ, None)
     while True:
@@ -182,7 +199,7 @@ def _serve(sock: socket.socket, pidns_fd: int | None, *, in_user_namespace: bool
                 if not message:
                     return  # the server is gone
                 try:
-                    pid = _spawn(json.loads(message)["meta"], fds, pidns_fd, sock.fileno(), in_user_namespace)
+                    pid = _spawn(json.loads(message)["meta"], fds, how, sock.fileno())
                 except (OSError, ValueError, KeyError) as exc:
                     sock.send(json.dumps({"forked": None, "error": str(exc)}).encode())
                     continue
@@ -190,8 +207,7 @@ def _serve(sock: socket.socket, pidns_fd: int | None, *, in_user_namespace: bool
                     for fd in fds:
                         os.close(fd)
                 try:
-                    pidfd = os.pidfd_open(pid)
-                    theirs = _server_pid(pidfd) if in_user_namespace else pid
+                    theirs, pidfd = _follow(pid, how)
                 except (OSError, ValueError) as exc:  # a child we could not report: end it now
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
@@ -208,39 +224,68 @@ def _serve(sock: socket.socket, pidns_fd: int | None, *, in_user_namespace: bool
                                       "max_rss_kb": usage.ru_maxrss}).encode())
 
 
+def _follow(pid: int, how: _Serving) -> tuple[int, int]:
+    """A pidfd for the child ``pid``, to wait on, and its pid as the server numbers it."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        return (_server_pid(pidfd) if how.inner else pid), pidfd
+    except BaseException:
+        os.close(pidfd)
+        raise
+
+
 def _server_pid(pidfd: int) -> int:
-    """The pid of ``pidfd``'s process as the server numbers it: ``/proc`` here is the
-    host's, and a pidfd's fdinfo gives the pid in the pid namespace of that ``/proc``."""
+    """The pid of an inner forker's child as the server numbers it. A pidfd's ``NSpid``
+    lists the process's pid in every pid namespace from that of the ``/proc`` mount down
+    to its own: the child's, the inner forker's, then the server's (whatever ``/proc``
+    this is, as long as the server's namespace is in it)."""
     with open(f"/proc/self/fdinfo/{pidfd}") as info:
         for line in info:
-            if line.startswith("Pid:"):
-                return int(line.split()[1])
-    raise OSError("no pid in the pidfd's fdinfo")
+            if line.startswith("NSpid:"):
+                levels = [int(n) for n in line.split()[1:]]
+                if len(levels) >= 3 and levels[-3] > 0:
+                    return levels[-3]
+                break
+    raise OSError("the server's number for the child is not in its pidfd's fdinfo")
 
 
-def _spawn(meta: dict[str, Any], fds: list[int], pidns_fd: int | None, sock_fd: int,
-           in_user_namespace: bool) -> int:
+def _spawn(meta: dict[str, Any], fds: list[int], how: _Serving, sock_fd: int) -> int:
     if len(fds) != 3:
         raise ValueError("expected the output, result and job descriptors")
     # Once, here: every child then loads the filter it needs instead of building it.
     isolation.compile_seccomp(())
     isolation.compile_seccomp([int(p) for p in meta["protected_pids"]])
     in_pid_namespace = False
-    if pidns_fd is not None:
+    if how.pidns_fd is not None:
         try:
             isolation.unshare(isolation.CLONE_NEWPID)
             in_pid_namespace = True
         except OSError:
-            pass
+            if how.inner:
+                raise
     try:
         pid = os.fork()
-        if pid == 0:
-            _become_child(meta, fds, in_pid_namespace=in_pid_namespace, in_user_namespace=in_user_namespace,
-                          close=(sock_fd,))
-    finally:
-        if in_pid_namespace:  # back in our own, or the next unshare fails
-            isolation.setns(pidns_fd, isolation.CLONE_NEWPID)  # type: ignore[arg-type]
+    except OSError:
+        if in_pid_namespace:
+            _return_to(how.pidns_fd)
+        raise
+    if pid == 0:
+        _become_child(meta, fds, in_pid_namespace=in_pid_namespace, in_user_namespace=how.in_user_namespace,
+                      close=(sock_fd,))
+    if in_pid_namespace:
+        _return_to(how.pidns_fd, child=pid)
     return pid
+
+
+def _return_to(pidns_fd: int | None, child: int | None = None) -> None:
+    """Back into our own pid namespace, for the next child. Where the kernel refuses,
+    every later child would be born in this one's namespace: end that child and stop."""
+    try:
+        isolation.setns(pidns_fd, isolation.CLONE_NEWPID)  # type: ignore[arg-type]
+    except OSError:
+        if child is not None:
+            os.kill(child, signal.SIGKILL)
+        os._exit(1)
 
 
 def _read_job(fd: int) -> tuple[dict[str, Any], dict[str, bytes]]:

@@ -3,7 +3,8 @@
 Each function applies one layer and returns the names it managed to apply, so every
 result can report what protected it. A layer the kernel or our privileges refuse is
 skipped, not fatal: the sandbox works as root and as a normal user, applying what each
-allows. No torch here; the server imports this before forking.
+allows. One exception: a run born in its forker's user namespace, which every run
+shares, must leave it for one of its own or not run at all (``enter_namespaces``). No torch here; the server imports this before forking.
 """
 
 from __future__ import annotations
@@ -151,13 +152,16 @@ def enter_namespaces(hide_paths: Sequence[Path], *, root: bool, in_user_namespac
     every mount except a private, size-capped working directory and /dev/shm. SysV IPC
     objects die with the IPC namespace.
 
-    A normal user needs a user namespace for all of this. ``in_user_namespace``: we
-    hold every capability in one that every run shares (the forker's, which owns our pid
-    namespace); otherwise we make one here. Either way a user namespace of this run's
-    own, nested, follows the covers: mounts made before it are locked in it, so code
-    that is "root" inside cannot unmount them, it holds no capability over the shared
-    one, and RLIMIT_NPROC counts this run's processes alone. Raises OSError where that
-    last step fails after the shared namespace let us in: the run must not go on there.
+    A normal user needs a user namespace for all of this, and each run one of its own:
+    there RLIMIT_NPROC counts this run's processes alone. ``in_user_namespace``: we
+    were born holding every capability in one that every run shares (the forker's,
+    which owns our pid namespace), so we make our namespaces there and then nest one of
+    our own after the covers; we then hold no capability over the shared one. Otherwise
+    a normal user makes one first, and nests a second after covers, if any. Mounts made
+    before a nested user namespace are locked in it, so code that is "root" inside
+    cannot unmount them. With ``in_user_namespace``, any failure to make the mount
+    namespace or the nested user namespace raises OSError: code must never run in the
+    shared one.
     """
     hide = [p for p in hide_paths if p.is_dir()]
     applied: list[str] = []
