@@ -102,14 +102,16 @@ with SandboxClient(device="cpu", hide_paths=[Path("lessons").resolve()]) as sand
         print(json.dumps(found))
         sys.exit(0)
     forker = sandbox.forker_pid
+    children = Path(f"/proc/{forker}/task/{forker}/children")
+    earlier = set(children.read_text().split())  # a run that has answered may still be exiting
     waiting = threading.Thread(target=sandbox.run, args=(RunRequest(code="import time\ntime.sleep(60)", timeout=90),),
                                daemon=True)
     waiting.start()
     deadline = time.monotonic() + 10
-    while not (children := Path(f"/proc/{forker}/task/{forker}/children").read_text().split()):
+    while not (new := set(children.read_text().split()) - earlier):
         assert time.monotonic() < deadline, "the run never started"
         time.sleep(0.01)
-    run_pid = int(children[0])
+    run_pid = int(new.pop())
     os.kill(sandbox.server_pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
     def alive(pid):
@@ -117,7 +119,8 @@ with SandboxClient(device="cpu", hide_paths=[Path("lessons").resolve()]) as sand
             return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
         except OSError:
             return False
-    while alive(run_pid) and time.monotonic() < deadline:
+    # Both, each in its own time: the forker dies after its own parent, the run after it.
+    while (alive(run_pid) or alive(forker)) and time.monotonic() < deadline:
         time.sleep(0.01)
     found["run_outlived_server"] = alive(run_pid)
     found["forker_outlived_server"] = alive(forker)
