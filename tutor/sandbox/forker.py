@@ -237,8 +237,9 @@ def _follow(pid: int, how: _Serving) -> tuple[int, int]:
 def _server_pid(pidfd: int) -> int:
     """The pid of an inner forker's child as the server numbers it. A pidfd's ``NSpid``
     lists the process's pid in every pid namespace from that of the ``/proc`` mount down
-    to its own: the child's, the inner forker's, then the server's (whatever ``/proc``
-    this is, as long as the server's namespace is in it)."""
+    to its own. Counted from the end: the child's own namespace, the inner forker's,
+    then the server's (whatever ``/proc`` this is, as long as the server's namespace is
+    in it)."""
     with open(f"/proc/self/fdinfo/{pidfd}") as info:
         for line in info:
             if line.startswith("NSpid:"):
