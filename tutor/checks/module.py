@@ -1,5 +1,6 @@
-"""The module kind (``module = [...]``, ``input``): an ``nn.Module``'s parameters (trainable or frozen),
-buffers, ``state_dict`` keys, outputs and train/eval behaviour equal the reference's."""
+"""The module kind (``module = [...]``, ``input``): an ``nn.Module``'s parameters
+(trainable or frozen), buffers, ``state_dict`` keys, outputs and train/eval behaviour
+equal the reference's."""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Each function applies one layer and returns the names it managed to apply, so ev
 result can report what protected it. A layer the kernel or our privileges refuse is
 skipped, not fatal: the sandbox works as root and as a normal user, applying what each
 allows. One exception: a run born in its forker's user namespace, which every run
-shares, must leave it for one of its own or not run at all (``enter_namespaces``). No torch here; the server imports this before forking.
+shares, must leave it for one of its own or not run at all (``enter_namespaces``).
+No torch here; the server imports this before forking.
 """
 
 from __future__ import annotations
