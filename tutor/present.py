@@ -19,7 +19,6 @@ from tutor.sandbox.api import ErrorInfo, RunResult
 # room to be read at 80 columns.
 TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
 VALUE_COLUMNS = ("name", "type", "value")
-MODULE_COLUMNS = ("module", "parameter", "shape")
 #: A module's own table: one row per parameter, with the norm of its gradient.
 PARAMETER_COLUMNS = ("parameter", "shape", "req_grad", "grad norm")
 #: Parameter rows a front shows per module; a bigger model shows its first and last
@@ -124,21 +123,6 @@ def value_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]
     ]
 
 
-def module_rows(modules: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """The module's name and size on its first row, then one row per parameter."""
-    rows: list[tuple[str, str, str]] = []
-    for module in _dicts(modules):
-        params = _dicts(module.get("named_parameters"))
-        size = module.get("parameters", 0)
-        size_text = f"{size:,}" if _is_number(size) else "?"
-        head = f"{_name(module.get('name'))}: {_name(module.get('type'))} ({size_text} params)"
-        if not params:
-            rows.append((head, NONE, NONE))
-        for i, param in enumerate(params):
-            rows.append((head if i == 0 else "", _name(param.get("name")), shape_text(param.get("shape"))))
-    return rows
-
-
 def _count(value: Any) -> int | None:
     """A count from the wire: a non-negative int (not a bool), else None."""
     return value if type(value) is int and value >= 0 else None
@@ -147,12 +131,7 @@ def _count(value: Any) -> int | None:
 def grad_text(norm: Any) -> str:
     """A parameter's grad norm as a learner reads it: ``none`` before any backward,
     ``0`` for a zeroed grad, ``nan``/``inf`` when it blew up, ``?`` for anything else."""
-    if norm is None:
-        return "none"
-    if isinstance(norm, str) and norm in NONFINITE:
-        return norm
-    number = finite(norm)
-    return "?" if number is None else f"{number:.4g}"
+    return "none" if norm is None else _number_text(norm)
 
 
 def module_heading(module: dict[str, Any]) -> str:
@@ -207,7 +186,9 @@ def series_points(series: dict[str, Any]) -> tuple[list[float], list[float]]:
     return [x for x, _ in points], [y for _, y in points]
 
 
-def _series_value(raw: Any) -> str:
+def _number_text(raw: Any) -> str:
+    """A number from the wire in 4 significant digits; ``nan``/``inf`` as inspection
+    wrote them; ``?`` for anything else."""
     if isinstance(raw, str) and raw in NONFINITE:
         return raw
     number = finite(raw)
@@ -226,7 +207,7 @@ def series_row(series: dict[str, Any], width: int = 16) -> tuple[str, ...] | Non
     numbers = [v for v in values if v is not None]
     size = str(len(values)) + (f" ({len(values) - len(numbers)} not finite)" if len(numbers) < len(values) else "")
     return (
-        _name(series.get("name")), size, _series_value(raw[0]), _series_value(raw[-1]),
+        _name(series.get("name")), size, _number_text(raw[0]), _number_text(raw[-1]),
         f"{min(numbers):.4g}" if numbers else NONE, f"{max(numbers):.4g}" if numbers else NONE,
         sparkline(values, width),
     )

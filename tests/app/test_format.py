@@ -43,7 +43,9 @@ def test_the_status_line_says_what_happened(result, line) -> None:
 def test_modules_list_their_parameters_under_one_heading() -> None:
     modules = [{"name": "net", "type": "Linear", "parameters": 12,
                 "named_parameters": [{"name": "weight", "shape": [3, 3]}, {"name": "bias", "shape": [3]}]}]
-    assert fmt.module_rows(modules) == [("net: Linear (12 params)", "weight", "(3, 3)"), ("", "bias", "(3,)")]
+    [module] = modules
+    assert fmt.module_heading(module) == "net: Linear (12 params)"
+    assert fmt.parameter_rows(module) == [("weight", "(3, 3)", "-", "none"), ("bias", "(3,)", "-", "none")]
 
 
 def test_tensors_and_other_values_go_to_separate_tables() -> None:
