@@ -166,9 +166,7 @@ class Batch:
 
         try:
             graded = self.core.grade_together(sources, include_hidden=True, seed=self.seed, keep_going=keep_going)
-        except KeyboardInterrupt:
-            raise
-        except Exception as exc:  # noqa: BLE001 - one submission never stops the batch
+        except Exception as exc:  # noqa: BLE001 - one submission never stops the batch (a cancel is no Exception)
             graded = [ExerciseReport(id=e.id, status="error", points=e.points,
                                      message=f"grading failed: {type(exc).__name__}: {exc}") for e, _, _ in sources]
         handed_in.update((r.id, r) for r in graded)
