@@ -12,7 +12,6 @@ a number of runs, so tests drive it without a terminal.
 
 from __future__ import annotations
 
-import stat
 import sys
 import threading
 import time
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from tutor.lessons import Lesson, LessonSet, load_lessons
 from tutor.lessons.discover import SKIP_NAMES, lesson_files
+from tutor.stamps import FileStamp, file_stamp
 
 if TYPE_CHECKING:
     from tutor.core import Tutor
@@ -33,7 +33,6 @@ POLL_SECONDS = 0.5
 #: editor's save in several writes is read once, whole).
 SETTLE_SECONDS = 0.1
 
-Signature = tuple[int, int, int, int]  # mtime_ns, inode, size, device
 
 
 @dataclass(frozen=True)
@@ -53,22 +52,22 @@ class Problem:
         return str(self.path), self.message
 
 
-def watched_files(paths: list[Path]) -> dict[Path, Signature]:
+def watched_files(paths: list[Path]) -> dict[Path, FileStamp]:
     """The lesson files under ``paths`` now (a directory's ``*.md`` but its README), each
     with its signature; a file that vanished in between is left out."""
-    files: dict[Path, Signature] = {}
+    files: dict[Path, FileStamp] = {}
     seen: set[Path] = set()
     for path in paths:
         candidates = sorted(p for p in path.glob("*.md") if p.name not in SKIP_NAMES) if path.is_dir() else [path]
         for file in candidates:
+            stamp = file_stamp(file)
             try:
-                st = file.stat()
                 real = file.resolve()
             except OSError:
                 continue
-            if stat.S_ISREG(st.st_mode) and real not in seen:
+            if stamp is not None and real not in seen:
                 seen.add(real)
-                files[file] = (st.st_mtime_ns, st.st_ino, st.st_size, st.st_dev)
+                files[file] = stamp
     return files
 
 
@@ -84,9 +83,9 @@ class LessonWatcher:
         self.paths = paths
         self.format_only = format_only
         self.out = out or sys.stdout
-        self.files: dict[Path, Signature] = {}
+        self.files: dict[Path, FileStamp] = {}
         self.problems: list[Problem] | None = None
-        self._checked: dict[Path, tuple[Signature, list[Problem]]] = {}
+        self._checked: dict[Path, tuple[FileStamp, list[Problem]]] = {}
         self._client = client
         self._core: Tutor | None = None
 
@@ -95,7 +94,7 @@ class LessonWatcher:
 
     # --- one run ---------------------------------------------------------------------
 
-    def check(self, files: dict[Path, Signature]) -> tuple[LessonSet, list[Problem]]:
+    def check(self, files: dict[Path, FileStamp]) -> tuple[LessonSet, list[Problem]]:
         """Validate ``files``: the format of all (cheap), the sandbox checks of the
         lessons not yet checked at their current signature."""
         lessons = load_lessons(list(files)) if files else LessonSet(roots=self._roots())
@@ -105,7 +104,7 @@ class LessonWatcher:
         self.files = files
         return lessons, problems
 
-    def _sandbox_problems(self, lessons: LessonSet, files: dict[Path, Signature]) -> list[Problem]:
+    def _sandbox_problems(self, lessons: LessonSet, files: dict[Path, FileStamp]) -> list[Problem]:
         todo = [lesson for lesson in lessons.lessons if self._checked.get(lesson.path, (None, []))[0] != files[lesson.path]]
         runnable = [lesson for lesson in todo if lesson.exercises or any(s.run for s in lesson.snippets)]
         found: list[str] = []
@@ -156,7 +155,7 @@ class LessonWatcher:
         else:
             self.say(f"{summary}: OK (every reference passes; starters, wrong answers fail; snippets print their output)")
 
-    def files_report(self, after: dict[Path, Signature]) -> None:
+    def files_report(self, after: dict[Path, FileStamp]) -> None:
         """Which files changed since the last run, with the time."""
         before = self.files
         parts = [f"{word}: {', '.join(str(p) for p in paths)}" for word, paths in (
@@ -233,7 +232,7 @@ class LessonWatcher:
             self.close()
         return 0
 
-    def _settle(self, current: dict[Path, Signature], settle: float) -> dict[Path, Signature]:
+    def _settle(self, current: dict[Path, FileStamp], settle: float) -> dict[Path, FileStamp]:
         for _ in range(20):
             if settle <= 0:
                 break

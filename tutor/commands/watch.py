@@ -33,6 +33,7 @@ from tutor.core import Tutor
 from tutor.errors import TutorError, UsageError
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise, LessonSet
+from tutor.stamps import FileStamp, file_stamp
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -51,15 +52,6 @@ class Line:
 
     text: str
     style: str = ""
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    """What changes when an editor saves (in place or by rename): inode, size, mtime."""
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def first_exercise(lessons: LessonSet, workspace: Workspace, ident: str | None) -> Exercise:
@@ -105,7 +97,7 @@ class WatchSession:
         #: A check is running (the screen says so).
         self.checking = False
         self._graded_text: str | None = None
-        self._signature: tuple[int, int, int] | None = None
+        self._signature: FileStamp | None = None
         self._open(exercise)
 
     # -- the exercise ---------------------------------------------------------------
@@ -122,12 +114,12 @@ class WatchSession:
         with contextlib.suppress(TutorError):
             self.workspace.ensure(exercise)  # the starter, if there is no file yet
             self.workspace.record_visit("exercise", exercise.id)
-        self._signature = _signature(self.path)
+        self._signature = file_stamp(self.path)
 
     def pending(self) -> str | None:
         """The file's text if it changed since the last look and differs from what was
         checked last (an editor may save the same text twice); else ``None``."""
-        signature = _signature(self.path)
+        signature = file_stamp(self.path)
         if signature == self._signature:
             return None
         self._signature = signature

@@ -29,21 +29,11 @@ from tutor.core import Tutor
 from tutor.errors import TutorError
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise
+from tutor.stamps import FileStamp, file_stamp
 from tutor.workspace import Workspace, first_code_line
 
 #: How long a message stays on the editor's border (errors stay until the next one).
 SAY_SECONDS = 6.0
-
-
-def file_stamp(path: Path) -> tuple[int, int, int] | None:
-    """What changes when any editor saves the file: an in-place write changes the
-    mtime (and usually the size); an atomic rename-on-save (vim, VS Code, tutor
-    itself) puts a new inode there, even within one mtime tick and at the same size."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 def hint_markdown(hint: str, number: int, total: int) -> str:
@@ -105,8 +95,8 @@ class ExerciseScreen(Screen[None]):
         self.watch_interval = watch_interval
         self.sub_title = f"exercise {exercise.id}"
         self._saved_text = ""
-        self._stamp: tuple[int, int, int] | None = None
-        self._progress_stamp: tuple[int, int, int] | None = None
+        self._stamp: FileStamp | None = None
+        self._progress_stamp: FileStamp | None = None
         self._say_timer: Timer | None = None
         self._pending_match: tuple[str, int, bool] | None = None
 
