@@ -34,7 +34,6 @@ class _Found:
     lesson: Lesson | None
     error: LessonError | None
     ident: str | None
-    id_line: int
     order: int | None
 
 
@@ -54,7 +53,8 @@ def new_lesson(root: Path, lesson_id: str) -> int:
     found = _scan(root)
     for item in found:
         if item.ident == lesson_id:
-            raise UsageError(f"{item.path}:{item.id_line}: a lesson with id '{lesson_id}' is already here; choose another id")
+            id_line = _header_guess(item.path)[1]  # read again only to point at it
+            raise UsageError(f"{item.path}:{id_line}: a lesson with id '{lesson_id}' is already here; choose another id")
     order = max((item.order for item in found if item.order is not None), default=0) + 1
     path = root / f"{order:02d}-{lesson_id}.md"
     text = lesson_text(lesson_id, order)
@@ -118,10 +118,10 @@ def _scan(root: Path) -> list[_Found]:
         try:
             lesson = parse_lesson_file(path)
         except LessonError as exc:
-            ident, id_line, order = _header_guess(path)
-            found.append(_Found(path, None, exc, ident, id_line, order))
+            ident, _, order = _header_guess(path)
+            found.append(_Found(path, None, exc, ident, order))
             continue
-        found.append(_Found(path, lesson, None, lesson.id, _header_guess(path)[1], lesson.order))
+        found.append(_Found(path, lesson, None, lesson.id, lesson.order))
     return found
 
 
