@@ -5,9 +5,9 @@ moment of the machine falls on all of them alike.
 Each command is a fresh process that starts its own sandbox server (nothing warm is
 shared). The graded workspace holds the reference solution, so the grade is a pass.
 
-Two exercises are measured: one whose code builds no optimizer (the server skips the
-optimizer warm-up, which is mostly importing ``torch._dynamo``) and one that trains
-(the warm-up is paid). Target: <= 1.5x the bare import.
+Two exercises are measured: one whose code builds no optimizer and one that trains (an
+optimizer's first use would import torch's compiler, 1.2 s, were it not deferred by
+``tutor.sandbox.lazy_dynamo``). Target: <= 1.5x the bare import.
 
 Run: ``.venv/bin/python benchmarks/bench_cold.py [--rounds N]``. Prints medians and
 ratios, then one JSON line.
