@@ -34,25 +34,27 @@ probe, uid, home, where = sys.argv[1:5]
 
 
 def reachable_by_anyone(needed):
-    """Cover each directory that only root may search with a tmpfs holding just the
-    entries on the way to ``needed``, bound from the originals (private mounts only)."""
+    """Cover each directory on the way to (or at) ``needed`` that only root may search
+    (``/root``, a checkout made by ``mktemp -d``) with a tmpfs anyone may search,
+    holding each of its entries bound from the original (private mounts only)."""
     from tutor.sandbox import isolation
 
     isolation.unshare(isolation.CLONE_NEWNS)
     isolation.make_mounts_private()
-    closed = {}
-    for path in needed:
-        for ancestor in reversed(path.parents):
-            if ancestor != Path("/") and not ancestor.stat().st_mode & 0o001:
-                closed.setdefault(ancestor, set()).add(path.relative_to(ancestor).parts[0])
-                break
-    for ancestor, names in closed.items():
-        fds = {name: os.open(ancestor / name, os.O_PATH) for name in names}
-        isolation.mount("tmpfs", str(ancestor), "tmpfs", 0, "mode=755")
-        for name, fd in fds.items():
+    closed = {d for path in needed for d in (*path.parents, path)
+              if d != Path("/") and d.is_dir() and not d.stat().st_mode & 0o001}
+    for directory in sorted(closed, key=lambda d: len(d.parts)):  # outer ones first
+        entries = [directory / name for name in os.listdir(directory)]
+        links = {entry: os.readlink(entry) for entry in entries if entry.is_symlink()}
+        fds = {entry: os.open(entry, os.O_PATH) for entry in entries if entry not in links}
+        isolation.mount("tmpfs", str(directory), "tmpfs", 0, "mode=755")
+        for entry, target in links.items():
+            entry.symlink_to(target)
+        for entry, fd in fds.items():
             source = f"/proc/self/fd/{fd}"
-            (ancestor / name).mkdir() if os.path.isdir(source) else (ancestor / name).touch()
-            isolation.mount(source, str(ancestor / name), None, isolation.MS_BIND | isolation.MS_REC)
+            entry.mkdir() if os.path.isdir(source) else entry.touch()
+            isolation.mount(source, str(entry), None, isolation.MS_BIND | isolation.MS_REC)
+    os.chdir(os.getcwd())  # into the cover, if it went over the working directory
 
 
 if uid:
