@@ -33,8 +33,8 @@ import json, sys
 from pathlib import Path
 from tutor.checks.wire import check_to_wire
 from tutor.grading.grade import _harness_params
-from tutor.grading.harness import run_checks
-from tutor.grading.judge import judge
+from tutor.judging.harness import run_checks
+from tutor.judging.judge import judge
 from tutor.lessons import load_lessons
 exercise = load_lessons([Path(sys.argv[2])]).exercise(sys.argv[1])
 params = _harness_params(exercise.checks, exercise, "cpu", "solution.py")

@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tutor.authoring.lesson_check import snippet_problem
 from tutor.grading.grade import grade_source
-from tutor.grading.lesson_check import snippet_problem
 from tutor.lessons import load_lessons
 from tutor.lessons.topics import TOPICS
 from tutor.sandbox.api import RunRequest

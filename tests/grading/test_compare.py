@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from tutor.grading.compare import compare_values
-from tutor.grading.encode import BadData, Encoder, decode
+from tutor.values.compare import compare_values
+from tutor.values.encode import BadData, Encoder, decode
 
 
 def roundtrip(value):

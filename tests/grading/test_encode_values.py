@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from tutor.grading.compare import compare_values, strict_type_difference
-from tutor.grading.encode import BadData, Encoder, Tagged, TensorData, decode
+from tutor.values.compare import compare_values, strict_type_difference
+from tutor.values.encode import BadData, Encoder, Tagged, TensorData, decode
 
 
 def roundtrip(value: Any) -> tuple[Any, dict[str, Any]]:

@@ -206,7 +206,7 @@ def test_reading_the_reference_from_git_history_is_impossible(grade):
 # The learner's code runs in the harness's process: it can rewrite the encoder that turns
 # its result into data for the judge, and send any node it likes.
 FORGED_TENSOR_NODE = """
-import tutor.grading.encode as _encode
+import tutor.values.encode as _encode
 
 def _forged(self, t):
     key = f"{self.prefix}{len(self.blobs)}"
@@ -266,7 +266,7 @@ def test_a_forged_harness_report_of_the_wrong_shape_errors_this_exercise_only(gr
 
 
 def test_decoding_bounds_every_tensor_and_what_one_value_rebuilds():
-    from tutor.grading.encode import MAX_TENSOR_BYTES, BadData, decode, decode_tensor
+    from tutor.values.encode import MAX_TENSOR_BYTES, BadData, decode, decode_tensor
 
     def node(shape, blob="b", dtype="torch.uint8"):
         return {"kind": "tensor", "blob": blob, "dtype": dtype, "shape": shape}

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from tutor.authoring import lesson_watch
+from tutor.authoring.lesson_watch import LessonWatcher
+from tutor.authoring.scaffold import REFERENCE_PLACEHOLDER
 from tutor.cli import main
-from tutor.commands import lesson_watch
-from tutor.commands.lesson_watch import LessonWatcher
 from tutor.lessons import parse_lesson_file
-from tutor.lessons.scaffold import REFERENCE_PLACEHOLDER
 from tutor.lessons.topics import TOPICS
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, strings_list
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 FORMATS = ("torch", "json", "text")
 TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".tar")
@@ -80,8 +80,8 @@ class Artifact(CheckKind):
         return {"blob": probe.encoder.add_blob(raw)}
 
     def judge(self, spec: ArtifactSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import Difference, compare_values
-        from tutor.grading.encode import BadData, Tagged
+        from tutor.values.compare import Difference, compare_values
+        from tutor.values.encode import BadData, Tagged
 
         what = spec.path
         expected = _load(spec, sides.expected, sides.expected_blobs)
@@ -111,8 +111,8 @@ class Artifact(CheckKind):
 
 def _load(spec: ArtifactSpec, data: Any, blobs: dict[str, bytes]) -> Any:
     """The file's content, decoded for comparison, or a :class:`Difference` saying why not."""
-    from tutor.grading.compare import Difference
-    from tutor.grading.encode import BadData, Encoder, decode
+    from tutor.values.compare import Difference
+    from tutor.values.encode import BadData, Encoder, decode
 
     what = spec.path
     if not isinstance(data, dict):
@@ -145,7 +145,7 @@ def _load(spec: ArtifactSpec, data: Any, blobs: dict[str, bytes]) -> Any:
 
 
 def _kind(value: Any) -> str:
-    from tutor.grading.compare import describe
+    from tutor.values.compare import describe
 
     return f"a {describe(value)}"
 

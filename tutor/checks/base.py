@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
-    from tutor.grading.encode import Encoder
+    from tutor.values.compare import Difference
+    from tutor.values.encode import Encoder
 
 
 @dataclass(frozen=True)

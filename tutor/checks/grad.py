@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, names_list
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class Grad(CheckKind):
         return grads
 
     def judge(self, spec: GradSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import Difference, compare_values, preview
-        from tutor.grading.encode import TensorData, decode
+        from tutor.values.compare import Difference, compare_values, preview
+        from tutor.values.encode import TensorData, decode
 
         expected = sides.expected if isinstance(sides.expected, dict) else {}
         got = sides.got if isinstance(sides.got, dict) else {}

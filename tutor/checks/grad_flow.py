@@ -21,7 +21,7 @@ from tutor.checks.base import (
 )
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ class GradFlow(CheckKind):
     def judge(self, spec: GradFlowSpec, sides: Sides) -> Difference | None:
         import torch
 
-        from tutor.grading.compare import Difference
-        from tutor.grading.encode import BadData, TensorData, decode
+        from tutor.values.compare import Difference
+        from tutor.values.encode import BadData, TensorData, decode
 
         data = sides.got
         if not isinstance(data, dict):

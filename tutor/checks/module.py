@@ -19,7 +19,7 @@ from tutor.checks.base import (
 )
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 ASPECTS = ("parameters", "buffers", "state_dict", "output", "modes")
 NEEDS_INPUT = ("output", "modes")
@@ -89,8 +89,8 @@ class Module(CheckKind):
         return out
 
     def judge(self, spec: ModuleSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import Difference, compare_values
-        from tutor.grading.encode import BadData, decode
+        from tutor.values.compare import Difference, compare_values
+        from tutor.values.encode import BadData, decode
 
         e, g = sides.expected, sides.got
         if not isinstance(e, dict) or not isinstance(g, dict):
@@ -114,7 +114,7 @@ class Module(CheckKind):
 
 
 def _rows(value: Any) -> list[tuple[str, tuple[int, ...], Any]]:
-    from tutor.grading.encode import BadData
+    from tutor.values.encode import BadData
 
     if not isinstance(value, list) or len(value) > 10_000:
         raise BadData("malformed module data")
@@ -129,7 +129,7 @@ def _rows(value: Any) -> list[tuple[str, tuple[int, ...], Any]]:
 
 def _entries(expected: list[tuple[str, tuple[int, ...], Any]], got: list[tuple[str, tuple[int, ...], Any]],
              label: str) -> Difference | None:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
     e = {name: (shape, flag) for name, shape, flag in expected}
     g = {name: (shape, flag) for name, shape, flag in got}

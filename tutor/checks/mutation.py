@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, names_list
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class NoMutation(CheckKind):
         return [name for name, before in state.items() if not same(before, probe.namespace[name])]
 
     def judge(self, spec: NoMutationSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import Difference
+        from tutor.values.compare import Difference
 
         mutated = sides.got or []
         if not isinstance(mutated, list) or mutated:

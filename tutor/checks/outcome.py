@@ -21,7 +21,7 @@ from tutor.checks.base import (
 )
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 #: What a bound may call besides ``torch`` and ``math``.
 SAFE_BUILTINS = {f.__name__: f for f in (abs, min, max, len, sum, all, any, float, int, round, bool)}
@@ -56,8 +56,8 @@ class Outcome(CheckKind):
         return probe.encoder.encode(probe.value)
 
     def judge(self, spec: OutcomeSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import Difference
-        from tutor.grading.encode import decode
+        from tutor.values.compare import Difference
+        from tutor.values.encode import decode
 
         value = plain(decode(sides.got, sides.got_blobs))
         names = _names(value)
@@ -79,7 +79,7 @@ class Outcome(CheckKind):
 def plain(value: Any) -> Any:
     """A decoded value as plain Python: tensors stay tensors, containers become lists,
     tuples and dicts, anything else its recorded data."""
-    from tutor.grading.encode import Tagged, TensorData
+    from tutor.values.encode import Tagged, TensorData
 
     if isinstance(value, TensorData):
         return value.tensor

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 MAX_TENSORS = 1000
 
@@ -56,8 +56,8 @@ class Placement(CheckKind):
         return found
 
     def judge(self, spec: PlacementSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import Difference
-        from tutor.grading.encode import BadData
+        from tutor.values.compare import Difference
+        from tutor.values.encode import BadData
 
         def places(data: Any) -> dict[str, str]:
             if not isinstance(data, list) or len(data) > MAX_TENSORS or not all(

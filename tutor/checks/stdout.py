@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def _norm(text: str) -> str:
 
 
 def _stdout_difference(expected: str, got: str) -> Difference:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
     e, g = _norm(expected).splitlines(), _norm(got).splitlines()
     for i in range(max(len(e), len(g))):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 #: The ``compare`` entries other kinds answer for; they do not ask for a value comparison.
 NOT_VALUE = frozenset({"grad", "stdout"})
@@ -41,8 +41,8 @@ class Value(CheckKind):
         return probe.encoder.encode(probe.value)
 
     def judge(self, spec: ValueSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import compare_values, strict_type_difference
-        from tutor.grading.encode import decode
+        from tutor.values.compare import compare_values, strict_type_difference
+        from tutor.values.encode import decode
 
         expected, got = decode(sides.expected, sides.expected_blobs), decode(sides.got, sides.got_blobs)
         if spec.strict_types:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
 
 if TYPE_CHECKING:
-    from tutor.grading.compare import Difference
+    from tutor.values.compare import Difference
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class View(CheckKind):
         )
 
     def judge(self, spec: ViewSpec, sides: Sides) -> Difference | None:
-        from tutor.grading.compare import Difference
+        from tutor.values.compare import Difference
 
         if sides.got is not True:
             return Difference("result", f"the result is not a view of {spec.of}: it does not share its memory (a copy was made)",

@@ -2,8 +2,8 @@
 
 Format validation needs no sandbox. Then, unless ``--format-only``, every reference
 solution must pass its checks, every starter must fail them and every snippet must print
-its ``output`` fence (see ``tutor.grading.lesson_check``). ``--watch`` validates again on
-every save and prints what changed (``tutor.commands.lesson_watch``).
+its ``output`` fence (see ``tutor.authoring.lesson_check``). ``--watch`` validates again on
+every save and prints what changed (``tutor.authoring.lesson_watch``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tutor.lessons.discover import default_lessons_dir
 def main(args: argparse.Namespace) -> int:
     paths: list[Path] = list(args.paths) or [args.lessons or default_lessons_dir()]
     if args.watch:
-        from tutor.commands.lesson_watch import watch
+        from tutor.authoring.lesson_watch import watch
 
         return watch(paths, format_only=args.format_only)
     lessons = load_lessons(paths)
@@ -32,6 +32,6 @@ def main(args: argparse.Namespace) -> int:
     runnable = [s for lesson in lessons.lessons for s in lesson.snippets if s.run]
     if args.format_only or not (exercises or runnable):
         return 0
-    from tutor.grading.lesson_check import check_exercises  # grading is loaded only past --format-only
+    from tutor.authoring.lesson_check import check_exercises  # grading is loaded only past --format-only
 
     return check_exercises(lessons)

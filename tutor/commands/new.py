@@ -4,7 +4,7 @@
 appends an exercise to the lesson with that id. Both refuse an id that is taken or
 malformed and never overwrite a file. What they write passes ``check-lessons
 --format-only`` and fails the full ``check-lessons`` until the author writes the
-reference solution (``tutor.lessons.scaffold``).
+reference solution (``tutor.authoring.scaffold``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tutor.authoring.scaffold import FIRST_EXERCISE, exercise_text, lesson_text
 from tutor.errors import LessonError, UsageError
 from tutor.lessons import Lesson, parse_lesson_file, parse_lesson_text
 from tutor.lessons.discover import SKIP_NAMES, default_lessons_dir
 from tutor.lessons.parser import HEADER_FENCE, ID_RE
-from tutor.lessons.scaffold import FIRST_EXERCISE, exercise_text, lesson_text
 
 HEADER_ID_RE = re.compile(r'^\s*id\s*=\s*["\']([^"\']*)["\']')
 HEADER_ORDER_RE = re.compile(r"^\s*order\s*=\s*(-?\d+)")

@@ -21,8 +21,8 @@ from tutor.grading.rules import Violation, check_rules
 from tutor.lessons.model import Check, Exercise
 from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
 
-HARNESS_TASK = "tutor.grading.harness:run_checks"
-JUDGE_TASK = "tutor.grading.judge:judge"
+HARNESS_TASK = "tutor.judging.harness:run_checks"
+JUDGE_TASK = "tutor.judging.judge:judge"
 JUDGE_TIMEOUT = 60.0
 
 _reference_cache: dict[tuple[str, str, str], RunResult] = {}

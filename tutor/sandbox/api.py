@@ -23,7 +23,7 @@ class RunRequest:
 
     * ``"snippet"``: run ``code`` as a script, then inspect its top-level names.
     * ``"module:function"`` (a dotted path inside the ``tutor`` package, e.g.
-      ``"tutor.grading.harness:run_checks"``): the child calls
+      ``"tutor.judging.harness:run_checks"``): the child calls
       ``function(code, params, blobs, ctx)`` after the limits are applied; it returns
       ``(data, blobs)``: JSON-able data and raw bytes, both sent back as they are.
     """

@@ -20,15 +20,18 @@ from typing import Any
 
 import torch
 
-#: Modules whose attributes learner code could patch to change what a check records.
+from tutor.checks import KINDS
+
+#: Modules whose attributes learner code could patch to change what a check records:
+#: the libraries a check touches, grading's own child-side modules, and every check
+#: kind of the registry (a new kind is watched the day it is registered).
 WATCHED_MODULES = (
     "builtins", "torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.autograd", "torch.optim",
     "torch.optim.lr_scheduler", "torch.linalg", "torch.special", "torch.testing", "numpy", "random", "math",
     "copy", "io", "contextlib", "traceback", "json",
-    "tutor.grading.harness", "tutor.grading.encode", "tutor.grading.pristine", "tutor.sandbox.schedules",
-    "tutor.checks", "tutor.checks.base", "tutor.checks.wire", "tutor.checks.value", "tutor.checks.outcome",
-    "tutor.checks.module", "tutor.checks.stdout", "tutor.checks.grad", "tutor.checks.grad_flow",
-    "tutor.checks.view", "tutor.checks.mutation", "tutor.checks.artifact", "tutor.checks.placement",
+    "tutor.judging.harness", "tutor.values.encode", "tutor.judging.pristine", "tutor.sandbox.schedules",
+    "tutor.checks", "tutor.checks.base", "tutor.checks.wire",
+    *sorted({kind.spec_type.__module__ for kind in KINDS}),
 )
 #: Classes whose methods learner code could patch (``torch.Tensor.detach = ...``).
 WATCHED_CLASSES: tuple[type, ...] = (torch.Tensor, torch.nn.Module, torch.nn.Parameter, torch.optim.Optimizer,

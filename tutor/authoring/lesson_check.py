@@ -9,9 +9,9 @@ import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from tutor.authoring.scaffold import REFERENCE_PLACEHOLDER
 from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
-from tutor.lessons.scaffold import REFERENCE_PLACEHOLDER
 from tutor.sandbox.api import RunResult
 
 

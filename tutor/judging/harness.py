@@ -1,8 +1,8 @@
 """The check harness: runs in a fresh sandbox child, once for the learner's file and once
 for the reference solution, and sends back every check's value as data.
 
-Task entry point: ``tutor.grading.harness:run_checks``. Nothing here decides a verdict;
-the judge (``tutor.grading.judge``) does, in a process where no learner code ran.
+Task entry point: ``tutor.judging.harness:run_checks``. Nothing here decides a verdict;
+the judge (``tutor.judging.judge``) does, in a process where no learner code ran.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ import torch
 
 from tutor.checks.base import CheckKind, Spec
 from tutor.checks.wire import specs_from_wire
-from tutor.grading.encode import Encoder
-from tutor.grading.pristine import Pristine
+from tutor.judging.pristine import Pristine
 from tutor.sandbox import schedules
 from tutor.sandbox.child import predefined
+from tutor.values.encode import Encoder
 
 MAX_STDOUT = 64 * 1024
 
@@ -222,4 +222,4 @@ def _backward(value: Any) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover - manual debugging aid
-    sys.exit("run through the sandbox: task tutor.grading.harness:run_checks")
+    sys.exit("run through the sandbox: task tutor.judging.harness:run_checks")

@@ -113,7 +113,7 @@ class LessonWatcher:
             snippets = sum(1 for lesson in runnable for s in lesson.snippets if s.run)
             where = ", ".join(str(lesson.path) for lesson in runnable) if len(runnable) <= 3 else _count(len(runnable), "lesson")
             self.say(f"checking {_count(exercises, 'exercise')} and {_count(snippets, 'snippet')} of {where} in the sandbox...")
-            from tutor.grading.lesson_check import lesson_problems  # the grading side loads only when needed
+            from tutor.authoring.lesson_check import lesson_problems  # the grading side loads only when needed
 
             found = lesson_problems(runnable, self.core())
         for lesson in todo:

@@ -1,6 +1,6 @@
 """The judge: compares the learner's check data with the reference's.
 
-Task entry point ``tutor.grading.judge:judge``: it runs in a fresh sandbox child forked
+Task entry point ``tutor.judging.judge:judge``: it runs in a fresh sandbox child forked
 from the server, where no learner code has ever run, and receives both sides as data
 (JSON + raw tensor bytes). Malformed learner data is an error, never a pass.
 """
@@ -11,8 +11,8 @@ from typing import Any
 
 from tutor.checks.base import Sides, part
 from tutor.checks.wire import specs_from_wire
-from tutor.grading.compare import Uncomparable
-from tutor.grading.encode import BadData
+from tutor.values.compare import Uncomparable
+from tutor.values.encode import BadData
 
 
 def judge(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: Any) -> tuple[dict[str, Any], dict[str, bytes]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from tutor.grading.encode import Tagged, TensorData
+from tutor.values.encode import Tagged, TensorData
 
 # torch.testing.assert_close's default tolerances per dtype (its documented table); kept
 # here because the table itself is private API.
