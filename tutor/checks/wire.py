@@ -8,12 +8,27 @@ compares). Each side rebuilds the kinds' specs with :func:`specs_from_wire`.
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from tutor.checks import BY_NAME, CheckKind, Spec, kind_of
 
-if TYPE_CHECKING:
-    from tutor.lessons.model import Check
+
+class Check(Protocol):
+    """What the wire reads of a check (``tutor.lessons.model.Check``, which sits above the
+    check kinds: the lessons import the registry, never the other way round)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def setup(self) -> str: ...
+    @property
+    def expr(self) -> str: ...
+    @property
+    def rtol(self) -> float | None: ...
+    @property
+    def atol(self) -> float | None: ...
+    @property
+    def specs(self) -> tuple[Spec, ...]: ...
 
 
 def check_to_wire(check: Check, seeds: tuple[int, ...]) -> dict[str, Any]:
