@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 from tutor.errors import SandboxError, TutorError, WorkspaceError
 from tutor.grading.results import ExerciseReport
@@ -50,6 +50,9 @@ ClientFactory = Callable[[Sequence[Path], str], SandboxClientProtocol]
 """Makes the sandbox client from the paths to hide and the requested device."""
 
 ProgressCallback = Callable[[ExerciseReport], None]
+
+SandboxState = Literal["starting", "ready", "dead", "unavailable"]
+StateListener = Callable[[SandboxState], None]
 
 
 def draw_seed() -> int:
@@ -97,14 +100,38 @@ class Tutor:
         self._ready = threading.Event()
         self._start_lock = threading.Lock()
         self._unavailable: str | None = None
+        self._state_listeners: list[StateListener] = []
 
     # --- the sandbox -----------------------------------------------------------------
+
+    def on_state_change(self, listener: StateListener) -> None:
+        """Call ``listener`` with the new :attr:`state` when the sandbox comes up, turns
+        out unavailable, or dies later (from the thread that saw it happen)."""
+        self._state_listeners.append(listener)
+
+    def _tell_state(self) -> None:
+        state = self.state
+        for listener in list(self._state_listeners):
+            listener(state)
+
+    def _client_state_changed(self) -> None:
+        if self._ready.is_set():  # before that, start() tells how it went
+            self._tell_state()
 
     def start(self) -> None:
         """Create and start the sandbox, then resolve the device; blocking, idempotent.
 
         A device the machine lacks (``cuda`` without CUDA) raises its ``UsageError``;
-        any other failure leaves the core without a sandbox, said by :attr:`state`."""
+        any other failure leaves the core without a sandbox, said by :attr:`state`.
+        Listeners (:meth:`on_state_change`) hear how it went."""
+        first = not self._ready.is_set()
+        try:
+            self._start()
+        finally:
+            if first and self._ready.is_set():
+                self._tell_state()
+
+    def _start(self) -> None:
         with self._start_lock:
             if self._ready.is_set():
                 if self._unavailable is not None:
@@ -113,6 +140,9 @@ class Tutor:
             try:
                 if self._client is None:
                     self._client = self._client_factory(self.hidden_paths, self.requested_device)
+                watch = getattr(self._client, "on_state_change", None)
+                if callable(watch):  # the real client tells of a server that dies, or restarts, later
+                    watch(self._client_state_changed)
                 self._client.start()
                 self._client.wait_ready(SANDBOX_START_TIMEOUT)
                 self._device = resolve_device(self.requested_device, self._client.cuda_available)
@@ -126,13 +156,14 @@ class Tutor:
                 self._ready.set()
 
     @property
-    def state(self) -> str:
+    def state(self) -> SandboxState:
         """``starting``, ``ready``, ``dead`` (the server died later) or ``unavailable``."""
         if not self._ready.is_set():
             return "starting"
         if self._unavailable is not None or self._client is None:
             return "unavailable"
-        return getattr(self._client, "state", "ready")
+        state = getattr(self._client, "state", "ready")
+        return cast(SandboxState, state) if state in ("starting", "ready", "dead") else "ready"
 
     @property
     def unavailable_reason(self) -> str | None:
@@ -253,48 +284,19 @@ class Tutor:
                                   points=exercise.points)
 
     def grade_many(self, exercises: Iterable[Exercise], *, include_hidden: bool = True, jobs: int | None = None,
-                   on_done: ProgressCallback | None = None, warn: Callable[[str], None] | None = None,
-                   seed: int | None = None) -> list[ExerciseReport]:
-        """Grade the workspace files of ``exercises`` in parallel on the one sandbox and
-        record each result in the workspace; ``on_done`` hears of each report as it
-        finishes. The result keeps the order of ``exercises``. References are computed
-        once per process (the grader's cache).
-
-        An exercise without a file is reported as an error (nothing was handed in) but
-        not recorded: in the learner's progress it stays "not started"."""
+                   on_done: ProgressCallback | None = None, seed: int | None = None) -> list[ExerciseReport]:
+        """Grade the workspace files of ``exercises`` in parallel on the one sandbox;
+        ``on_done`` hears of each report as it finishes. The result keeps the order of
+        ``exercises``. References are computed once per process (the grader's cache).
+        Recording the verdicts is the learner session's (:meth:`tutor.session.Session.grade`)."""
         todo = list(dict.fromkeys(exercises))
         self.client()  # fail once, here, if there is no sandbox
         reports: dict[str, ExerciseReport] = {}
         with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
-            futures = {pool.submit(self._grade_if_started, e, include_hidden, seed): e for e in todo}
+            futures = {pool.submit(self.grade_file, e, include_hidden=include_hidden, seed=seed): e for e in todo}
             for future in as_completed(futures):
-                report, started = future.result()
+                report = future.result()
                 reports[report.id] = report
-                if started:
-                    self.record_result(report.id, report.status, warn, hidden_unrun=report.hidden_unrun)
                 if on_done:
                     on_done(report)
         return [reports[e.id] for e in todo]
-
-    def has_file(self, exercise: Exercise) -> bool:
-        """Whether the workspace holds a file for ``exercise``: without one the learner
-        has not started it."""
-        return self.workspace is not None and self.workspace.path_for(exercise).exists()
-
-    def _grade_if_started(self, exercise: Exercise, include_hidden: bool,
-                          seed: int | None) -> tuple[ExerciseReport, bool]:
-        started = self.has_file(exercise)
-        return self.grade_file(exercise, include_hidden=include_hidden, seed=seed), started
-
-    def record_result(self, exercise_id: str, status: str, warn: Callable[[str], None] | None = None, *,
-                      hidden_unrun: int = 0) -> None:
-        """Remember a verdict in the workspace's progress (with the hidden checks it did not
-        run); a progress file that cannot be written is a warning, never a lost grade."""
-        if self.workspace is None:
-            return
-        try:
-            self.workspace.record_result(exercise_id, status, hidden_unrun)
-        except WorkspaceError as exc:
-            if warn is None:
-                raise
-            warn(exc.msg)

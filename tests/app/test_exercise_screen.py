@@ -16,6 +16,7 @@ from tutor.app.app import TutorApp, make_app
 from tutor.app.screens.exercise import ExerciseScreen
 from tutor.app.screens.lesson import LessonScreen
 from tutor.commands.workspace import cmd_hint
+from tutor.grading.results import ExerciseReport
 from tutor.lessons import load_lessons
 from tutor.workspace import Workspace
 
@@ -338,6 +339,6 @@ async def test_a_local_pass_with_hidden_checks_reads_visible_checks_pass_until_t
         assert details.startswith("first-steps/add-row: visible checks pass · 1 check (+1 hidden)")
 
         # `tutor grade` ran every check, the hidden one included, and they passed.
-        app.core.record_result("first-steps/add-row", "pass", hidden_unrun=0)
+        app.session.record(ExerciseReport(id="first-steps/add-row", status="pass", hidden_unrun=0))
         app.screen.refresh_labels()
         assert tree_labels(app) == [" 1. First steps  1/1 passed", "✓ exercise: Add a row  passed"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tutor import present as fmt
-from tutor.app.search import search_lessons
 from tutor.app.widgets.check_report import headline
 from tutor.app.widgets.plot import integer_ticks
 from tutor.grading.results import CheckResult, ExerciseReport
 from tutor.sandbox.api import ErrorInfo, RunResult
+from tutor.session import search_lessons
 
 from .fakes import sample_lessons
 

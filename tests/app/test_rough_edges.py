@@ -13,6 +13,7 @@ from tutor.app.app import TutorApp
 from tutor.app.driver import QuickExitDriver, WakingEvent
 from tutor.commands import grade as grade_command
 from tutor.core import Tutor
+from tutor.session import Session
 
 from .fakes import FakeSandbox, fake_grade, sample_lessons, workspace_at
 from .test_story import open_first_lesson
@@ -87,11 +88,12 @@ def test_grading_a_missing_file_keeps_the_exercise_not_started(tmp_path) -> None
     [exercise] = lessons.exercises()
     core = Tutor(lessons, workspace, client=FakeSandbox(), grade=fake_grade, device="cpu")
     core.start()
-    [report] = core.grade_many([exercise])
+    session = Session(core)
+    [report] = session.grade([exercise])
     assert report.status == "error" and "no solution file" in report.message  # nothing handed in
     assert workspace.progress(exercise.id).status == "not started"
     workspace.ensure(exercise)  # the starter: now it is started, and it fails
-    [report] = core.grade_many([exercise])
+    [report] = session.grade([exercise])
     assert report.status == "fail"
     assert workspace.progress(exercise.id).status == "failed"
 

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from tutor.commands.watch import WatchSession, first_exercise
+from tutor.commands.watch import WatchView
 from tutor.core import Tutor
 from tutor.lessons import load_lessons
+from tutor.session import Session
 from tutor.workspace import Workspace
 
 from .fakes import LESSONS_DIR, FakeSandbox, fake_grade
@@ -39,17 +40,21 @@ def two_exercises(tmp_path) -> Path:
     return lessons
 
 
-def session_at(tmp_path) -> WatchSession:
+def first_exercise(lessons, workspace, ident):
+    return Session(Tutor(lessons, workspace, client=FakeSandbox())).exercise_to_work_on(ident)
+
+
+def session_at(tmp_path) -> WatchView:
     lessons = load_lessons([two_exercises(tmp_path)])
     workspace = Workspace(tmp_path / "ws", lessons)
     core = Tutor(lessons, workspace, client=FakeSandbox(), grade=fake_grade, device="cpu")
     core.start()
-    session = WatchSession(core, first_exercise(lessons, workspace, None))
+    session = WatchView(Session(core), first_exercise(lessons, workspace, None))
     session.check(first=True)
     return session
 
 
-def screen_text(session: WatchSession) -> str:
+def screen_text(session: WatchView) -> str:
     rows = session.lines(80, 24)
     assert len(rows) == 24 and all(len(row.text) <= 80 for row in rows)  # fits 80x24
     return "\n".join(row.text for row in rows)

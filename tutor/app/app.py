@@ -1,9 +1,10 @@
-"""The Textual app: a small App that routes between screens over one headless core.
+"""The Textual app: a small App that routes between screens over one learner session.
 
-Imports neither torch nor the sandbox server. The core (``tutor.core.Tutor``) starts its
-sandbox in a worker thread after the lesson list is painted, so the first screen never
-waits for torch. Screens get the core in their constructor and post ``OpenEntry`` and
-``ShowError`` messages here.
+Imports neither torch nor the sandbox server. The learner's session
+(``tutor.session.Session``, over the core) starts the sandbox in a worker thread after
+the lesson list is painted, so the first screen never waits for torch, and tells the app
+when the sandbox's state changes. Screens get the session in their constructor and post
+``OpenEntry`` and ``ShowError`` messages here.
 """
 
 from __future__ import annotations
@@ -19,18 +20,19 @@ from textual.message_pump import MessagePump
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
-from tutor.app.messages import OpenEntry, ShowError
+from tutor.app.messages import OpenEntry, SessionEvent, ShowError
 from tutor.app.palette import LessonSearch
 from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.core import GradeFunction, Tutor
 from tutor.errors import LessonError, TutorError
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.sandbox.api import SandboxClientProtocol
+from tutor.session import LessonPlace, SandboxChanged, Session
 from tutor.workspace import Workspace
 
 
 class TutorApp(App[None]):
-    """Lessons, cells and exercises over one headless core."""
+    """Lessons, cells and exercises over one learner session."""
 
     CSS_PATH = "tutor.tcss"
     TITLE = "tutor"
@@ -45,7 +47,7 @@ class TutorApp(App[None]):
     device: reactive[str] = reactive("cpu")
     """Where code runs, once known ("auto" resolves when the sandbox is up)."""
 
-    def __init__(self, core: Tutor, *, watch_interval: float = 0.5) -> None:
+    def __init__(self, session: Session, *, watch_interval: float = 0.5) -> None:
         super().__init__()
         from textual.drivers.linux_driver import LinuxDriver
 
@@ -53,35 +55,42 @@ class TutorApp(App[None]):
             from tutor.app.driver import QuickExitDriver
 
             self.driver_class = QuickExitDriver
-        self.core = core
+        self.session = session
+        self.core: Tutor = session.core
         #: Seconds between two looks at an exercise file for changes made in another editor.
         self.watch_interval = watch_interval
-        self.set_reactive(TutorApp.device, core.requested_device)
+        self.set_reactive(TutorApp.device, session.core.requested_device)
 
     # -- lifecycle ------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(LessonListScreen(self.core))
+        # The session tells of a sandbox that comes up, dies later (killed, out of
+        # memory) or restarts; post_message hands the event to this thread.
+        self._unsubscribe = self.session.subscribe(lambda event: self.post_message(SessionEvent(event)))
+        self.push_screen(LessonListScreen(self.session))
         self.resume()
         self._show_state()
         # After the first paint: the lesson list must not wait for the sandbox.
         self.call_after_refresh(self.start_sandbox)
-        self.set_interval(1.0, self._poll_sandbox_state)
 
     @work(thread=True, group="sandbox-start", exit_on_error=False)
     def start_sandbox(self) -> None:
-        """Start the core's sandbox and resolve the device (blocking, hence a thread)."""
-        with contextlib.suppress(Exception):  # the core records why; the header says so
-            self.core.start()
-        self.call_from_thread(self._poll_sandbox_state)
+        """Start the sandbox and resolve the device (blocking, hence a thread)."""
+        self.session.start_sandbox()
+        # Shown before this worker ends (the event of the start may still be queued), so
+        # whoever waits for the start sees its outcome in the header.
+        self.call_from_thread(self._show_sandbox, self.session.sandbox_state, self.core.device)
 
-    def _poll_sandbox_state(self) -> None:
-        # The server can die later (killed, out of memory); the header must say so.
-        state = self.core.state
+    @on(SessionEvent)
+    def _session_event(self, message: SessionEvent) -> None:
+        event = message.event
+        if isinstance(event, SandboxChanged):
+            self._show_sandbox(event.state, event.device)
+
+    def _show_sandbox(self, state: str, device: str) -> None:
         if state != "starting":
-            self.device = self.core.device
-        if state != self.sandbox_state:
-            self.sandbox_state = state
+            self.device = device
+        self.sandbox_state = state
 
     def watch_sandbox_state(self) -> None:
         self._show_state()
@@ -95,6 +104,7 @@ class TutorApp(App[None]):
         self.sub_title = f"{self.device} · {label}"
 
     def on_unmount(self) -> None:
+        self._unsubscribe()
         # The server is told to stop and finishes on its own: the learner's terminal
         # never waits for it (benchmarks/bench_quit.py).
         with contextlib.suppress(Exception):  # closing on exit is best effort
@@ -112,33 +122,12 @@ class TutorApp(App[None]):
 
     def resume(self) -> None:
         """Open the lesson (on its cell) or exercise the learner was on last time, over
-        the lesson list, which stays one Esc away. A lesson or exercise that no longer
-        exists opens nothing."""
-        workspace = self.core.workspace
-        visit = workspace.last_visit() if workspace is not None else None
-        if visit is None:
-            return
-        lessons = self.core.lessons
-        if visit.kind == "lesson":
-            lesson = next((lesson for lesson in lessons.lessons if lesson.id == visit.id), None)
-            if lesson is not None:
-                snippet = next((s for s in lesson.snippets if s.index == visit.cell), None)
-                self.open_entry(lesson, snippet=snippet)
-        else:
-            exercise = next((e for e in lessons.exercises() if e.id == visit.id), None)
-            if exercise is not None:
-                self.open_entry(exercise)
-
-    def record_visit(self, entry: Lesson | Exercise, cell: int | None = None) -> None:
-        """Remember where the learner is, for the next start; never an error."""
-        workspace = self.core.workspace
-        if workspace is None:
-            return
-        with contextlib.suppress(TutorError, OSError):
-            if isinstance(entry, Lesson):
-                workspace.record_visit("lesson", entry.id, cell)
-            else:
-                workspace.record_visit("exercise", entry.id)
+        the lesson list, which stays one Esc away."""
+        place = self.session.resume()
+        if isinstance(place, LessonPlace):
+            self.open_entry(place.lesson, snippet=place.snippet)
+        elif place is not None:
+            self.open_entry(place)
 
     def open_entry(self, entry: Lesson | Exercise | LessonError | None, *, snippet: Snippet | None = None) -> None:
         """Open a lesson (on ``snippet``'s cell if given), an exercise, or explain a
@@ -151,19 +140,19 @@ class TutorApp(App[None]):
         from tutor.app.screens.lesson import LessonScreen
 
         if isinstance(entry, (Lesson, Exercise)):
-            self.record_visit(entry, snippet.index if isinstance(entry, Lesson) and snippet is not None else None)
+            self.session.visit(entry, snippet.index if isinstance(entry, Lesson) and snippet is not None else None)
         if isinstance(entry, Lesson):
             current = self.screen
             if isinstance(current, LessonScreen) and current.lesson.id == entry.id:
                 screen = current
             else:
-                screen = LessonScreen(entry, self.core)
+                screen = LessonScreen(entry, self.session)
                 self.push_screen(screen)
             if snippet is not None:
                 screen.focus_snippet(snippet)
         elif isinstance(entry, Exercise):
             if not (isinstance(self.screen, ExerciseScreen) and self.screen.exercise.id == entry.id):
-                self.push_screen(ExerciseScreen(entry, self.core, watch_interval=self.watch_interval))
+                self.push_screen(ExerciseScreen(entry, self.session, watch_interval=self.watch_interval))
         elif isinstance(entry, LessonError):
             self.show_error("broken lesson", entry.msg)
 
@@ -212,4 +201,4 @@ def make_app(
     the app over it."""
     factory = (lambda hide, requested: client_factory()) if client_factory is not None else None
     core = Tutor(lessons, workspace, device=device, client=client, client_factory=factory, grade=grade)
-    return TutorApp(core, watch_interval=watch_interval)
+    return TutorApp(Session(core), watch_interval=watch_interval)

@@ -1,6 +1,6 @@
 """What screens and widgets say to the app, and the worker group of sandbox work.
 
-Screens receive the core (``tutor.core.Tutor``) in their constructor and post these
+Screens receive the learner's session (``tutor.session.Session``) in their constructor and post these
 messages up; nothing under ``screens/`` or ``widgets/`` imports the app module.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 from textual.message import Message
 from textual.screen import Screen
 
-from tutor.core import Tutor
 from tutor.errors import LessonError
 from tutor.lessons import Exercise, Lesson, Snippet
+from tutor.session import Event, Session
 
 #: The worker group of every screen's runs and checks, so Esc cancels them together.
 SANDBOX_GROUP = "sandbox"
@@ -27,6 +27,15 @@ class OpenEntry(Message):
         self.snippet = snippet
 
 
+class SessionEvent(Message):
+    """An event of the learner's session, handed to the UI thread (a session tells its
+    listeners on the thread where the change happened)."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__()
+        self.event = event
+
+
 class ShowError(Message):
     """Something went wrong that the learner must read (a dialog, not a toast)."""
 
@@ -36,7 +45,7 @@ class ShowError(Message):
         self.message = message
 
 
-def cancel_sandbox_work(screen: Screen[None], core: Tutor) -> bool:
+def cancel_sandbox_work(screen: Screen[None], session: Session) -> bool:
     """Cancel ``screen``'s running sandbox workers; False if none was running.
 
     Cancelling a thread worker only raises a flag, so the sandbox is also asked to kill
@@ -45,5 +54,5 @@ def cancel_sandbox_work(screen: Screen[None], core: Tutor) -> bool:
     if not any(w.group == SANDBOX_GROUP and w.is_running for w in screen.workers):
         return False
     screen.workers.cancel_group(screen, SANDBOX_GROUP)
-    screen.run_worker(core.cancel_all, thread=True, group="cancel", exit_on_error=False)
+    screen.run_worker(session.cancel_all, thread=True, group="cancel", exit_on_error=False)
     return True

@@ -12,8 +12,8 @@ from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widget import Widget
 
-from tutor.app.search import SearchHit, search_lessons
 from tutor.lessons import Prose, Snippet
+from tutor.session import SearchHit
 
 if TYPE_CHECKING:
     # Only for the type: tutor.app.app imports this module at load time.
@@ -33,7 +33,7 @@ class LessonSearch(Provider):
 
     async def search(self, query: str) -> Hits:
         app = self.tutor
-        for hit in search_lessons(app.core.lessons, query):
+        for hit in app.session.search(query):
             title = hit.lesson.title + (f" › {hit.exercise.title}" if hit.exercise else "")
             yield Hit(
                 score=1.0 if hit.where == "title" else 0.5,
@@ -45,7 +45,7 @@ class LessonSearch(Provider):
 
     async def discover(self) -> Hits:
         app = self.tutor
-        for lesson in app.core.lessons.lessons:
+        for lesson in app.session.lessons.lessons:
             yield Hit(1.0, f"{lesson.order}. {lesson.title}", partial(app.open_entry, lesson), help=lesson.summary or None)
 
 

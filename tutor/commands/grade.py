@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from tutor.commands.common import existing_workspace, lessons_from, print_warnings, start_tutor
 from tutor.core import draw_seed
 from tutor.errors import UsageError
+from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT
 from tutor.grading.formats import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.grading.results import ExerciseReport
 from tutor.present import count
+from tutor.session import Event, Notice, Session
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 
@@ -38,7 +40,9 @@ def main(args: argparse.Namespace) -> int:
     missing = {e.id for e in exercises if not workspace.path_for(e).exists()}
     with _reporter(len(exercises), missing) as reporter, start_tutor(lessons, args, workspace) as core:
         reporter.grading()
-        reports = core.grade_many(exercises, jobs=args.jobs, on_done=reporter.done, warn=_warn, seed=seed)
+        session = Session(core)
+        session.subscribe(_warn)
+        reports = session.grade(exercises, jobs=args.jobs, on_done=reporter.done, seed=seed)
     elapsed = time.perf_counter() - started
     print_warnings(workspace)
 
@@ -48,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
     if args.junit:
         write_atomic(args.junit, to_junit(reports))
     if args.gradescope:
-        write_json(args.gradescope, to_gradescope(reports, args.gradescope_hidden_visibility or "after_due_date"))
+        write_json(args.gradescope, to_gradescope(reports, args.gradescope_hidden_visibility or GRADESCOPE_HIDDEN_DEFAULT))
     summary = payload["summary"]
     not_started = sum(r.id in missing for r in reports)
     counts = f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored'] - not_started} errored"
@@ -59,8 +63,9 @@ def main(args: argparse.Namespace) -> int:
     return 0 if payload["status"] == "pass" else 1
 
 
-def _warn(message: str) -> None:
-    print(f"tutor: warning: {message}", file=sys.stderr)
+def _warn(event: Event) -> None:
+    if isinstance(event, Notice):
+        print(f"tutor: warning: {event.message}", file=sys.stderr)
 
 
 NOT_STARTED = "NOT STARTED"

@@ -7,12 +7,14 @@ import json
 import sys
 
 from tutor.commands.common import lessons_from
+from tutor.session.status import MARKS
 from tutor.workspace import default_workspace, labels_for, read_visit, statuses_for
+from tutor.workspace.store import NOT_STARTED, StatusLabel
 
 #: Beside the lesson or exercise `tutor` opens on: where the learner left off.
 LAST_VISITED = "  ◀ you left off here"
-STATUS_MARKS = {"passed": ("✓", "green"), "visible checks pass": ("✓", "green"), "failed": ("✗", "red"),
-                "not started": ("·", "dim")}
+STATUS_STYLES: dict[StatusLabel, str] = {"passed": "green", "visible checks pass": "green", "failed": "red",
+                                         "not started": "dim"}
 
 
 def main(args: argparse.Namespace) -> int:
@@ -25,7 +27,7 @@ def main(args: argparse.Namespace) -> int:
         entries = [lesson.to_json() for lesson in lessons.lessons]
         for entry in entries:
             for exercise in entry["exercises"]:
-                exercise["status"] = statuses.get(exercise["id"], "not started")
+                exercise["status"] = statuses.get(exercise["id"], NOT_STARTED)
         last = {"kind": visit.kind, "id": visit.id, "cell": visit.cell} if visit else None
         json.dump({"lessons": entries, "last_visited": last}, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -43,8 +45,8 @@ def main(args: argparse.Namespace) -> int:
                                     (LAST_VISITED if here else "", "bold cyan")))
         console.print(Text(f"    {lesson.id} · {', '.join(lesson.topics)}", style="dim"))
         for exercise in exercises:
-            status = labels.get(exercise.id, "not started")
-            mark, style = STATUS_MARKS.get(status, ("·", "dim"))
+            status = labels.get(exercise.id, NOT_STARTED)
+            mark, style = MARKS[status], STATUS_STYLES[status]
             here = visit is not None and visit.kind == "exercise" and visit.id == exercise.id
             console.print(Text.assemble("    ", (mark, style), f" {exercise.id}  ", (exercise.title, "italic"), "  ",
                                         (status, style), (LAST_VISITED if here else "", "bold cyan")))

@@ -7,7 +7,7 @@ moves on to the next exercise not passed yet. Keys: ``h`` the next hint, ``l`` t
 list of lessons and exercises, ``q`` quit.
 
 Plain ANSI over rich and termios, no Textual: it works over SSH and in any terminal of
-80x24 (the screen is cut to fit). :class:`WatchSession` is the whole behaviour without
+80x24 (the screen is cut to fit). :class:`WatchView` is the whole front without
 a terminal; :func:`main` only draws it and reads keys.
 """
 
@@ -30,9 +30,11 @@ from typing import TYPE_CHECKING
 from tutor import present as fmt
 from tutor.commands.common import existing_workspace, lessons_from, start_tutor
 from tutor.core import Tutor
-from tutor.errors import TutorError, UsageError
+from tutor.errors import TutorError
 from tutor.grading.results import ExerciseReport
-from tutor.lessons import Exercise, LessonSet
+from tutor.lessons import Exercise
+from tutor.session import Session
+from tutor.session.status import MARKS
 from tutor.stamps import FileStamp, file_stamp
 
 if TYPE_CHECKING:
@@ -43,7 +45,6 @@ if TYPE_CHECKING:
 #: Seconds between two looks at the exercise file (and at the keyboard).
 POLL_SECONDS = 0.2
 KEYS_LINE = "h hint · l list · q quit"
-MARKS = {"passed": "✓", "failed": "✗", "not started": "·"}
 
 
 @dataclass(frozen=True)
@@ -54,39 +55,15 @@ class Line:
     style: str = ""
 
 
-def first_exercise(lessons: LessonSet, workspace: Workspace, ident: str | None) -> Exercise:
-    """``ident`` if given; else the exercise visited last if it is not passed yet; else
-    the first one not passed; else the first one."""
-    exercises = lessons.exercises()
-    if not exercises:
-        raise UsageError("no exercises to watch")
-    if ident:
-        return lessons.resolve(ident)
-    statuses = _statuses(workspace)
-    visit = workspace.last_visit()
-    if visit is not None and visit.kind == "exercise":
-        last = next((e for e in exercises if e.id == visit.id), None)
-        if last is not None and statuses.get(last.id) != "passed":
-            return last
-    return next((e for e in exercises if statuses.get(e.id) != "passed"), exercises[0])
+class WatchView:
+    """The watch front over a learner :class:`Session`: the current exercise, its last
+    verdict and what the learner asked for; no terminal. :meth:`poll` checks the file
+    when it changed, :meth:`key` handles a key. Every rule (recording, the next
+    exercise, hints) is the session's."""
 
-
-def _statuses(workspace: Workspace) -> dict[str, str]:
-    try:
-        return {key: entry.status for key, entry in workspace.all_progress().items()}
-    except TutorError:
-        return {}
-
-
-class WatchSession:
-    """The current exercise, its last verdict and what the learner asked for; no
-    terminal. :meth:`poll` checks the file when it changed, :meth:`key` handles a key."""
-
-    def __init__(self, core: Tutor, exercise: Exercise) -> None:
-        if core.workspace is None:
-            raise UsageError("tutor watch needs a workspace")
-        self.core = core
-        self.workspace: Workspace = core.workspace
+    def __init__(self, session: Session, exercise: Exercise) -> None:
+        self.session = session
+        self.workspace: Workspace = session.workspace
         self.exercise = exercise
         self.report: ExerciseReport | None = None
         self.hint: tuple[int, str] | None = None
@@ -104,7 +81,7 @@ class WatchSession:
 
     @property
     def path(self) -> Path:
-        return self.workspace.path_for(self.exercise)
+        return self.session.path_for(self.exercise)
 
     def _open(self, exercise: Exercise) -> None:
         self.exercise = exercise
@@ -112,8 +89,8 @@ class WatchSession:
         self.hint = None
         self._graded_text = None
         with contextlib.suppress(TutorError):
-            self.workspace.ensure(exercise)  # the starter, if there is no file yet
-            self.workspace.record_visit("exercise", exercise.id)
+            self.session.open_exercise(exercise)  # the starter, if there is no file yet
+        self.session.visit(exercise)
         self._signature = file_stamp(self.path)
 
     def pending(self) -> str | None:
@@ -124,7 +101,7 @@ class WatchSession:
             return None
         self._signature = signature
         try:
-            text = self.workspace.read(self.exercise)
+            text = self.session.read(self.exercise)
         except TutorError as exc:
             self.note = exc.msg
             return None
@@ -139,34 +116,20 @@ class WatchSession:
         return True
 
     def check(self, text: str | None = None, *, first: bool = False) -> ExerciseReport:
-        """Check the file (or ``text``) as the app does: the visible checks, hidden ones
-        counted. A verdict on a save is recorded, and a pass moves on; the ``first``
-        look at a file only shows where it stands."""
+        """Check the file (or ``text``) as the app does. A verdict on a save is recorded
+        and a pass moves on; the ``first`` look at a file only shows where it stands."""
         if text is None:
-            text = self.workspace.read(self.exercise)
+            text = self.session.read(self.exercise)
         self._graded_text = text
         self.note = ""
-        try:
-            report = self.core.grade(self.exercise, text, filename=str(self.path))
-        except Exception as exc:  # noqa: BLE001 - shown to the learner, the watch goes on
-            report = ExerciseReport(id=self.exercise.id, status="error", message=str(exc) or type(exc).__name__)
-        self.report = report
-        if first:
-            return report
-        with contextlib.suppress(TutorError):
-            self.workspace.record_result(self.exercise.id, report.status, report.hidden_unrun)
-        if report.status == "pass":
+        self.report = report = self.session.check(self.exercise, text, record=not first)
+        if not first and report.status == "pass":
             self._move_on()
         return report
 
     def _move_on(self) -> None:
-        """After a pass: the next exercise not passed, in course order after this one."""
-        exercises = self.core.lessons.exercises()
-        statuses = _statuses(self.workspace)
-        start = exercises.index(self.exercise) if self.exercise in exercises else -1
-        ordered = exercises[start + 1:] + exercises[:start + 1]
         passed = self.exercise
-        upcoming = next((e for e in ordered if statuses.get(e.id) != "passed"), None)
+        upcoming = self.session.next_exercise(passed)
         if upcoming is None:
             self.note = f"✓ {passed.id} passes, and so does every exercise. Well done!"
             return
@@ -192,7 +155,8 @@ class WatchSession:
                 self.note = "This exercise has no hints."
             else:
                 with contextlib.suppress(TutorError):
-                    self.hint = self.workspace.next_hint(self.exercise)
+                    shown = self.session.next_hint(self.exercise)
+                    self.hint = (shown.number, shown.text)
         return True
 
     # -- the screen -------------------------------------------------------------------
@@ -202,10 +166,9 @@ class WatchSession:
         keys are always on the last row."""
         room = max(0, height - 2)
         body = self._list_lines(width, room) if self.view == "list" else self._exercise_lines(width, room)
-        exercises = self.core.lessons.exercises()
+        exercises = self.session.lessons.exercises()
         position = exercises.index(self.exercise) + 1 if self.exercise in exercises else 0
-        statuses = _statuses(self.workspace)
-        passed = sum(1 for e in exercises if statuses.get(e.id) == "passed")
+        passed = self.session.board().count_passed(exercises)
         head = Line(_fit(f"tutor watch · {self.exercise.id} ({position} of {len(exercises)}) · {passed} passed",
                          width), "bold")
         if len(body) > room:
@@ -249,23 +212,23 @@ class WatchSession:
         return out
 
     def _list_lines(self, width: int, room: int) -> list[Line]:
-        statuses = _statuses(self.workspace)
+        board = self.session.board()
         out: list[Line] = []
         current = 0
-        for lesson in self.core.lessons.lessons:
-            exercises = lesson.exercises
+        for lesson in self.session.lessons.lessons:
+            exercises = list(lesson.exercises)
             if not exercises:
                 continue
-            done = sum(1 for e in exercises if statuses.get(e.id) == "passed")
+            done = board.count_passed(exercises)
             out.append(Line(_fit(f"{lesson.order:>2}. {lesson.title}  {done}/{len(exercises)}", width),
                             "green" if done == len(exercises) else ""))
             if self.exercise in exercises:
                 for exercise in exercises:
-                    status = statuses.get(exercise.id, "not started")
+                    status = board.status(exercise)
                     here = exercise.id == self.exercise.id
                     if here:
                         current = len(out)
-                    out.append(Line(_fit(f"    {MARKS.get(status, '·')} {exercise.id}  {status}"
+                    out.append(Line(_fit(f"    {MARKS[status]} {exercise.id}  {status}"
                                          + ("  ◀ watching" if here else ""), width), "bold" if here else "dim"))
         if len(out) > room:  # keep the current exercise in view
             start = max(0, min(current - room // 2, len(out) - room))
@@ -347,7 +310,7 @@ def _keys() -> Iterator[int | None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _draw(session: WatchSession) -> None:
+def _draw(session: WatchView) -> None:
     from rich.console import Console
     from rich.text import Text
 
@@ -362,16 +325,17 @@ def _draw(session: WatchSession) -> None:
 def main(args: argparse.Namespace) -> int:
     lessons = lessons_from(args)
     workspace = existing_workspace(args, lessons)
-    exercise = first_exercise(lessons, workspace, getattr(args, "id", None))
+    # The sandbox starts after the learner is told which exercise: it takes a second.
+    exercise = Session(Tutor(lessons, workspace)).exercise_to_work_on(getattr(args, "id", None))
     print(f"tutor watch: starting the sandbox for {exercise.id}…", flush=True)
     with start_tutor(lessons, args, workspace) as core:
-        session = WatchSession(core, exercise)
+        view = WatchView(Session(core), exercise)
         with contextlib.suppress(TutorError):
-            session.check(first=True)  # where the file stands now
-        return _loop(session)
+            view.check(first=True)  # where the file stands now
+        return _loop(view)
 
 
-def _loop(session: WatchSession) -> int:
+def _loop(session: WatchView) -> int:
     size = None
     sys.stdout.write("\x1b[?1049h\x1b[?25l")  # the alternate screen, no cursor
     try:
@@ -402,8 +366,7 @@ def _loop(session: WatchSession) -> int:
     finally:
         sys.stdout.write("\x1b[?25h\x1b[?1049l")
         sys.stdout.flush()
-        statuses = _statuses(session.workspace)
-        exercises = session.core.lessons.exercises()
-        passed = sum(1 for e in exercises if statuses.get(e.id) == "passed")
+        exercises = session.session.lessons.exercises()
+        passed = session.session.board().count_passed(exercises)
         print(f"tutor watch: {passed} of {fmt.count(len(exercises), 'exercise')} passed; "
               f"`tutor watch` picks up at {session.exercise.id}.")

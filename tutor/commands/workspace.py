@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tutor.commands.common import lessons_from, print_warnings
+from tutor.core import Tutor
 from tutor.errors import UsageError
+from tutor.session import Session
 from tutor.workspace import Workspace, default_workspace
 
 if TYPE_CHECKING:
@@ -54,8 +56,8 @@ def cmd_init(args: argparse.Namespace, workspace: Workspace) -> int:
 def cmd_hint(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor hint ID``: show the next hint and remember that it was shown."""
     exercise = workspace.lessons.resolve(args.id)
-    number, text = workspace.next_hint(exercise)
-    total = len(exercise.hints)
+    shown = _session(workspace).next_hint(exercise)
+    number, text, total = shown.number, shown.text, shown.total
     from rich.markdown import Markdown
     from rich.panel import Panel
 
@@ -97,7 +99,7 @@ def _confirm(count: int, root: Path) -> bool:
 def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor solution ID``: the reference, only once the learner's solution has passed."""
     exercise = workspace.lessons.resolve(args.id)
-    if workspace.progress(exercise.id).passed_at is None:
+    if not _session(workspace).solution_unlocked(exercise):
         print(
             f"tutor: the solution of {exercise.id} unlocks once your solution passes: "
             f"run `tutor grade {exercise.id}` (stuck? `tutor hint {exercise.id}`)",
@@ -110,6 +112,11 @@ def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
     console.print(f"Reference solution of {exercise.id} ({exercise.title}):", markup=False, soft_wrap=True)
     console.print(Syntax(exercise.solution.rstrip("\n"), "python", theme="ansi_dark", background_color="default"))
     return 0
+
+
+def _session(workspace: Workspace) -> Session:
+    """The learner's session, for its rules; these commands never start the sandbox."""
+    return Session(Tutor(workspace.lessons, workspace))
 
 
 COMMANDS = {"init": cmd_init, "hint": cmd_hint, "reset": cmd_reset, "solution": cmd_solution}

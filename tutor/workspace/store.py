@@ -12,7 +12,7 @@ import os
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 DEFAULT_WORKSPACE_ENV = "TUTOR_WORKSPACE"
 PROGRESS_VERSION = 1
@@ -20,12 +20,18 @@ STATE_DIR = ".tutor"
 PROGRESS_NAME = "progress.json"
 LOCK_NAME = "progress.lock"
 
-NOT_STARTED, FAILED, PASSED = "not started", "failed", "passed"
+NOT_STARTED: Final = "not started"
+FAILED: Final = "failed"
+PASSED: Final = "passed"
+#: What tutor remembers of an exercise: the one vocabulary of progress statuses.
+ProgressStatus = Literal["not started", "failed", "passed"]
 STATUSES = (NOT_STARTED, FAILED, PASSED)
-RESULT_TO_STATUS = {"pass": PASSED, "fail": FAILED, "error": FAILED}
+RESULT_TO_STATUS: dict[str, ProgressStatus] = {"pass": PASSED, "fail": FAILED, "error": FAILED}
 #: How a pass reads while hidden checks have not run (the app checks the visible ones
 #: only; ``tutor grade`` runs them all): never simply "passed".
-VISIBLE_PASS = "visible checks pass"
+VISIBLE_PASS: Final = "visible checks pass"
+#: A status in the words a list shows: a progress status, or a pass of the visible checks only.
+StatusLabel = Literal["not started", "failed", "passed", "visible checks pass"]
 
 
 def default_workspace() -> Path:
@@ -75,7 +81,7 @@ class ExerciseProgress:
     some is a pass of the visible checks only, until ``tutor grade`` runs them.
     """
 
-    status: str = NOT_STARTED
+    status: ProgressStatus = NOT_STARTED
     attempts: int = 0
     hints_shown: int = 0
     first_seen: str | None = None
@@ -85,7 +91,7 @@ class ExerciseProgress:
     hidden_unrun: int = 0
 
     @property
-    def label(self) -> str:
+    def label(self) -> StatusLabel:
         """The status in words a list can show: ``"visible checks pass"`` for a pass
         that did not run the hidden checks, else the status itself."""
         return VISIBLE_PASS if self.status == PASSED and self.hidden_unrun else self.status
@@ -152,12 +158,12 @@ def progress_for(workspace: Path | None) -> dict[str, ExerciseProgress]:
         return {}
 
 
-def statuses_for(workspace: Path | None) -> dict[str, str]:
+def statuses_for(workspace: Path | None) -> dict[str, ProgressStatus]:
     """Exercise id -> ``"not started"`` | ``"failed"`` | ``"passed"`` (see :func:`progress_for`)."""
     return {k: v.status for k, v in progress_for(workspace).items()}
 
 
-def labels_for(workspace: Path | None) -> dict[str, str]:
+def labels_for(workspace: Path | None) -> dict[str, StatusLabel]:
     """Exercise id -> its status in words, ``"visible checks pass"`` included (see
     :attr:`ExerciseProgress.label`), for what ``tutor list`` prints."""
     return {k: v.label for k, v in progress_for(workspace).items()}

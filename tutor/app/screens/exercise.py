@@ -6,6 +6,7 @@ import ast
 import os
 import shlex
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -20,17 +21,16 @@ from textual.widgets import Footer, Header, Markdown, TextArea
 from textual.widgets.markdown import MarkdownBlock
 from textual.widgets.text_area import Selection
 
-from tutor.app.messages import SANDBOX_GROUP, ShowError, cancel_sandbox_work
-from tutor.app.progress_view import ExerciseState
+from tutor.app.messages import SANDBOX_GROUP, SessionEvent, ShowError, cancel_sandbox_work
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
 from tutor.app.widgets.check_report import CheckReport
 from tutor.app.widgets.code_editor import CodeEditor
-from tutor.core import Tutor
 from tutor.errors import TutorError
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise
+from tutor.session import Notice, ProgressChanged, Session
 from tutor.stamps import FileStamp, file_stamp
-from tutor.workspace import Workspace, first_code_line
+from tutor.workspace import first_code_line
 
 #: How long a message stays on the editor's border (errors stay until the next one).
 SAY_SECONDS = 6.0
@@ -75,39 +75,27 @@ class ExerciseScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     class GradeFinished(Message):
-        """The grader's verdict on the learner's file."""
+        """The verdict on the learner's file (an error report when grading could not run)."""
 
         def __init__(self, report: ExerciseReport) -> None:
             super().__init__()
             self.report = report
 
-    class GradeFailed(Message):
-        """Grading could not run (no sandbox, no grader): not the learner's fault."""
-
-        def __init__(self, message: str) -> None:
-            super().__init__()
-            self.message = message
-
-    def __init__(self, exercise: Exercise, core: Tutor, *, watch_interval: float = 0.5) -> None:
+    def __init__(self, exercise: Exercise, session: Session, *, watch_interval: float = 0.5) -> None:
         super().__init__()
         self.exercise = exercise
-        self.core = core
+        self.session = session
         self.watch_interval = watch_interval
         self.sub_title = f"exercise {exercise.id}"
         self._saved_text = ""
         self._stamp: FileStamp | None = None
-        self._progress_stamp: FileStamp | None = None
         self._say_timer: Timer | None = None
         self._pending_match: tuple[str, int, bool] | None = None
-
-    @property
-    def workspace(self) -> Workspace:
-        assert self.core.workspace is not None, "the app always has a workspace"
-        return self.core.workspace
+        self._unsubscribe: Callable[[], None] | None = None
 
     @property
     def path(self) -> Path:
-        return self.workspace.path_for(self.exercise)
+        return self.session.path_for(self.exercise)
 
     @property
     def editor(self) -> CodeEditor:
@@ -133,25 +121,30 @@ class ExerciseScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         try:
-            self.workspace.ensure(self.exercise)
-            text = self.workspace.read(self.exercise)
+            text = self.session.open_exercise(self.exercise)
         except TutorError as exc:
             self.post_message(ShowError("cannot open the exercise", exc.msg))
             text = self.exercise.starter
         self._load(text)
-        self._progress_stamp = file_stamp(self.workspace.progress_path)
-        await self._show_hints(self._state().hints_shown)
+        self._unsubscribe = self.session.subscribe(lambda event: self.post_message(SessionEvent(event)))
+        await self._show_hints(self.session.hints_shown(self.exercise))
         self.editor.focus()
         if self._pending_match is not None:
             self._land(*self._pending_match)
             self._pending_match = None
         self.set_interval(self.watch_interval, self.poll_file)
 
-    def _state(self) -> ExerciseState:
-        try:
-            return ExerciseState.of(self.workspace.progress(self.exercise.id))
-        except TutorError:
-            return ExerciseState()
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    @on(SessionEvent)
+    async def _session_event(self, message: SessionEvent) -> None:
+        event = message.event
+        if isinstance(event, Notice):
+            self.say(event.message, event.severity)
+        elif isinstance(event, ProgressChanged) and event.exercise_id in (None, self.exercise.id):
+            await self._sync_hints()  # `tutor hint` in another terminal: the one record of hints shown
 
     def _load(self, text: str, *, keep_place: bool = False) -> None:
         """Show ``text`` in the editor, opened at the learner's first line of code (the
@@ -227,7 +220,7 @@ class ExerciseScreen(Screen[None]):
         """Write the editor's text (atomically, through the workspace). False on failure."""
         text = self.editor.text
         try:
-            self.workspace.save(self.exercise, text)
+            self.session.save(self.exercise, text)
         except TutorError as exc:
             self.say(f"not saved: {exc.msg}", "error")
             return False
@@ -243,17 +236,13 @@ class ExerciseScreen(Screen[None]):
         than file events, because events do not arrive on WSL mounts, in some
         containers and on network file systems; a stat costs microseconds.
         """
-        progress = file_stamp(self.workspace.progress_path)
-        if progress != self._progress_stamp:
-            # `tutor hint` in another terminal: the one record of hints shown changed.
-            self._progress_stamp = progress
-            self.call_later(self._sync_hints)
+        self.session.notice_changes()  # progress written by another process, told as an event
         stamp = file_stamp(self.path)
         if stamp is None or stamp == self._stamp:
             return
         self._stamp = stamp
         try:
-            text = self.workspace.read(self.exercise)
+            text = self.session.read(self.exercise)
         except TutorError:
             return
         if text == self.editor.text:
@@ -280,31 +269,19 @@ class ExerciseScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group=SANDBOX_GROUP, exit_on_error=False)
     def grade(self, source: str) -> None:
-        """Grade ``source`` in the sandbox; blocking, hence a thread worker."""
-        try:
-            report = self.core.grade(self.exercise, source)
-        except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
-            self.post_message(self.GradeFailed(str(exc) or type(exc).__name__))
-            return
-        self.post_message(self.GradeFinished(report))
+        """Check ``source`` in the sandbox (the session records the verdict); blocking,
+        hence a thread worker."""
+        self.post_message(self.GradeFinished(self.session.check(self.exercise, source)))
 
     @on(GradeFinished)
     def _graded(self, event: GradeFinished) -> None:
         self.report.checking = False
+        # In the report's place, where the learner looks for the verdict, even when
+        # grading itself could not run.
         self.report.report = event.report
-        try:
-            self.workspace.record_result(self.exercise.id, event.report.status, event.report.hidden_unrun)
-        except TutorError as exc:
-            self.say(f"progress not saved: {exc.msg}", "warning")
-
-    @on(GradeFailed)
-    def _grade_failed(self, event: GradeFailed) -> None:
-        self.report.checking = False
-        # In the report's place, where the learner looks for the verdict.
-        self.report.report = ExerciseReport(id=self.exercise.id, status="error", message=event.message)
 
     def action_cancel_or_back(self) -> None:
-        if cancel_sandbox_work(self, self.core):
+        if cancel_sandbox_work(self, self.session):
             self.report.checking = False
             self.say("check cancelled")
             return
@@ -338,26 +315,26 @@ class ExerciseScreen(Screen[None]):
 
     async def _sync_hints(self) -> None:
         """Show the hints recorded elsewhere (`tutor hint`) since the screen opened."""
-        count = self._state().hints_shown
+        count = self.session.hints_shown(self.exercise)
         if count > self.hints_shown:
             await self._show_hints(count, reveal=True)
 
     async def action_hint(self) -> None:
         try:
-            number, _ = self.workspace.next_hint(self.exercise)
+            shown = self.session.next_hint(self.exercise)
         except TutorError as exc:
             self.say(exc.msg, "warning")
             return
-        # ``number`` comes from the shared record: a hint `tutor hint` showed counts here.
-        await self._show_hints(number, reveal=True)
+        # The number comes from the shared record: a hint `tutor hint` showed counts here.
+        await self._show_hints(shown.number, reveal=True)
 
     def action_reset(self) -> None:
         def reset(confirmed: bool | None) -> None:
             if not confirmed:
                 return
             try:
-                backup = self.workspace.reset(self.exercise)
-                text = self.workspace.read(self.exercise)
+                backup = self.session.reset(self.exercise)
+                text = self.session.read(self.exercise)
             except TutorError as exc:
                 self.say(f"reset failed: {exc.msg}", "error")
                 return
@@ -371,7 +348,7 @@ class ExerciseScreen(Screen[None]):
         )
 
     def action_compare(self) -> None:
-        if not self._state().passed_once:
+        if not self.session.solution_unlocked(self.exercise):
             self.say("the reference solution opens once your solution passes")
             return
         self.app.push_screen(CompareDialog(f"{self.exercise.title}: yours and the reference", self.editor.text, self.exercise.solution))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -16,12 +14,11 @@ from textual.widgets import Footer, Header, Markdown, Static
 from textual.worker import get_current_worker
 
 from tutor.app.messages import SANDBOX_GROUP, OpenEntry, cancel_sandbox_work
-from tutor.app.progress_view import StatusBoard
 from tutor.app.widgets.code_cell import CodeCell
-from tutor.core import Tutor
 from tutor.errors import TutorError
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
-from tutor.workspace import CellEdit, TryIt
+from tutor.session import Session
+from tutor.workspace import CellEdit
 from tutor.workspace.store import sha256
 
 #: How long a cell opened on stays the scroll target while the lesson lays out.
@@ -80,10 +77,10 @@ class LessonScreen(Screen[None]):
             self.cell = cell
             self.message = message
 
-    def __init__(self, lesson: Lesson, core: Tutor) -> None:
+    def __init__(self, lesson: Lesson, session: Session) -> None:
         super().__init__()
         self.lesson = lesson
-        self.core = core
+        self.session = session
         self.sub_title = lesson.title
         self._pending_snippet: Snippet | None = None
         #: The index of the cell focused last, remembered as where the learner left off.
@@ -92,15 +89,14 @@ class LessonScreen(Screen[None]):
         #: A cell opened on (a search hit, a resumed lesson), kept at the top until the
         #: layout settles or the learner moves on.
         self._anchor: CodeCell | None = None
-        workspace = core.workspace
         #: The learner's copies of this lesson's cells and its scratch cell.
-        self._edits = workspace.try_it(lesson.id) if workspace is not None else TryIt()
+        self._edits = session.try_it(lesson)
         self._edits_dirty = False
         self._save_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        board = StatusBoard(self.core.workspace)
+        board = self.session.board()
         edits = self._edits
         with VerticalScroll(id="lesson-body"):
             for block in self.lesson.blocks:
@@ -142,11 +138,10 @@ class LessonScreen(Screen[None]):
 
     def save_edits(self) -> None:
         """Write the try-it edits to the workspace if they changed (never the lesson)."""
-        workspace = self.core.workspace
-        if not self._edits_dirty or workspace is None:
+        if not self._edits_dirty:
             return
         try:
-            workspace.save_try_it(self.lesson.id, self._edits)
+            self.session.save_try_it(self.lesson, self._edits)
             self._edits_dirty = False
         except TutorError as exc:
             self.notify(exc.msg, title="try-it edits not kept", severity="error")
@@ -191,7 +186,7 @@ class LessonScreen(Screen[None]):
             self.call_after_refresh(self._scroll_to_anchor)
 
     def on_screen_resume(self) -> None:
-        board = StatusBoard(self.core.workspace)
+        board = self.session.board()
         for card in self.query(ExerciseCard):
             card.show_status(board.status(card.exercise), board.label(card.exercise))
         if self._shown_before:  # back from an exercise: the learner is here again
@@ -213,17 +208,7 @@ class LessonScreen(Screen[None]):
             self._cell_index = event.widget.snippet.index
 
     def _record_visit(self, *, always: bool = False) -> None:
-        """Keep this lesson and its focused cell as the last visit; unless ``always``,
-        only while the last visit is still this lesson (an exercise opened from here
-        is where the learner went on to)."""
-        workspace = self.core.workspace
-        if workspace is None:
-            return
-        with contextlib.suppress(TutorError, OSError):
-            last = workspace.last_visit()
-            here = last is not None and last.kind == "lesson" and last.id == self.lesson.id
-            if always or (here and last is not None and last.cell != self._cell_index):
-                workspace.record_visit("lesson", self.lesson.id, self._cell_index)
+        self.session.stay_in_lesson(self.lesson, self._cell_index, returning=always)
 
     @property
     def cells(self) -> list[CodeCell]:
@@ -257,7 +242,7 @@ class LessonScreen(Screen[None]):
             self.app.call_from_thread(cell.set_running, True)
             try:
                 name = "scratch" if cell.scratch else f"cell-{cell.snippet.index + 1}"
-                result = self.core.run(cell.code, f"{self.lesson.id}/{name}.py")
+                result = self.session.run(cell.code, f"{self.lesson.id}/{name}.py")
             except Exception as exc:  # noqa: BLE001 - shown to the learner, the app goes on
                 self.post_message(self.RunFailed(cell, str(exc) or type(exc).__name__))
                 return
@@ -273,7 +258,7 @@ class LessonScreen(Screen[None]):
         self.notify(event.message, title="sandbox unavailable", severity="error")
 
     def action_cancel_or_back(self) -> None:
-        if cancel_sandbox_work(self, self.core):
+        if cancel_sandbox_work(self, self.session):
             self.notify("Run cancelled.")
         else:
             self.app.pop_screen()
@@ -294,6 +279,4 @@ class LessonScreen(Screen[None]):
         if not exercises:
             self.notify("This lesson has no exercise.")
             return
-        board = StatusBoard(self.core.workspace)
-        todo = [e for e in exercises if board.status(e) != "passed"]
-        self.post_message(OpenEntry((todo or exercises)[0]))
+        self.post_message(OpenEntry(self.session.first_open(exercises)))

@@ -12,15 +12,15 @@ from textual.widgets.tree import TreeNode
 
 from tutor import present as fmt
 from tutor.app.messages import OpenEntry
-from tutor.app.progress_view import StatusBoard
-from tutor.core import Tutor
 from tutor.errors import LessonError
 from tutor.lessons import Exercise, Lesson
+from tutor.session import Session, StatusBoard
+from tutor.session.status import MARKS
+from tutor.workspace.store import StatusLabel
 
 Entry = Lesson | Exercise | LessonError
 
-MARKS = {"passed": "✓", "visible checks pass": "✓", "failed": "✗", "not started": "·"}
-MARK_COLOURS = {"passed": "success", "visible checks pass": "success", "failed": "error",
+MARK_COLOURS: dict[StatusLabel, str] = {"passed": "success", "visible checks pass": "success", "failed": "error",
                 "not started": "foreground-muted"}
 
 
@@ -40,9 +40,9 @@ class LessonListScreen(Screen[None]):
         Binding("space", "toggle", "Fold", show=False),
     ]
 
-    def __init__(self, core: Tutor) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.core = core
+        self.session = session
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,8 +70,7 @@ class LessonListScreen(Screen[None]):
     def show_last_visit(self) -> None:
         """Put the cursor on the lesson or exercise the learner was on last (unfolding
         its lesson), so the list opens where they are."""
-        workspace = self.core.workspace
-        visit = workspace.last_visit() if workspace is not None else None
+        visit = self.session.last_visit()
         if visit is None:
             return
         tree = self.query_one(LessonTree)
@@ -90,9 +89,9 @@ class LessonListScreen(Screen[None]):
 
     @property
     def board(self) -> StatusBoard:
-        return StatusBoard(self.core.workspace)
+        return self.session.board()
 
-    def _colour(self, status: str) -> str:
+    def _colour(self, status: StatusLabel) -> str:
         return self.app.theme_variables.get(MARK_COLOURS[status], "")
 
     def _lesson_label(self, lesson: Lesson, board: StatusBoard) -> Text:
@@ -115,7 +114,7 @@ class LessonListScreen(Screen[None]):
 
     def fill(self) -> None:
         """Build the tree from the lessons; the first lesson starts unfolded."""
-        lessons = self.core.lessons
+        lessons = self.session.lessons
         tree = self.query_one(LessonTree)
         tree.clear()
         board = self.board
