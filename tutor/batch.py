@@ -17,19 +17,52 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired, TypedDict, get_args
 
 from tutor.atomic import atomic_write
 from tutor.core import Tutor
 from tutor.errors import UsageError, WorkspaceError
 from tutor.grading.formats import to_json, to_junit
-from tutor.grading.results import ExerciseReport
+from tutor.grading.results import ExerciseReport, ExerciseStatus
 from tutor.lessons import Exercise
+from tutor.workspace import Workspace
 from tutor.workspace.files import read_solution
 
 GRADEBOOK_VERSION = 1
 
 StudentStatus = Literal["graded", "error"]
+
+
+class ExerciseScore(TypedDict):
+    """One exercise's outcome in a gradebook row."""
+
+    status: ExerciseStatus
+    score: float
+    max_score: float
+
+
+class GradebookRow(TypedDict):
+    """One student of the gradebook JSON (DESIGN.md), also saved in the student's report
+    as ``student_result`` so that a later run resumes from it."""
+
+    student: str
+    status: StudentStatus
+    score: float
+    max_score: float
+    exercises: dict[str, ExerciseScore]
+    message: NotRequired[str]
+
+
+def _exercise_score(data: object) -> ExerciseScore | None:
+    """A saved exercise outcome, its numbers as they were saved, or ``None`` if it is not one."""
+    if not isinstance(data, dict) or data.get("status") not in get_args(ExerciseStatus):
+        return None
+    score, max_score = data.get("score"), data.get("max_score")
+    if isinstance(score, bool) or isinstance(max_score, bool):
+        return None
+    if not isinstance(score, (int, float)) or not isinstance(max_score, (int, float)):
+        return None
+    return ExerciseScore(status=data["status"], score=score, max_score=max_score)
 
 
 @dataclass
@@ -40,12 +73,12 @@ class StudentResult:
     status: StudentStatus
     score: float = 0.0
     max_score: float = 0.0
-    exercises: dict[str, dict[str, Any]] = field(default_factory=dict)
+    exercises: dict[str, ExerciseScore] = field(default_factory=dict)
     message: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"student": self.student, "status": self.status, "score": self.score,
-                               "max_score": self.max_score, "exercises": self.exercises}
+    def to_json(self) -> GradebookRow:
+        out: GradebookRow = {"student": self.student, "status": self.status, "score": self.score,
+                             "max_score": self.max_score, "exercises": self.exercises}
         if self.message:
             out["message"] = self.message
         return out
@@ -53,14 +86,18 @@ class StudentResult:
     @classmethod
     def from_json(cls, data: Any) -> StudentResult | None:
         """A saved result, or ``None`` if the file is not one (it is graded again)."""
-        if not isinstance(data, dict) or not isinstance(data.get("student"), str) or data.get("status") not in ("graded", "error"):
+        if not isinstance(data, dict) or not isinstance(data.get("student"), str) or data.get("status") not in get_args(StudentStatus):
             return None
-        exercises = data.get("exercises")
-        if not isinstance(exercises, dict):
+        saved = data.get("exercises")
+        if not isinstance(saved, dict):
+            return None
+        exercises = {exercise_id: _exercise_score(outcome) for exercise_id, outcome in saved.items()}
+        valid = {exercise_id: outcome for exercise_id, outcome in exercises.items() if outcome is not None}
+        if len(valid) != len(exercises):
             return None
         try:
             return cls(data["student"], data["status"], float(data.get("score", 0)), float(data.get("max_score", 0)),
-                       exercises, str(data.get("message", "")))
+                       valid, str(data.get("message", "")))
         except (TypeError, ValueError):
             return None
 
@@ -75,14 +112,24 @@ def students_in(submissions: Path) -> list[Path]:
     return folders
 
 
-def read_submission(path: Path) -> tuple[str | None, str]:
+@dataclass(frozen=True)
+class Submission:
+    """A student's file for one exercise: its text, or why it cannot be graded."""
+
+    source: str | None
+    problem: str = ""
+    #: No file at all (not even a broken link): a folder with none is no submission.
+    missing: bool = False
+
+
+def read_submission(path: Path) -> Submission:
     """A submission's text, or why it cannot be graded (a student's links are not followed)."""
     try:
-        return read_solution(path, follow_symlinks=False), ""
+        return Submission(read_solution(path, follow_symlinks=False))
     except WorkspaceError as exc:
         if not path.exists() and not path.is_symlink():
-            return None, f"no solution file ({path.name})"
-        return None, exc.msg.replace(f"{path}: ", f"{path.name} ")
+            return Submission(None, f"no solution file ({path.name})", missing=True)
+        return Submission(None, exc.msg.replace(f"{path}: ", f"{path.name} "))
 
 
 class Batch:
@@ -148,14 +195,17 @@ class Batch:
         started = time.monotonic()
         handed_in: dict[str, ExerciseReport] = {}
         sources: list[tuple[Exercise, str, str]] = []
+        workspace = Workspace(folder, self.core.lessons)
+        missing = 0
         for exercise in self.exercises:
-            path = folder / exercise.lesson_id / f"{exercise.short_id}.py"
-            source, problem = read_submission(path)
-            if source is None:
-                handed_in[exercise.id] = ExerciseReport(id=exercise.id, status="error", message=problem,
+            path = workspace.path_for(exercise)
+            submission = read_submission(path)
+            missing += submission.missing
+            if submission.source is None:
+                handed_in[exercise.id] = ExerciseReport(id=exercise.id, status="error", message=submission.problem,
                                                         points=exercise.points)
             else:
-                sources.append((exercise, source, str(path)))
+                sources.append((exercise, submission.source, str(path)))
 
         def keep_going() -> str | None:
             if self._cancel.is_set():
@@ -173,7 +223,7 @@ class Batch:
         reports = [handed_in[e.id] for e in self.exercises]
         if self._cancel.is_set():
             raise KeyboardInterrupt  # a student cut short is graded again next time
-        empty = all(r.message.startswith("no solution file") for r in reports)
+        empty = missing == len(self.exercises)
         result = StudentResult(
             student=folder.name, status="error" if empty else "graded",
             message="no solution files in this folder" if empty else "",
@@ -203,10 +253,10 @@ def gradebook_csv(results: list[StudentResult], exercises: list[Exercise]) -> by
     writer.writerow(["student", "score", "max_score", *(e.id for e in exercises)])
     for r in results:
         writer.writerow([r.student, _number(r.score), _number(r.max_score),
-                         *(_number(r.exercises.get(e.id, {}).get("score", 0)) for e in exercises)])
+                         *(_number(r.exercises[e.id]["score"] if e.id in r.exercises else 0) for e in exercises)])
     return buffer.getvalue().encode()
 
 
-def _number(value: Any) -> str:
+def _number(value: float) -> str:
     number = float(value)
     return str(int(number)) if number.is_integer() else f"{number:g}"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from tutor import __version__
 from tutor.errors import TutorError
+from tutor.export import KINDS as EXPORT_KINDS
+from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT, GRADESCOPE_VISIBILITIES
 
 DEVICES = ("auto", "cpu", "cuda")
-#: Gradescope's test visibilities (tutor.grading.formats keeps the same list).
-GRADESCOPE_VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
 LESSONS_HELP = "lessons directory (default: the lessons that ship with tutor)"
 WORKSPACE_HELP = "workspace of your solutions (default: $TUTOR_WORKSPACE, else ~/tutor-workspace)"
 
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gradescope", type=Path, metavar="FILE", default=None,
                    help="also write Gradescope's results.json")
     p.add_argument("--gradescope-hidden-visibility", choices=GRADESCOPE_VISIBILITIES, default=None,
-                   help="with --gradescope: when students see hidden checks' tests (default: after_due_date)")
+                   help=f"with --gradescope: when students see hidden checks' tests (default: {GRADESCOPE_HIDDEN_DEFAULT})")
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="exercises graded at once (default: cores)")
     p.add_argument("--seed", type=int, default=None, metavar="N",
@@ -106,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
 
     p = sub.add_parser("export", parents=[common], help="kits for Gradescope, PrairieLearn, GitHub Actions; lesson copies")
-    p.add_argument("kind", choices=("lessons", "gradescope", "prairielearn", "github-actions"), metavar="KIND",
-                   help="lessons, gradescope, prairielearn or github-actions")
+    p.add_argument("kind", choices=EXPORT_KINDS, metavar="KIND",
+                   help=f"{', '.join(EXPORT_KINDS[:-1])} or {EXPORT_KINDS[-1]}")
     p.add_argument("out", type=Path, metavar="OUT", help="the directory to write into")
     p.add_argument("--public", action="store_true", help="lessons: the learners' copy, without hidden checks and wrong answers")
 

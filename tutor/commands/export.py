@@ -9,8 +9,6 @@ from pathlib import Path
 from tutor.commands.common import lessons_from
 from tutor.errors import UsageError
 
-KINDS = ("lessons", "gradescope", "prairielearn", "github-actions")
-
 
 def main(args: argparse.Namespace) -> int:
     out: Path = args.out

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from tutor.export.kit import TORCH_INSTALL, copy_lessons, copy_tutor_source, write_script
+from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT, GRADESCOPE_VISIBILITIES
 from tutor.lessons import LessonSet
 
 SETUP = f"""#!/usr/bin/env bash
@@ -26,14 +27,15 @@ cd /autograder/source
 pip3 install --quiet ./tutor-src
 """
 
-RUN = """#!/usr/bin/env bash
+_OTHERS = [v for v in GRADESCOPE_VISIBILITIES if v != GRADESCOPE_HIDDEN_DEFAULT]
+RUN = f"""#!/usr/bin/env bash
 # Gradescope runs this for every submission. A failed check is a grade, not an error:
 # whatever tutor says, results.json is written and the script exits 0.
-# When students see the tests of hidden checks: after_due_date (the default), visible,
-# after_published or hidden.
+# When students see the tests of hidden checks: {GRADESCOPE_HIDDEN_DEFAULT} (the default), {_OTHERS[0]},
+# {", ".join(_OTHERS[1:-1])} or {_OTHERS[-1]}.
 set -u
-root="${AUTOGRADER_ROOT:-/autograder}"
-visibility="${TUTOR_HIDDEN_VISIBILITY:-after_due_date}"
+root="${{AUTOGRADER_ROOT:-/autograder}}"
+visibility="${{TUTOR_HIDDEN_VISIBILITY:-{GRADESCOPE_HIDDEN_DEFAULT}}}"
 mkdir -p "$root/results"
 tutor grade --lessons "$root/source/lessons" --workspace "$root/submission" \\
     --gradescope "$root/results/results.json" --gradescope-hidden-visibility "$visibility" \\
@@ -41,7 +43,7 @@ tutor grade --lessons "$root/source/lessons" --workspace "$root/submission" \\
 status=$?
 if [ ! -s "$root/results/results.json" ]; then
     reason=$(tail -n 1 "$root/results/tutor.log" | tr -d '"\\\\')
-    printf '{"score": 0, "output": "tutor could not grade this submission (exit %s): %s"}\\n' "$status" "$reason" \\
+    printf '{{"score": 0, "output": "tutor could not grade this submission (exit %s): %s"}}\\n' "$status" "$reason" \\
         > "$root/results/results.json"
 fi
 cat "$root/results/tutor.log"

@@ -9,7 +9,8 @@ from typing import Any
 
 from tutor.atomic import atomic_write
 from tutor.errors import UsageError
-from tutor.grading.results import CheckResult, ExerciseReport
+from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT, GRADESCOPE_VISIBILITIES
+from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseReport
 
 REPORT_VERSION = 1
 
@@ -74,14 +75,10 @@ def to_junit(reports: list[ExerciseReport]) -> bytes:
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 
-#: Who sees a Gradescope test, and when (Gradescope's own words).
-GRADESCOPE_VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden")
-
-
-def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = "after_due_date") -> dict[str, Any]:
+def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = GRADESCOPE_HIDDEN_DEFAULT) -> dict[str, Any]:
     """Gradescope autograder ``results.json``: one test per check, named "EXERCISE-ID:
     check name" and scored by the check's points. A hidden check's test has
-    ``hidden_visibility`` (students see it ``after_due_date`` by default); a visible test
+    ``hidden_visibility`` (students see it :data:`~tutor.grading.GRADESCOPE_HIDDEN_DEFAULT` by default); a visible test
     never names a hidden check nor quotes its message. An exercise that could not run
     (no file, a syntax error, a crash, a timeout) or that broke its rules is one test for
     the whole exercise, scored 0, that says why."""
@@ -90,7 +87,7 @@ def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = "after
                          f"not {hidden_visibility!r}")
     tests: list[dict[str, Any]] = []
     for report in reports:
-        rules = [c for c in report.checks if c.name == "rules" and c.status != "pass"]
+        rules = [c for c in report.checks if c.name == RULES_CHECK and c.status != "pass"]
         if report.status == "error" or not report.checks or rules:
             reason = ("this answer breaks the exercise's rules, so it scores nothing: "
                       + "; ".join(c.message for c in rules)) if rules else report.message

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tutor.checks.wire import check_to_wire
-from tutor.grading.results import CheckResult, ExerciseReport, ExerciseStatus
+from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseReport, ExerciseStatus
 from tutor.grading.rules import Violation, check_rules
 from tutor.lessons.model import Check, Exercise
 from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
@@ -250,7 +250,7 @@ def _verdict_report(ran: _Ran, verdicts: list[dict[str, Any]]) -> ExerciseReport
     ]
     rule_problems = _rule_problems(ran.violations, ran.mine, ran.exercise.rules.required)
     if rule_problems:
-        results.append(CheckResult(name="rules", status="fail", message="; ".join(rule_problems), max_score=0.0))
+        results.append(CheckResult(name=RULES_CHECK, status="fail", message="; ".join(rule_problems), max_score=0.0))
 
     # The run finished, so an exception inside one check is the learner's bug in that
     # check: the exercise fails. "error" is kept for runs that could not be graded.

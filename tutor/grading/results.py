@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 CheckStatus = Literal["pass", "fail", "error", "hidden"]
 ExerciseStatus = Literal["pass", "fail", "error"]
+#: The check that reports broken source rules (banned calls, loops): failing it scores the
+#: whole answer nothing.
+RULES_CHECK = "rules"
 
 
 @dataclass
@@ -63,7 +66,7 @@ class ExerciseReport:
     def score(self) -> float:
         """The points of the checks that passed; nothing when a rule was broken (a banned
         call, a loop where none is allowed): such an answer does not count."""
-        if any(c.name == "rules" and c.status != "pass" for c in self.checks):
+        if any(c.name == RULES_CHECK and c.status != "pass" for c in self.checks):
             return 0.0
         return sum(c.score for c in self.checks)
 
