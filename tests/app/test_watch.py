@@ -79,10 +79,13 @@ def test_a_save_is_checked_and_a_pass_moves_on(tmp_path) -> None:
 
     session.path.write_text(RIGHT)
     assert session.poll() is True
-    assert session.exercise.id == "more/add-again"  # moved on
     assert session.workspace.progress("first-steps/add-row").status == "passed"
+    # The next exercise is in a lesson the learner may not have read: offered, not opened.
+    assert session.exercise.id == "first-steps/add-row"
+    assert 'Next: more/add-again, in the lesson "More": n goes on to it.' in " ".join(screen_text(session).split())
+    assert session.key("n") is True
+    assert session.exercise.id == "more/add-again"  # moved on
     text = screen_text(session)
-    assert "✓ first-steps/add-row passes. On to the next one." in text
     assert "tutor watch · more/add-again (2 of 2) · 1 passed" in text
     assert session.workspace.last_visit().id == "more/add-again"  # `tutor` opens here too
 
@@ -112,6 +115,33 @@ def test_saving_the_same_text_again_is_not_checked_twice(tmp_path) -> None:
     assert session.poll() is True
     session.path.write_text("def add_row(m, r):\n    return m\n")
     assert session.poll() is False
+
+
+def test_the_list_chooses_an_exercise_with_the_arrows_and_enter_opens_it(tmp_path) -> None:
+    session = session_at(tmp_path)
+    session.key("l")
+    assert "enter open" in screen_text(session)
+    session.key("\x1b[B")  # down: the second lesson's exercise, its lesson unfolded
+    rows = session.lines(80, 24)
+    [chosen] = [row for row in rows if row.style == "reverse" and "add-again" in row.text]
+    assert "· more/add-again  not started" in chosen.text
+    session.key("\r")
+    assert session.exercise.id == "more/add-again" and session.view == "exercise"
+    assert session.workspace.last_visit().id == "more/add-again"
+    session.key("l")
+    session.key("k")
+    session.key("k")  # past the first exercise: stays there
+    session.key("\r")
+    assert session.exercise.id == "first-steps/add-row"
+
+
+def test_watch_starts_in_the_lesson_the_learner_was_reading(tmp_path) -> None:
+    lessons = load_lessons([two_exercises(tmp_path)])
+    workspace = Workspace(tmp_path / "ws", lessons)
+    workspace.record_visit("lesson", "more", 0)
+    assert first_exercise(lessons, workspace, None).id == "more/add-again"
+    workspace.record_result("more/add-again", "pass")
+    assert first_exercise(lessons, workspace, None).id == "first-steps/add-row"  # that lesson is done
 
 
 def test_watch_starts_where_the_learner_left_off(tmp_path) -> None:

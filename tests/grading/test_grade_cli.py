@@ -120,6 +120,14 @@ def test_grading_one_id_that_passes_exits_zero(workspace, capsys):
     assert "1 passed, 0 failed, 0 errored" in capsys.readouterr().out
 
 
+def test_a_lesson_id_grades_every_exercise_of_the_lesson(workspace, capsys):
+    solution_file(workspace, SOFTMAX).write_text(RIGHT_SOFTMAX)
+    assert grade("--workspace", str(workspace), "grading") == 1  # the other one is still its starter
+    out = capsys.readouterr().out
+    assert "1 passed, 1 failed, 0 errored (2 exercises" in out
+    assert f"PASS  {SOFTMAX}" in out and f"FAIL  {LR}" in out
+
+
 @pytest.mark.parametrize("args, message", [
     (["grading/softmax-row"], "did you mean grading/softmax-rows"),
     (["nothing-like-it"], "unknown exercise 'nothing-like-it'"),

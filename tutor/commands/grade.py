@@ -27,7 +27,7 @@ STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 def main(args: argparse.Namespace) -> int:
     lessons = lessons_from(args)
     workspace = existing_workspace(args, lessons)
-    exercises = list(dict.fromkeys(lessons.resolve(i) for i in args.ids)) if args.ids else lessons.exercises()
+    exercises = list(dict.fromkeys(e for i in args.ids for e in lessons.select(i))) if args.ids else lessons.exercises()
     if not exercises:
         raise UsageError("no exercises to grade")
     for target in (args.json_file, args.junit, args.gradescope):

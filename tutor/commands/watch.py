@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 #: Seconds between two looks at the exercise file (and at the keyboard).
 POLL_SECONDS = 0.2
 KEYS_LINE = "h hint · l list · q quit"
+LIST_KEYS_LINE = "↑↓ j k choose · enter open · l back · q quit"
+#: Arrow keys as terminals send them, read as the list's j and k.
+ARROWS = {"\x1b[A": "k", "\x1bOA": "k", "\x1b[B": "j", "\x1bOB": "j"}
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,10 @@ class WatchView:
         self.view = "exercise"
         #: A check is running (the screen says so).
         self.checking = False
+        #: The exercise the list's cursor is on, and the next lesson's exercise that a
+        #: pass offers (``n`` goes there) instead of moving into a lesson not yet read.
+        self.chosen: Exercise = exercise
+        self.offered: Exercise | None = None
         self._graded_text: str | None = None
         self._signature: FileStamp | None = None
         self._open(exercise)
@@ -128,15 +135,27 @@ class WatchView:
         return report
 
     def _move_on(self) -> None:
+        """After a pass: on to the next exercise not passed; one in another lesson is
+        offered (``n``), since the learner may not have read that lesson yet."""
         passed = self.exercise
         upcoming = self.session.next_exercise(passed)
         if upcoming is None:
             self.note = f"✓ {passed.id} passes, and so does every exercise. Well done!"
             return
-        self._open(upcoming)
-        with contextlib.suppress(TutorError):
-            self.check(first=True)  # where the next one stands: usually its starter's verdict
+        if upcoming.lesson_id != passed.lesson_id:
+            self.offered = upcoming
+            title = self.session.lessons.lesson(upcoming.lesson_id).title
+            self.note = f"✓ {passed.id} passes. Next: {upcoming.id}, in the lesson \"{title}\": n goes on to it."
+            return
+        self.go_to(upcoming)
         self.note = f"✓ {passed.id} passes. On to the next one."
+
+    def go_to(self, exercise: Exercise) -> None:
+        """Watch ``exercise`` from now on, showing where its file stands."""
+        self._open(exercise)
+        self.chosen, self.offered, self.view = exercise, None, "exercise"
+        with contextlib.suppress(TutorError):
+            self.check(first=True)  # usually its starter's verdict
 
     # -- keys -----------------------------------------------------------------------
 
@@ -144,10 +163,23 @@ class WatchView:
         """Handle one key; False when the learner quits."""
         if key == "q":
             return False
+        key = ARROWS.get(key, key)
+        if key == "n" and self.offered is not None:
+            self.go_to(self.offered)
+            return True
         self.note = ""
         if key == "l":
             self.view = "list" if self.view == "exercise" else "exercise"
+            self.chosen = self.exercise
         elif key == "\x1b":
+            self.view = "exercise"
+        elif self.view == "list" and key in ("j", "k"):
+            exercises = self.session.lessons.exercises()
+            at = exercises.index(self.chosen) if self.chosen in exercises else 0
+            self.chosen = exercises[max(0, min(len(exercises) - 1, at + (1 if key == "j" else -1)))]
+        elif self.view == "list" and key in ("\r", "\n"):
+            if self.chosen != self.exercise:
+                self.go_to(self.chosen)
             self.view = "exercise"
         elif key == "h":
             self.view = "exercise"
@@ -173,7 +205,8 @@ class WatchView:
                          width), "bold")
         if len(body) > room:
             body = body[: max(0, room - 1)] + [Line("…", "dim")]
-        return [head, *body, *([Line("")] * (room - len(body))), Line(_fit(KEYS_LINE, width), "reverse")]
+        keys = LIST_KEYS_LINE if self.view == "list" else KEYS_LINE
+        return [head, *body, *([Line("")] * (room - len(body))), Line(_fit(keys, width), "reverse")]
 
     def _exercise_lines(self, width: int, room: int) -> list[Line]:
         """Title, prompt, file, verdict and hint; the prompt gets the rows left over."""
@@ -212,6 +245,8 @@ class WatchView:
         return out
 
     def _list_lines(self, width: int, room: int) -> list[Line]:
+        """Every lesson with its count; the exercises of the lesson the cursor is in,
+        the chosen one shown reversed (enter opens it)."""
         board = self.session.board()
         out: list[Line] = []
         current = 0
@@ -222,14 +257,16 @@ class WatchView:
             done = board.count_passed(exercises)
             out.append(Line(_fit(f"{lesson.order:>2}. {lesson.title}  {done}/{len(exercises)}", width),
                             "green" if done == len(exercises) else ""))
-            if self.exercise in exercises:
+            if self.chosen in exercises:
                 for exercise in exercises:
                     status = board.status(exercise)
                     here = exercise.id == self.exercise.id
-                    if here:
+                    chosen = exercise.id == self.chosen.id
+                    if chosen:
                         current = len(out)
+                    style = "reverse" if chosen else "bold" if here else "dim"
                     out.append(Line(_fit(f"    {MARKS[status]} {exercise.id}  {status}"
-                                         + ("  ◀ watching" if here else ""), width), "bold" if here else "dim"))
+                                         + ("  ◀ watching" if here else ""), width), style))
         if len(out) > room:  # keep the current exercise in view
             start = max(0, min(current - room // 2, len(out) - room))
             out = out[start:start + room]
@@ -310,6 +347,11 @@ def _keys() -> Iterator[int | None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
+def _split_keys(typed: str) -> list[str]:
+    """What a read of the keyboard holds, key by key: an arrow's escape sequence is one key."""
+    return re.findall(r"\x1b[\[O][A-D]|.", typed, re.DOTALL)
+
+
 def _draw(session: WatchView) -> None:
     from rich.console import Console
     from rich.text import Text
@@ -348,8 +390,8 @@ def _loop(session: WatchView) -> int:
                 if fd is None:
                     time.sleep(POLL_SECONDS)
                 elif select.select([fd], [], [], POLL_SECONDS)[0]:
-                    for char in os.read(fd, 32).decode("utf-8", "replace"):
-                        if not session.key(char):
+                    for key in _split_keys(os.read(fd, 32).decode("utf-8", "replace")):
+                        if not session.key(key):
                             return 0
                     _draw(session)
                 text = session.pending()

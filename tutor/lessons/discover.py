@@ -78,6 +78,14 @@ class LessonSet:
         hint = f"; did you mean {', '.join(close_ids)}?" if close_ids else "; `tutor list` shows them all"
         raise UsageError(f"unknown exercise '{ident}'{hint}")
 
+    def select(self, ident: str) -> list[Exercise]:
+        """The exercises ``ident`` names: a lesson id gives every exercise of the lesson,
+        anything else one exercise (see :meth:`resolve`)."""
+        lesson = next((lesson for lesson in self.lessons if lesson.id == ident), None)
+        if lesson is not None and lesson.exercises:
+            return list(lesson.exercises)
+        return [self.resolve(ident)]
+
     def lesson(self, lesson_id: str) -> Lesson:
         for lesson in self.lessons:
             if lesson.id == lesson_id:

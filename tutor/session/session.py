@@ -207,15 +207,19 @@ class Session:
         return next((e for e in exercises if not board.passed(e)), exercises[0] if exercises else None)
 
     def exercise_to_work_on(self, ident: str | None = None) -> Exercise:
-        """``ident`` if given; else the exercise visited last if it is not passed yet;
-        else the first one not passed; else the first one."""
+        """``ident`` if given; else where the learner is: the exercise visited last if it
+        is not passed yet, or the first open exercise of the lesson visited last; else
+        the first one not passed; else the first one."""
         exercises = self.lessons.exercises()
         if not exercises:
             raise UsageError("no exercises to watch")
         if ident:
             return self.lessons.resolve(ident)
         resumed = self.resume()
-        if isinstance(resumed, Exercise) and not self.board().passed(resumed):
+        board = self.board()
+        if isinstance(resumed, LessonPlace):
+            resumed = next((e for e in resumed.lesson.exercises if not board.passed(e)), None)
+        if isinstance(resumed, Exercise) and not board.passed(resumed):
             return resumed
         found = self.first_open(exercises)
         assert found is not None
