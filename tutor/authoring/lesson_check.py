@@ -12,12 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from tutor.authoring.scaffold import REFERENCE_PLACEHOLDER
 from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
+from tutor.lessons.output_match import output_mismatch
 from tutor.sandbox.api import RunResult
-
-
-def normalise_output(text: str) -> str:
-    """Trailing spaces and trailing blank lines never count as a difference."""
-    return "\n".join(line.rstrip() for line in text.splitlines()).strip("\n")
 
 
 def snippet_problem(snippet: Snippet, result: RunResult) -> str | None:
@@ -29,13 +25,8 @@ def snippet_problem(snippet: Snippet, result: RunResult) -> str | None:
         return f"snippet {snippet.index + 1} failed: {result.status}: {reason}"
     if snippet.expected_output is None:
         return None
-    got, want = normalise_output(result.stdout), normalise_output(snippet.expected_output)
-    if got == want:
-        return None
-    for n, (a, b) in enumerate(zip(want.splitlines() + ["<end>"], got.splitlines() + ["<end>"]), start=1):
-        if a != b:
-            return f"snippet {snippet.index + 1} output differs at its line {n}: the lesson shows {a!r}, the run printed {b!r}"
-    return f"snippet {snippet.index + 1} output differs"
+    mismatch = output_mismatch(snippet.expected_output, result.stdout, exact=snippet.exact_output, device=result.device)
+    return f"snippet {snippet.index + 1} {mismatch.describe()}" if mismatch else None
 
 
 def _check_exercise(exercise: Exercise, lesson: Lesson, core: Tutor) -> list[str]:

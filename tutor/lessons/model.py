@@ -28,7 +28,9 @@ class Snippet:
     """A runnable ``python`` fence in a lesson.
 
     ``expected_output`` is the text of the ``output`` fence that follows it, if any; the
-    test suite runs the snippet and compares its stdout with it.
+    test suite runs the snippet and compares its stdout with it, numbers within a
+    tolerance (``tutor.lessons.output_match``) unless the fence reads ``output exact``
+    (``exact_output``).
     """
 
     index: int
@@ -37,6 +39,7 @@ class Snippet:
     expected_output: str | None = None
     requires: tuple[str, ...] = ()
     run: bool = True
+    exact_output: bool = False
 
     def missing(self) -> str | None:
         """The first package in ``requires`` that is not installed here, found without

@@ -32,6 +32,9 @@ EXERCISE_FENCES = {"starter", "solution", "hint", "checks", "wrong"}
 # The words after ``python``/``toml`` that name a fence's role; any other word is an option.
 FENCE_ROLES = {"starter", "solution", "checks", "wrong"}
 SNIPPET_OPTIONS = {"requires", "norun"}
+# ``output exact``: compare the printed output character for character, not numbers
+# within a tolerance (``tutor.lessons.output_match``).
+OUTPUT_OPTIONS = {"exact"}
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 # Only the block structure matters here (headings, fences, prose spans); inline parsing
@@ -304,8 +307,11 @@ class _LessonBuilder:
             raise self.error(fence.start, "an 'output' fence must follow a python snippet directly")
         if last.expected_output is not None:
             raise self.error(fence.start, "this snippet already has an 'output' fence")
+        unknown = sorted(set(fence.options) - OUTPUT_OPTIONS)
+        if unknown:
+            raise self.error(fence.start, f"unknown output fence option '{unknown[0]}' (known: exact)")
         self.pos = fence.end
-        self.blocks[-1] = Snippet(**{**last.__dict__, "expected_output": fence.content})
+        self.blocks[-1] = Snippet(**{**last.__dict__, "expected_output": fence.content, "exact_output": "exact" in fence.options})
 
     def add_exercise_fence(self, role: str, fence: _Fence) -> None:
         ex = self.exercise
