@@ -95,11 +95,19 @@ class FakeSandbox:
 
 def fake_grade(exercise: Exercise, source: str, client: object, *, include_hidden: bool = False, device: str = "cpu",
                filename: str = "solution.py", seeds: tuple[int, ...] | None = None) -> ExerciseReport:
-    """Passes `m + r`; anything else fails the first check with a value difference."""
-    hidden = [CheckResult(name=c.name, status="hidden", hidden=True) for c in exercise.checks if c.hidden]
-    if "return m + r" in source:
+    """Passes `m + r`; anything else fails the first check with a value difference.
+    Hidden checks run when asked for (the app asks), each failing with its inputs when
+    the answer is wrong (what a learner must never see)."""
+    right = "return m + r" in source
+    secret = {"expected_preview": "[[secret hidden input]]", "got_preview": "[[0.0]]"}
+    hidden = [CheckResult(name=c.name, status="pass" if right else "fail", hidden=True,
+                          message="" if right else "values differ on the secret input", details={} if right else secret)
+              if include_hidden else CheckResult(name=c.name, status="hidden", hidden=True)
+              for c in exercise.checks if c.hidden]
+    unrun = 0 if include_hidden else len(hidden)
+    if right:
         checks = [CheckResult(name=c.name, status="pass") for c in exercise.visible_checks] + hidden
-        return ExerciseReport(id=exercise.id, status="pass", checks=checks, hidden_unrun=len(hidden))
+        return ExerciseReport(id=exercise.id, status="pass", checks=checks, hidden_unrun=unrun)
     first = exercise.visible_checks[0]
     failed = CheckResult(
         name=first.name, status="fail", message="values differ", seed=1,
@@ -110,7 +118,7 @@ def fake_grade(exercise: Exercise, source: str, client: object, *, include_hidde
             "expected_preview": "[[0.1, 0.5, ...]]", "got_preview": "[[0.3, -0.75, ...]]",
         },
     )
-    return ExerciseReport(id=exercise.id, status="fail", checks=[failed] + hidden, hidden_unrun=len(hidden),
+    return ExerciseReport(id=exercise.id, status="fail", checks=[failed] + hidden, hidden_unrun=unrun,
                           hint=exercise.hints[0])
 
 

@@ -77,7 +77,7 @@ def test_a_learner_fails_takes_a_hint_passes_moves_on_and_resumes_after_a_restar
     assert front.lines[2:] == [
         "recorded first-steps/add-row: failed", "fail first-steps/add-row",
         "hint 1/2: Shapes (3, 4) and (4,) broadcast.",
-        "recorded first-steps/add-row: visible checks pass", "pass first-steps/add-row",
+        "recorded first-steps/add-row: passed", "pass first-steps/add-row",
         "solution: open", "open more/add-again: return m",
     ]
 

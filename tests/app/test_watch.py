@@ -68,7 +68,7 @@ def test_a_save_is_checked_and_a_pass_moves_on(tmp_path) -> None:
     assert "tutor watch · first-steps/add-row (1 of 2) · 0 passed" in text
     assert "Write `add_row(m, r)`" in text
     assert re.search(r"^file: .*/ws/first-steps/add-row\.py$", text, re.MULTILINE)
-    assert "✗ 0 of 1 visible check pass" in text
+    assert "✗ 0 of 2 checks pass" in text
     assert session.workspace.progress("first-steps/add-row").status == "not started"  # a look is not an attempt
 
     assert session.poll() is False  # nothing saved yet
@@ -222,7 +222,7 @@ def test_watch_in_a_terminal_checks_a_save_moves_on_and_quits(tmp_path) -> None:
     terminal = Terminal("watch", "--lessons", str(GRADING), "--workspace", str(workspace), "--device", "cpu")
     try:
         terminal.wait_for("tutor watch · grading/softmax-rows (1 of 2)")
-        terminal.wait_for("visible checks pass")  # the starter's verdict, at once
+        terminal.wait_for("✗ 0 of 3 checks pass")  # the starter's verdict, hidden checks included, at once
         terminal.wait_for("h hint · l list · q quit")
         (workspace / "grading" / "softmax-rows.py").write_text(RIGHT_SOFTMAX)  # saved in another editor
         terminal.wait_for("✓ grading/softmax-rows passes. On to the next one.")

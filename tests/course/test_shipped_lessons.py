@@ -4,12 +4,12 @@ passes its checks and every starter fails them, and the curriculum is covered.""
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from kernel_axis import KERNELS, Ahead
 
 from tutor.authoring.lesson_check import snippet_problem
-from tutor.grading.grade import grade_source
+from tutor.grading.grade import Submission, grade_sources
 from tutor.lessons import load_lessons
 from tutor.lessons.topics import TOPICS
 from tutor.sandbox.api import RunRequest
@@ -26,26 +26,77 @@ def test_the_shipped_lessons_parse_cleanly():
     assert [l.order for l in COURSE.lessons] == sorted(l.order for l in COURSE.lessons)
 
 
+# Every snippet and every verdict under both CPU kernel sets (tests/course/conftest.py):
+# an output or a verdict that depends on the CPU's vector width fails on any machine.
+@pytest.fixture(scope="session")
+def snippet_runs(request, kernel_sandboxes, ahead_pool) -> Ahead:
+    by_id = {(l.id, s.index): (l, s) for l, s in SNIPPETS}
+
+    def key(item):
+        if getattr(item, "originalname", None) != "test_every_snippet_prints_what_the_lesson_shows":
+            return None
+        lesson, snippet = item.callspec.params["lesson"], item.callspec.params["snippet"]
+        return item.callspec.params["kernels"], lesson.id, snippet.index
+
+    def run(key):
+        kernels, lesson_id, index = key
+        lesson, snippet = by_id[lesson_id, index]
+        if snippet.missing():
+            return None
+        return kernel_sandboxes[kernels].run(RunRequest(code=snippet.code, filename=f"{lesson.id}-{snippet.index + 1}.py", timeout=30))
+
+    return Ahead(request.session, ahead_pool, key, run)
+
+
+@pytest.fixture(scope="session")
+def answer_verdicts(request, kernel_sandboxes, ahead_pool) -> Ahead:
+    """Each exercise's answers graded on one kernel set: the reference, the starter and
+    the wrong answers, together (one judge for them all, as ``tutor grade`` does)."""
+
+    def key(item):
+        if getattr(item, "originalname", None) != "test_every_reference_passes_and_every_starter_and_wrong_answer_fails":
+            return None
+        return item.callspec.params["kernels"], item.callspec.params["exercise"].id
+
+    def grade(key):
+        kernels, exercise_id = key
+        exercise = COURSE.exercise(exercise_id)
+        answers = [("the reference", exercise.solution), ("the starter", exercise.starter)]
+        answers += [(f"wrong answer at line {w.line} ({w.reason})", w.code) for w in exercise.wrong]
+        reports = grade_sources([Submission(exercise, code) for _, code in answers], kernel_sandboxes[kernels], include_hidden=True)
+        return [(label, report) for (label, _), report in zip(answers, reports)]
+
+    return Ahead(request.session, ahead_pool, key, grade)
+
+
 @pytest.mark.slow
+def test_each_kernel_set_is_the_one_its_sandbox_runs(kernel_sandboxes):
+    """The axis is real: the portable server's children run torch's portable kernels."""
+    code = "print(torch.backends.cpu.get_cpu_capability())"
+    printed = {name: client.run(RunRequest(code=code)).stdout.strip() for name, client in kernel_sandboxes.items()}
+    assert printed["portable"] == "DEFAULT", printed
+    assert printed["best"], printed  # AVX512, AVX2... or DEFAULT on a CPU that has nothing wider
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernels", list(KERNELS))
 @pytest.mark.parametrize("lesson, snippet", SNIPPETS, ids=[f"{l.id}-{s.index + 1}" for l, s in SNIPPETS])
-def test_every_snippet_prints_what_the_lesson_shows(sandbox, lesson, snippet):
+def test_every_snippet_prints_what_the_lesson_shows(snippet_runs, lesson, snippet, kernels):
     if snippet.missing():
         pytest.skip(f"needs {snippet.missing()}, which is not installed here")
-    result = sandbox.run(RunRequest(code=snippet.code, filename=f"{lesson.id}-{snippet.index + 1}.py", timeout=30))
-    assert snippet_problem(snippet, result) is None, f"{lesson.path}:{snippet.line}: {snippet_problem(snippet, result)}"
+    result = snippet_runs.result((kernels, lesson.id, snippet.index))
+    problem = snippet_problem(snippet, result)
+    assert problem is None, f"{lesson.path}:{snippet.line}: {problem} (with the {kernels} CPU kernels)"
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kernels", list(KERNELS))
 @pytest.mark.parametrize("exercise", EXERCISES, ids=[e.id for e in EXERCISES])
-def test_every_reference_passes_and_every_starter_and_wrong_answer_fails(sandbox, exercise):
-    reference = grade_source(exercise, exercise.solution, sandbox, include_hidden=True)
-    assert reference.status == "pass", reference.message
-    # The starter and the wrong answers are graded at once: the server forks a child for each.
-    answers = [("the starter", exercise.starter)] + [(f"wrong answer at line {w.line} ({w.reason})", w.code) for w in exercise.wrong]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        verdicts = list(pool.map(lambda a: grade_source(exercise, a[1], sandbox, include_hidden=True), answers))
-    passing = [label for (label, _), verdict in zip(answers, verdicts) if verdict.status == "pass"]
-    assert not passing, f"{exercise.id}: these pass every check and must fail: {passing}"
+def test_every_reference_passes_and_every_starter_and_wrong_answer_fails(answer_verdicts, exercise, kernels):
+    (_, reference), *others = answer_verdicts.result((kernels, exercise.id))
+    assert reference.status == "pass", f"{exercise.id} (with the {kernels} CPU kernels): {reference.message}"
+    passing = [label for label, verdict in others if verdict.status == "pass"]
+    assert not passing, f"{exercise.id}: these pass every check and must fail (with the {kernels} CPU kernels): {passing}"
 
 
 @pytest.mark.parametrize("topic", ROWS_1_TO_12)

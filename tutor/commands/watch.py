@@ -231,10 +231,10 @@ class WatchView:
         ran = [c for c in report.checks if c.status != "hidden"]
         passed = sum(1 for c in ran if c.status == "pass")
         if report.status == "pass":
-            return [Line(_fit(f"✓ {passed} of {fmt.count(len(ran), 'visible check')} pass", width), "green")]
+            return [Line(_fit(f"✓ {passed} of {fmt.count(len(ran), 'check')} pass", width), "green")]
         if report.status == "error" and not ran:
             return _wrap(f"! could not check: {report.message}", width, style="red", limit=4)
-        out = [Line(_fit(f"✗ {passed} of {fmt.count(len(ran), 'visible check')} pass", width), "red")]
+        out = [Line(_fit(f"✗ {passed} of {fmt.count(len(ran), 'check')} pass", width), "red")]
         for check in ran:
             if check.status != "pass":
                 message = fmt.check_summary(check.message, check.details)

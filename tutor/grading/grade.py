@@ -52,9 +52,11 @@ def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: 
     thread that needs it while another computes it waits for that one (a class graded
     two students at a time ran every reference twice)."""
     # Everything the reference's data depends on: the same id and solution with other
-    # checks (a public copy without its hidden checks) is another entry.
+    # checks (a public copy without its hidden checks) is another entry, and so is a
+    # server started with other kernels (``SandboxClient.env``: ATEN_CPU_CAPABILITY).
     wire = json.dumps([check_to_wire(c, exercise.seeds) for c in checks], sort_keys=True)
-    key = (exercise.id, hashlib.sha256((exercise.solution + wire).encode()).hexdigest(), device)
+    server = json.dumps(getattr(client, "env", {}), sort_keys=True)
+    key = (exercise.id, hashlib.sha256((exercise.solution + wire + server).encode()).hexdigest(), device)
     with _cache_lock:
         cached = _reference_cache.get(key)
         if cached is not None:

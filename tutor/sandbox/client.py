@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -147,11 +147,14 @@ class SandboxClient(SandboxClientProtocol):
     """One warm sandbox server, shared by every run of this front process."""
 
     def __init__(self, *, hide_paths: Sequence[Path] = (), device: str = "auto",
-                 warm_modules: Sequence[str] = ()) -> None:
+                 warm_modules: Sequence[str] = (), env: Mapping[str, str] | None = None) -> None:
         """``warm_modules``: modules the server imports once before forking, so that a
-        task run (e.g. grading's harness and judge) does not import them in every child."""
+        task run (e.g. grading's harness and judge) does not import them in every child.
+        ``env``: variables set for the server on top of this process's environment, read
+        before torch is imported (``ATEN_CPU_CAPABILITY=default``: torch's portable kernels)."""
         self.hide_paths = expand_hidden(hide_paths)
         self.warm_modules = list(warm_modules)
+        self.env = dict(env or {})
         self.device = device
         self.state = "dead"
         self.server_pid: int | None = None
@@ -179,7 +182,7 @@ class SandboxClient(SandboxClientProtocol):
                 return
             config = {"hide_paths": [str(p) for p in self.hide_paths], "front_pid": os.getpid(),
                       "warm_modules": self.warm_modules}
-            env = dict(os.environ)
+            env = {**os.environ, **self.env}
             # The server imports tutor from wherever this process did.
             package_root = str(Path(__file__).resolve().parents[2])
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))

@@ -14,12 +14,12 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tutor.core import Tutor
 from tutor.errors import TutorError, UsageError, WorkspaceError
-from tutor.grading.results import ExerciseReport
+from tutor.grading.results import CheckResult, ExerciseReport
 from tutor.lessons import Exercise, Lesson, Snippet
 from tutor.sandbox.api import RunResult
 from tutor.session.events import Event, HintShown, Listener, Notice, ProgressChanged, SandboxChanged, SandboxState
@@ -27,6 +27,26 @@ from tutor.session.search import SearchHit, search_lessons
 from tutor.session.status import ExerciseState, StatusBoard
 from tutor.stamps import FileStamp, file_stamp
 from tutor.workspace import TryIt, Visit, Workspace
+
+
+#: What a failed hidden check says in a front: never its inputs or expected values.
+HIDDEN_FAILURE = "a hidden check: its inputs and expected values are not shown"
+
+
+def redact_hidden(report: ExerciseReport) -> ExerciseReport:
+    """``report`` as a learner may see it: each hidden check that ran keeps its name,
+    verdict and points, nothing of what it tried; the summary names it no further."""
+    hidden = [c for c in report.checks if c.hidden and c.status != "hidden"]
+    if not hidden:
+        return report
+    checks = [CheckResult(name=c.name, status=c.status, message=HIDDEN_FAILURE if c.status != "pass" else "",
+                          seed=c.seed, hidden=True, max_score=c.max_score) if c in hidden else c
+              for c in report.checks]
+    message = report.message
+    failed = [c for c in report.checks if c.status in ("fail", "error")]
+    if failed and failed[0].hidden:
+        message = f"{len(failed)} of {len(checks)} checks failed; first: {failed[0].name}: {HIDDEN_FAILURE}"
+    return replace(report, checks=checks, message=message)
 
 
 @dataclass(frozen=True)
@@ -134,21 +154,26 @@ class Session:
     # -- checking -------------------------------------------------------------------
 
     def check(self, exercise: Exercise, source: str, *, record: bool = True) -> ExerciseReport:
-        """Check ``source`` as the learner's local check does (the visible checks; the
-        hidden ones counted, not run) and, with ``record``, remember the verdict. A
-        failure of the sandbox or the grader is the returned report's error and is not
-        recorded: it says nothing of the learner's code."""
+        """Check ``source`` against every check the learner's copy of the lesson holds,
+        so a pass in a front is a pass (a public copy without hidden checks still counts
+        them as unrun), and, with ``record``, remember the verdict. A hidden check tells
+        only its name and whether it passed (:func:`redact_hidden`). A failure of the
+        sandbox or the grader is the returned report's error and is not recorded: it says
+        nothing of the learner's code."""
         try:
-            report = self.core.grade(exercise, source, filename=str(self.path_for(exercise)))
+            report = self.core.grade(exercise, source, include_hidden=True, filename=str(self.path_for(exercise)))
         except Exception as exc:  # noqa: BLE001 - shown to the learner, the front goes on
             return ExerciseReport(id=exercise.id, status="error", message=str(exc) or type(exc).__name__)
+        report = redact_hidden(report)
         if record:
             self.record(report)
         return report
 
     def record(self, report: ExerciseReport) -> None:
         """Remember a verdict in the workspace; one that cannot be written is a
-        :class:`Notice`, never a lost grade or a crash."""
+        :class:`Notice`, never a lost grade or a crash. A pass of every check is never
+        demoted by a later pass that checked less (the workspace keeps that rule under
+        its lock)."""
         try:
             self.workspace.record_result(report.id, report.status, report.hidden_unrun)
         except WorkspaceError as exc:

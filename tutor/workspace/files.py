@@ -265,8 +265,11 @@ class Workspace:
             stamp = now_iso()
             entry.attempts += 1
             entry.last_attempt = stamp
+            # A pass of every check is not demoted by a later pass that checked less
+            # (a public copy without the hidden checks, `tutor grade` then the app).
+            full_pass_before = entry.status == PASSED and entry.hidden_unrun == 0 and entry.passed_at is not None
             entry.status = RESULT_TO_STATUS[status]
-            entry.hidden_unrun = hidden_unrun if entry.status == PASSED else 0
+            entry.hidden_unrun = hidden_unrun if entry.status == PASSED and not full_pass_before else 0
             if entry.status == PASSED and entry.passed_at is None:
                 entry.passed_at = stamp
 

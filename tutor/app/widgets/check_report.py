@@ -17,7 +17,7 @@ MARKS = {"pass": "✓", "fail": "✗", "error": "!", "hidden": "•"}
 
 def headline(report: ExerciseReport) -> str:
     """One line that never claims more than was checked: while hidden checks have not
-    run, a pass is "Visible checks pass", never "Passed", and the hidden ones are named;
+    run (a public copy), a pass is "Visible checks pass", never "Passed", and the hidden ones are named;
     "Passed" is for a verdict that ran every check (`tutor grade`'s)."""
     ran = [c for c in report.checks if c.status != "hidden"]
     passed = sum(1 for c in ran if c.status == "pass")
@@ -30,7 +30,7 @@ def headline(report: ExerciseReport) -> str:
     if report.status == "error" and not ran:
         return f"! Could not check: {report.message}" if report.message else "! Could not check"
     verdict = "✗ Failed" if report.status == "fail" else "! Error"
-    return f"{verdict}: {passed} of {len(ran)} visible checks pass{tail}"
+    return f"{verdict}: {passed} of {len(ran)} {'visible ' if hidden else ''}checks pass{tail}"
 
 
 class CheckReport(VerticalScroll):
@@ -72,7 +72,8 @@ class CheckReport(VerticalScroll):
             yield Static(Text("Stuck? ctrl+g shows the next hint."), classes="hint detail")
 
     def _check(self, check: CheckResult) -> ComposeResult:
-        label = check.name + (" (hidden: runs only in `tutor grade`)" if check.status == "hidden" else "")
+        label = check.name + (" (hidden: runs only in `tutor grade`)" if check.status == "hidden"
+                              else " (hidden)" if check.hidden else "")
         yield Static(Text(f"{MARKS.get(check.status, '?')} {label}"), classes=f"check -{check.status}")
         if check.status not in ("fail", "error"):
             return
