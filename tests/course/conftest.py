@@ -4,13 +4,13 @@ torch picks its CPU kernels once per process from what the CPU offers (AVX-512, 
 ...) unless ``ATEN_CPU_CAPABILITY`` names a set; ``default`` is the portable one every
 x86 and ARM machine has. Their results differ in a float's last bits, so a lesson's
 output or an exercise's verdict that depends on them passes on some machines only. The
-course tests run under both sets: the machine's best (the shared ``sandbox``) and the
-portable one (a second server started with ``ATEN_CPU_CAPABILITY=default``).
+course tests run under both sets, each in a server of its own: the machine's best and
+the portable one (started with ``ATEN_CPU_CAPABILITY=default``).
 
 Each test still reads one snippet's or one exercise's result, but the results are
 computed ahead: the first test of a kind submits every selected test's work to a pool,
-so both cores stay busy (one run at a time left one idle; the two kernel sets would
-otherwise double the course's time).
+so every core stays busy (one run at a time left one of two idle), and each
+exercise's answers are graded together with one judge.
 """
 
 from __future__ import annotations

@@ -28,7 +28,6 @@ from tutor.session.status import ExerciseState, StatusBoard
 from tutor.stamps import FileStamp, file_stamp
 from tutor.workspace import TryIt, Visit, Workspace
 
-
 #: What a failed hidden check says in a front: never its inputs or expected values.
 HIDDEN_FAILURE = "a hidden check: its inputs and expected values are not shown"
 
