@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format-only", action="store_true", help="only validate the file format (no sandbox)")
     p.add_argument("--watch", action="store_true",
                    help="validate, then again on every save, printing only what changed (Ctrl+C stops)")
+    # Here the default is the CPU, the device every learner has, whatever `tutor --device` says.
+    p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS,
+                   help="where the snippets and exercises run (default: cpu; cuda proves the course on a GPU)")
+    p.set_defaults(device="cpu")
 
     p = sub.add_parser("new", parents=[common], help="scaffold a lesson or an exercise (authors)")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)

@@ -79,9 +79,10 @@ class LessonWatcher:
     """Validates the lessons under ``paths`` and reports, run after run, what changed."""
 
     def __init__(self, paths: list[Path], *, format_only: bool = False, out: TextIO | None = None,
-                 client: SandboxClientProtocol | None = None) -> None:
+                 client: SandboxClientProtocol | None = None, device: str = "cpu") -> None:
         self.paths = paths
         self.format_only = format_only
+        self.device = device
         self.out = out or sys.stdout
         self.files: dict[Path, FileStamp] = {}
         self.problems: list[Problem] | None = None
@@ -129,7 +130,7 @@ class LessonWatcher:
         if self._core is None:
             from tutor.core import Tutor
 
-            self._core = Tutor(LessonSet(roots=self._roots()), device="cpu", client=self._client)
+            self._core = Tutor(LessonSet(roots=self._roots()), device=self.device, client=self._client)
             self._core.start()
         return self._core
 
@@ -251,6 +252,6 @@ def _problem(text: str, lesson: Lesson) -> Problem:
     return Problem(lesson.path, int(line), message) if line.isdigit() else Problem(lesson.path, 1, rest)
 
 
-def watch(paths: list[Path], *, format_only: bool = False, out: TextIO | None = None) -> int:
+def watch(paths: list[Path], *, format_only: bool = False, out: TextIO | None = None, device: str = "cpu") -> int:
     """``tutor check-lessons --watch``: runs until Ctrl+C, then exits 0."""
-    return LessonWatcher(paths, format_only=format_only, out=out).loop()
+    return LessonWatcher(paths, format_only=format_only, out=out, device=device).loop()

@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     if args.watch:
         from tutor.authoring.lesson_watch import watch
 
-        return watch(paths, format_only=args.format_only)
+        return watch(paths, format_only=args.format_only, device=args.device)
     lessons = load_lessons(paths)
     for error in lessons.errors:
         print(error.msg, file=sys.stderr)
@@ -34,4 +34,4 @@ def main(args: argparse.Namespace) -> int:
         return 0
     from tutor.authoring.lesson_check import check_exercises  # grading is loaded only past --format-only
 
-    return check_exercises(lessons)
+    return check_exercises(lessons, args.device)
