@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict, TypeVar, cast
 
-from tutor.sandbox.api import ErrorInfo, RunResult
+from tutor.sandbox.api import ErrorInfo, ModuleJson, OptimizerJson, RunResult, ScheduleJson, SeriesJson, VariableJson
 
 # "req_grad" rather than "requires_grad": five columns saved leave the grad preview
 # room to be read at 80 columns.
@@ -34,9 +34,33 @@ SPARKS = "▁▂▃▄▅▆▇█"
 GAP = "×"
 
 
-def _dicts(items: Any) -> list[dict[str, Any]]:
+class DifferenceView(TypedDict, total=False):
+    """The keys of a check's details (``tutor.values.details.Details``) that the
+    difference table reads; a type checker holds the two to the same types."""
+
+    expected_shape: list[int]
+    got_shape: list[int]
+    expected_dtype: str
+    got_dtype: str
+    expected_value: str
+    got_value: str
+    expected_preview: str
+    got_preview: str
+    first_index: list[int]
+    mismatched: int
+    numel: int
+    max_abs_diff: float
+    max_rel_diff: float
+
+
+T = TypeVar("T")
+
+
+def _dicts(items: Iterable[T] | None) -> list[T]:
     """The objects of a list that should hold only objects; anything else is skipped."""
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, (list, tuple)) else []
+    if not isinstance(items, (list, tuple)):
+        return []
+    return cast(list[T], [item for item in items if isinstance(item, dict)])
 
 
 def _name(value: Any, default: str = "?") -> str:
@@ -90,12 +114,12 @@ def lr_text(value: float) -> str:
     return f"{value:.6g}" if _is_number(value) or isinstance(value, float) else one_line(value, 20)
 
 
-def is_tensor(var: dict[str, Any]) -> bool:
+def is_tensor(var: VariableJson) -> bool:
     """Tensors (and parameters) carry a shape; every other value only a preview."""
     return "shape" in var
 
 
-def tensor_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
+def tensor_rows(variables: Iterable[VariableJson]) -> list[tuple[str, ...]]:
     """One row per top-level tensor, with the fields a learner checks first."""
     rows: list[tuple[str, ...]] = []
     for var in _dicts(variables):
@@ -114,7 +138,7 @@ def tensor_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
     return rows
 
 
-def value_rows(variables: Iterable[dict[str, Any]]) -> list[tuple[str, str, str]]:
+def value_rows(variables: Iterable[VariableJson]) -> list[tuple[str, str, str]]:
     """One row per top-level value that is not a tensor: its type and a preview."""
     return [
         (_name(var.get("name")), _name(var.get("type")), one_line(var.get("preview", ""), 60))
@@ -134,7 +158,7 @@ def grad_text(norm: Any) -> str:
     return "none" if norm is None else _number_text(norm)
 
 
-def module_heading(module: dict[str, Any]) -> str:
+def module_heading(module: ModuleJson) -> str:
     """``net: Sequential (17 params) · grad on 3 of 4 parameters``; ``· no grads yet``
     before a backward. The grad part is left out when the counts are missing."""
     size = module.get("parameters", 0)
@@ -146,7 +170,7 @@ def module_heading(module: dict[str, Any]) -> str:
     return head
 
 
-def parameter_rows(module: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+def parameter_rows(module: ModuleJson) -> list[tuple[str, str, str, str]]:
     """One row per listed parameter: name, shape, requires_grad and its grad's norm."""
     rows = []
     for param in _dicts(module.get("named_parameters")):
@@ -160,7 +184,7 @@ def parameter_rows(module: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def parameter_table(module: dict[str, Any], limit: int = PARAMETER_ROWS) -> tuple[list[tuple[str, ...]], str]:
+def parameter_table(module: ModuleJson, limit: int = PARAMETER_ROWS) -> tuple[list[tuple[str, ...]], str]:
     """A module's parameter rows, at most ``limit`` of them (the first and last ones
     around a row of "…"), and a note saying how many are not shown, or ``""``. The
     sandbox lists at most 200 parameters; the note counts the ones it left out too."""
@@ -172,14 +196,14 @@ def parameter_table(module: dict[str, Any], limit: int = PARAMETER_ROWS) -> tupl
     return shown, note
 
 
-def series_values(series: dict[str, Any]) -> list[float | None] | None:
+def series_values(series: SeriesJson) -> list[float | None] | None:
     """A series' values, ``None`` for each that is not a finite number; ``None`` when
     the series has no list of values."""
     raw = series.get("values") if isinstance(series, dict) else None
     return [finite(value) for value in raw] if isinstance(raw, list) else None
 
 
-def series_points(series: dict[str, Any]) -> tuple[list[float], list[float]]:
+def series_points(series: SeriesJson) -> tuple[list[float], list[float]]:
     """The finite points of a series as (steps counted from 1, values), for a plot."""
     values = series_values(series) or []
     points = [(float(step), value) for step, value in enumerate(values, start=1) if value is not None]
@@ -195,7 +219,7 @@ def _number_text(raw: Any) -> str:
     return "?" if number is None else f"{number:.4g}"
 
 
-def series_row(series: dict[str, Any], width: int = 16) -> tuple[str, ...] | None:
+def series_row(series: SeriesJson, width: int = 16) -> tuple[str, ...] | None:
     """A series on one row of :data:`SERIES_COLUMNS`: its name, how many values (and
     how many are not finite), its first and last values as recorded (``nan``
     included), its extremes over the finite values, and a sparkline at most ``width``
@@ -213,7 +237,7 @@ def series_row(series: dict[str, Any], width: int = 16) -> tuple[str, ...] | Non
     )
 
 
-def series_rows(series: Iterable[dict[str, Any]], width: int = 16) -> list[tuple[str, ...]]:
+def series_rows(series: Iterable[SeriesJson], width: int = 16) -> list[tuple[str, ...]]:
     """A row per series that has two values or more (see :func:`series_row`)."""
     return [row for item in _dicts(series) if (row := series_row(item, width)) is not None]
 
@@ -233,7 +257,7 @@ def sparkline(values: Sequence[float | None], width: int = 40) -> str:
     return "".join(GAP if v is None else SPARKS[min(top, round((v / 2 - low) / span * top))] for v in values)
 
 
-def optimizer_lines(optimizers: Iterable[dict[str, Any]]) -> list[str]:
+def optimizer_lines(optimizers: Iterable[OptimizerJson]) -> list[str]:
     """``opt: SGD  group 0: lr=0.1 momentum=0.9``; params lists are left out."""
     lines = []
     for opt in _dicts(optimizers):
@@ -265,7 +289,7 @@ def _steps(schedule: Any) -> list[tuple[Any, list[Any]]]:
             if isinstance(entry, (list, tuple)) and len(entry) == 2 and isinstance(entry[1], list)]
 
 
-def lr_table(schedule: dict[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+def lr_table(schedule: ScheduleJson) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """Headers and rows of a scheduler's lr per ``step()``, one column per param group."""
     steps = _steps(schedule)
     groups = max((len(lrs) for _, lrs in steps), default=1)
@@ -284,7 +308,7 @@ def elide(rows: Sequence[tuple[str, ...]], limit: int) -> list[tuple[str, ...]]:
     return [*rows[:head], ("…",) * width, *rows[len(rows) - tail:]]
 
 
-def lr_series(schedule: dict[str, Any]) -> list[tuple[list[float], list[float]]]:
+def lr_series(schedule: ScheduleJson) -> list[tuple[list[float], list[float]]]:
     """The schedule as one (steps, lrs) line per param group, for plotting."""
     steps = [(step, lrs) for step, lrs in _steps(schedule) if _is_number(step) and all(_is_number(lr) for lr in lrs)]
     groups = max((len(lrs) for _, lrs in steps), default=0)
@@ -332,12 +356,16 @@ def _index_text(index: Any) -> str:
     return shape_text(index) if isinstance(index, (list, tuple)) else str(index)
 
 
-def difference_rows(details: dict[str, Any]) -> list[tuple[str, str, str]]:
+def difference_rows(details: DifferenceView) -> list[tuple[str, str, str]]:
     """Expected vs got, side by side. Shape and dtype get a row only when they differ
     (a match is one note instead), so the values and previews fit an 80x24 screen."""
     rows = []
-    for aspect in ("shape", "dtype", "value"):
-        expected, got = details.get(f"expected_{aspect}"), details.get(f"got_{aspect}")
+    sides: tuple[tuple[str, object, object], ...] = (
+        ("shape", details.get("expected_shape"), details.get("got_shape")),
+        ("dtype", details.get("expected_dtype"), details.get("got_dtype")),
+        ("value", details.get("expected_value"), details.get("got_value")),
+    )
+    for aspect, expected, got in sides:
         if expected is None and got is None:
             continue
         if aspect == "shape":
@@ -358,7 +386,7 @@ def compact_preview(preview: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def preview_rows(details: dict[str, Any]) -> list[tuple[str, str]]:
+def preview_rows(details: DifferenceView) -> list[tuple[str, str]]:
     """Expected and got previews side by side, one row."""
     expected, got = details.get("expected_preview"), details.get("got_preview")
     if expected is None and got is None:
@@ -367,7 +395,7 @@ def preview_rows(details: dict[str, Any]) -> list[tuple[str, str]]:
              compact_preview(str(got)) if got is not None else NONE)]
 
 
-def difference_notes(details: dict[str, Any]) -> str:
+def difference_notes(details: DifferenceView) -> str:
     """``12 of 12 elements differ · max abs diff 0.5 · first difference at (1, 2)``."""
     notes = []
     if details.get("mismatched") is not None and details.get("numel"):
@@ -385,7 +413,7 @@ def difference_notes(details: dict[str, Any]) -> str:
     return " · ".join(notes)
 
 
-def check_summary(message: str, details: dict[str, Any]) -> str:
+def check_summary(message: str, details: DifferenceView) -> str:
     """The judge's one-line message, shortened when the table below repeats it:
     ``result: values differ at index [0, 0]: expected 0.68, got 1.5 (...)`` becomes
     ``result: values differ``."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, strings_list
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table, strings_list
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -35,7 +35,7 @@ class Artifact(CheckKind):
     spec_type = ArtifactSpec
     claims_value = True
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> ArtifactSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> ArtifactSpec | None:
         path = table.get("artifact")
         where = f"check '{common.name}'"
         if path is None:
@@ -43,20 +43,21 @@ class Artifact(CheckKind):
                 if key in table:
                     raise fail(f"{where}: '{key}' belongs to an 'artifact' check", key)
             return None
-        pure = PurePosixPath(path) if isinstance(path, str) else None
-        if pure is None or not path.strip() or pure.is_absolute() or ".." in pure.parts:
+        if not isinstance(path, str) or not path.strip() or PurePosixPath(path).is_absolute() \
+                or ".." in PurePosixPath(path).parts:
             raise fail(f"{where}: 'artifact' must be a relative file name inside the run's directory, such as \"ckpt.pt\"",
                        "artifact")
         keys = table.get("keys", [])
         if not strings_list(keys):
             raise fail(f"{where}: 'keys' must be a list of strings", "keys")
+        pure = PurePosixPath(path)
         default = "torch" if pure.suffix in TORCH_SUFFIXES else "json" if pure.suffix == ".json" else "text"
         fmt = table.get("format", default)
         if fmt not in FORMATS:
             raise fail(f"{where}: 'format' must be one of {', '.join(FORMATS)}", "format")
         if keys and fmt == "text":
             raise fail(f"{where}: 'keys' need a torch or json artifact", "keys")
-        return ArtifactSpec(path, tuple(keys), fmt)
+        return ArtifactSpec(path, tuple(keys), str(fmt))
 
     def prepare(self, spec: ArtifactSpec, probe: Probe) -> None:
         # Every seed runs the file again in the same directory: a file an earlier seed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -33,6 +33,11 @@ class Common:
     compare: tuple[str, ...]
     rtol: float | None
     atol: float | None
+
+
+#: A ``[[check]]`` table as the author wrote it in TOML: free-form until a kind's
+#: :meth:`CheckKind.parse` has checked its own keys.
+Table = dict[str, object]
 
 
 class Fail(Protocol):
@@ -83,7 +88,7 @@ class CheckKind:
     #: True when the harness must back-propagate ``expr``'s value before collecting.
     needs_backward: ClassVar[bool] = False
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> Spec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> Spec | None:
         """Validate this kind's keys in ``table``; ``None`` when the check does not use it."""
         raise NotImplementedError
 
@@ -111,12 +116,12 @@ class CheckKind:
 Validator = Callable[[Any], bool]
 
 
-def names_list(value: Any) -> bool:
+def names_list(value: object) -> TypeGuard[list[str]]:
     """A list of Python identifiers (names of ``setup`` variables)."""
     return isinstance(value, list) and all(isinstance(v, str) and v.isidentifier() for v in value)
 
 
-def strings_list(value: Any) -> bool:
+def strings_list(value: object) -> TypeGuard[list[str]]:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, names_list
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table, names_list
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -23,7 +23,7 @@ class Grad(CheckKind):
     spec_type = GradSpec
     needs_backward = True
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> GradSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> GradSpec | None:
         names = table.get("grad", [])
         if not names_list(names):
             raise fail(f"check '{common.name}': 'grad' must be a list of variable names from 'setup'", "grad")

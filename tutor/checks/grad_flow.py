@@ -16,6 +16,7 @@ from tutor.checks.base import (
     Probe,
     Sides,
     Spec,
+    Table,
     names_list,
     strings_list,
 )
@@ -38,7 +39,7 @@ class GradFlow(CheckKind):
     claims_value = True
     needs_backward = True
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> GradFlowSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> GradFlowSpec | None:
         target = table.get("grad_flow")
         where = f"check '{common.name}'"
         if target is None:

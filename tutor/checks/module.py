@@ -5,7 +5,7 @@ equal the reference's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from tutor.checks.base import (
     CheckKind,
@@ -14,15 +14,32 @@ from tutor.checks.base import (
     Probe,
     Sides,
     Spec,
+    Table,
     compiles,
     strings_list,
 )
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
+    from tutor.values.encode import Node
 
 ASPECTS = ("parameters", "buffers", "state_dict", "output", "modes")
 NEEDS_INPUT = ("output", "modes")
+
+
+class ModuleRecord(TypedDict, total=False):
+    """What the harness sends for a module check: the aspects asked for, each name with
+    its shape and flag (``[name, shape, requires_grad or in state_dict]``), and
+    the encoded outputs; ``not_a_module`` names what ``expr`` gave instead. The judge
+    reads it as untrusted JSON (the learner's code ran where it was made)."""
+
+    not_a_module: str
+    parameters: list[list[str | list[int] | bool]]
+    buffers: list[list[str | list[int] | bool]]
+    state_dict: list[list[str | list[int]]]
+    output: Node
+    train: Node
+    eval: Node
 
 
 @dataclass(frozen=True)
@@ -37,7 +54,7 @@ class Module(CheckKind):
     spec_type = ModuleSpec
     claims_value = True
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> ModuleSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> ModuleSpec | None:
         aspects = table.get("module")
         where = f"check '{common.name}'"
         if aspects is None:
@@ -60,13 +77,13 @@ class Module(CheckKind):
             raise fail(f"{where}: 'input' is not a Python expression: {problem}", "input")
         return ModuleSpec(tuple(aspects), given.strip())
 
-    def collect(self, spec: ModuleSpec, probe: Probe, state: Any) -> Any:
+    def collect(self, spec: ModuleSpec, probe: Probe, state: Any) -> ModuleRecord:
         import torch
 
         module = probe.value
         if not isinstance(module, torch.nn.Module):
-            return {"not_a_module": type(module).__name__}
-        out: dict[str, Any] = {}
+            return ModuleRecord(not_a_module=type(module).__name__)
+        out: ModuleRecord = {}
         sd = module.state_dict()
         if "parameters" in spec.aspects:
             out["parameters"] = [[n, list(p.shape), p.requires_grad] for n, p in module.named_parameters()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, names_list
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table, names_list
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -22,7 +22,7 @@ class NoMutation(CheckKind):
     keys = ("no_mutation",)
     spec_type = NoMutationSpec
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> NoMutationSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> NoMutationSpec | None:
         names = table.get("no_mutation", [])
         if not names_list(names):
             raise fail(f"check '{common.name}': 'no_mutation' must be a list of variable names from 'setup'", "no_mutation")

@@ -16,6 +16,7 @@ from tutor.checks.base import (
     Probe,
     Sides,
     Spec,
+    Table,
     compiles,
     strings_list,
 )
@@ -38,7 +39,7 @@ class Outcome(CheckKind):
     spec_type = OutcomeSpec
     claims_value = True
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> OutcomeSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> OutcomeSpec | None:
         bounds = table.get("outcome")
         if bounds is None:
             return None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -26,7 +26,7 @@ class Placement(CheckKind):
     keys = ("same_device",)
     spec_type = PlacementSpec
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> PlacementSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> PlacementSpec | None:
         wanted = table.get("same_device", False)
         if not isinstance(wanted, bool):
             raise fail(f"check '{common.name}': 'same_device' must be true or false", "same_device")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -20,7 +20,7 @@ class Stdout(CheckKind):
     name = "stdout"
     spec_type = StdoutSpec
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> StdoutSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> StdoutSpec | None:
         return StdoutSpec() if "stdout" in common.compare else None
 
     def collect(self, spec: StdoutSpec, probe: Probe, state: Any) -> Any:

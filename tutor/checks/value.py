@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -28,7 +28,7 @@ class Value(CheckKind):
     keys = ("strict_types",)
     spec_type = ValueSpec
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> ValueSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> ValueSpec | None:
         strict = table.get("strict_types", False)
         if not isinstance(strict, bool):
             raise fail(f"check '{common.name}': 'strict_types' must be true or false", "strict_types")

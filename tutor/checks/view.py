@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
@@ -21,7 +21,7 @@ class View(CheckKind):
     keys = ("view_of",)
     spec_type = ViewSpec
 
-    def parse(self, table: dict[str, Any], common: Common, fail: Fail) -> ViewSpec | None:
+    def parse(self, table: Table, common: Common, fail: Fail) -> ViewSpec | None:
         of = table.get("view_of")
         if of is None:
             return None

@@ -26,8 +26,8 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         entries = [lesson.to_json() for lesson in lessons.lessons]
         for entry in entries:
-            for exercise in entry["exercises"]:
-                exercise["status"] = statuses.get(exercise["id"], NOT_STARTED)
+            for item in entry["exercises"]:
+                item["status"] = statuses.get(item["id"], NOT_STARTED)
         last = {"kind": visit.kind, "id": visit.id, "cell": visit.cell} if visit else None
         json.dump({"lessons": entries, "last_visited": last}, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -16,14 +16,14 @@ import tokenize
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tutor import present as fmt
 from tutor.commands.common import start_tutor
 from tutor.errors import UsageError
 from tutor.explain import explain_result
 from tutor.lessons import LessonSet, default_lessons_dir
-from tutor.sandbox.api import ErrorInfo, RunResult
+from tutor.sandbox.api import ErrorInfo, ModuleJson, RunResult
 from tutor.sandbox.sanitize import clean_text
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def _table(title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[str
     return table
 
 
-def _module_sections(module: dict[str, Any]) -> list[Table | Text]:
+def _module_sections(module: ModuleJson) -> list[Table | Text]:
     """A module's heading over its parameters (shape, requires_grad, grad norm), and a
     dim note when a big model's parameters are not all shown."""
     from rich.text import Text

@@ -13,13 +13,22 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import cast
 
-from tutor.checks.wire import check_to_wire
+from tutor.checks.wire import (
+    VERDICTS,
+    CheckVerdict,
+    HarnessParams,
+    JudgeExercise,
+    JudgeParams,
+    check_to_wire,
+)
 from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseReport, ExerciseStatus
 from tutor.grading.rules import Violation, check_rules
 from tutor.lessons.model import Check, Exercise
 from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
+from tutor.sandbox.protocol import Json, JsonObject
+from tutor.values.details import DETAIL_TYPES
 
 HARNESS_TASK = "tutor.judging.harness:run_checks"
 JUDGE_TASK = "tutor.judging.judge:judge"
@@ -30,14 +39,14 @@ _computing: dict[tuple[str, str, str], Future[RunResult]] = {}
 _cache_lock = threading.Lock()
 
 
-def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, filename: str) -> dict[str, Any]:
-    return {
-        "checks": [check_to_wire(c, exercise.seeds) for c in checks],
-        "banned": list(exercise.rules.banned),
-        "required": [name for group in exercise.rules.required for name in group],
-        "device": device,
-        "filename": filename,
-    }
+def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, filename: str) -> HarnessParams:
+    return HarnessParams(
+        checks=[check_to_wire(c, exercise.seeds) for c in checks],
+        banned=list(exercise.rules.banned),
+        required=[name for group in exercise.rules.required for name in group],
+        device=device,
+        filename=filename,
+    )
 
 
 def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, checks: tuple[Check, ...], device: str, filename: str) -> RunResult:
@@ -134,9 +143,9 @@ class _Ran:
     ref: RunResult
     finish: Callable[..., ExerciseReport]
 
-    def judge_params(self) -> dict[str, Any]:
-        return {"checks": [check_to_wire(c, self.exercise.seeds) for c in self.checks],
-                "expected": self.ref.data, "got": self.mine.data}
+    def judge_params(self) -> JudgeExercise:
+        return JudgeExercise(checks=[check_to_wire(c, self.exercise.seeds) for c in self.checks],
+                             expected=self.ref.data, got=self.mine.data)
 
     def judge_blobs(self, index: int) -> dict[str, bytes]:
         return {**{f"{index}e:{k}": v for k, v in self.ref.blobs.items()},
@@ -235,16 +244,56 @@ def _judge(client: SandboxClientProtocol, waiting: list[_Ran]) -> list[ExerciseR
         blobs.update(ran.judge_blobs(index))
     verdict = client.run(RunRequest(
         task=JUDGE_TASK, timeout=JUDGE_TIMEOUT, inspect=False, blobs=blobs,
-        params={"exercises": [ran.judge_params() for ran in waiting]},
+        params=JudgeParams(exercises=[ran.judge_params() for ran in waiting]),
     ))
     verdicts = verdict.data.get("exercises") if verdict.ok else None
-    if not isinstance(verdicts, list) or len(verdicts) != len(waiting):
-        why = _failure_message(verdict, JUDGE_TIMEOUT, "it") if not verdict.ok else "it answered for other exercises"
-        return [ran.finish("error", f"the judge failed: {why}", []) for ran in waiting]
-    return [_verdict_report(ran, checks) for ran, checks in zip(waiting, verdicts)]
+    why = None
+    if not verdict.ok:
+        why = _failure_message(verdict, JUDGE_TIMEOUT, "it")
+    elif not isinstance(verdicts, list) or len(verdicts) != len(waiting):
+        why = "it answered for other exercises"
+    else:
+        checked = [_check_verdicts(checks, len(ran.checks)) for ran, checks in zip(waiting, verdicts)]
+        bad = next((problem for problem in checked if isinstance(problem, str)), None)
+        if bad is None:
+            return [_verdict_report(ran, cast(list[CheckVerdict], checks)) for ran, checks in zip(waiting, checked)]
+        why = f"it sent a malformed verdict ({bad})"
+    return [ran.finish("error", f"the judge failed: {why}", []) for ran in waiting]
 
 
-def _verdict_report(ran: _Ran, verdicts: list[dict[str, Any]]) -> ExerciseReport:
+def _check_verdicts(value: Json, count: int) -> list[CheckVerdict] | str:
+    """An exercise's verdicts from the judge as :class:`CheckVerdict`, one per check;
+    else what is wrong with them (the judge is a process of its own: its answer is
+    checked like any message before a field is read)."""
+    if not isinstance(value, list) or len(value) != count:
+        return "not one verdict per check"
+    for verdict in value:
+        if not isinstance(verdict, dict):
+            return "a verdict is not an object"
+        problem = _verdict_problem(verdict)
+        if problem:
+            return problem
+    return cast(list[CheckVerdict], value)
+
+
+def _verdict_problem(verdict: JsonObject) -> str | None:
+    for key, types in (("name", (str,)), ("message", (str,)), ("expected", (str,)), ("got", (str,)),
+                       ("seed", (int, type(None))), ("details", (dict,))):
+        if type(verdict.get(key, _ABSENT)) not in types:
+            return f"its {key} is missing or of the wrong type"
+    if verdict.get("status") not in VERDICTS:
+        return "its status is unknown"
+    details = cast(JsonObject, verdict["details"])
+    for key, value in details.items():
+        if key not in DETAIL_TYPES or type(value) not in DETAIL_TYPES[key]:
+            return f"its details.{key[:40]} is unknown or of the wrong type"
+    return None
+
+
+_ABSENT = object()
+
+
+def _verdict_report(ran: _Ran, verdicts: list[CheckVerdict]) -> ExerciseReport:
     results = [
         CheckResult(name=v["name"], status=v["status"], message=v["message"], expected=v["expected"], got=v["got"],
                     seed=v["seed"], details=v["details"], max_score=check.points, hidden=check.hidden)

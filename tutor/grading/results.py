@@ -3,13 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
-CheckStatus = Literal["pass", "fail", "error", "hidden"]
-ExerciseStatus = Literal["pass", "fail", "error"]
+from tutor.checks.wire import Verdict
+from tutor.values.details import Details
+
+#: A hidden check that did not run (the learner's local view) is "hidden"; every other
+#: check, and every exercise, has the judge's verdict.
+CheckStatus = Verdict | Literal["hidden"]
+ExerciseStatus = Verdict
 #: The check that reports broken source rules (banned calls, loops): failing it scores the
 #: whole answer nothing.
 RULES_CHECK = "rules"
+
+
+class CheckJson(TypedDict):
+    """A check in ``tutor grade --json`` (DESIGN.md)."""
+
+    name: str
+    status: CheckStatus
+    expected: str
+    got: str
+    message: str
+    seed: int | None
+    hidden: bool
+    score: float
+    max_score: float
+
+
+class ExerciseJson(TypedDict):
+    """An exercise in ``tutor grade --json`` (DESIGN.md)."""
+
+    id: str
+    status: ExerciseStatus
+    message: str
+    output: str
+    score: float
+    max_score: float
+    seeds: list[int]
+    checks: list[CheckJson]
 
 
 @dataclass
@@ -30,7 +62,7 @@ class CheckResult:
     got: str = ""
     seed: int | None = None
     hidden: bool = False
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details = field(default_factory=lambda: Details())
     #: The check's points; it scores them only when it passes.
     max_score: float = 1.0
 
@@ -38,10 +70,10 @@ class CheckResult:
     def score(self) -> float:
         return self.max_score if self.status == "pass" else 0.0
 
-    def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "status": self.status, "expected": self.expected, "got": self.got,
-                "message": self.message, "seed": self.seed, "hidden": self.hidden,
-                "score": self.score, "max_score": self.max_score}
+    def to_json(self) -> CheckJson:
+        return CheckJson(name=self.name, status=self.status, expected=self.expected, got=self.got,
+                         message=self.message, seed=self.seed, hidden=self.hidden,
+                         score=self.score, max_score=self.max_score)
 
 
 @dataclass
@@ -74,7 +106,7 @@ class ExerciseReport:
     def max_score(self) -> float:
         return self.points if self.points is not None and not self.checks else sum(c.max_score for c in self.checks)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "message": self.message, "output": self.output,
-                "score": self.score, "max_score": self.max_score, "seeds": list(self.seeds),
-                "checks": [c.to_json() for c in self.checks]}
+    def to_json(self) -> ExerciseJson:
+        return ExerciseJson(id=self.id, status=self.status, message=self.message, output=self.output,
+                            score=self.score, max_score=self.max_score, seeds=list(self.seeds),
+                            checks=[c.to_json() for c in self.checks])

@@ -17,10 +17,11 @@ from typing import Any
 import torch
 
 from tutor.checks.base import CheckKind, Spec
-from tutor.checks.wire import specs_from_wire
+from tutor.checks.wire import HarnessRecord, SeedError, SeedResult, WireCheck, harness_params, specs_from_wire
 from tutor.judging.pristine import Pristine
 from tutor.sandbox import schedules
 from tutor.sandbox.child import predefined
+from tutor.sandbox.protocol import JsonObject
 from tutor.values.encode import Encoder
 
 MAX_STDOUT = 64 * 1024
@@ -99,43 +100,43 @@ def _seed_everything(seed: int, device: torch.device) -> None:
         pass
 
 
-def _error(exc: BaseException, filename: str) -> dict[str, Any]:
+def _error(exc: BaseException, filename: str) -> SeedError:
     if isinstance(exc, SystemExit):
-        return {"type": "SystemExit", "message": f"the code called sys.exit({exc.code!r})", "line": None}
+        return SeedError(type="SystemExit", message=f"the code called sys.exit({exc.code!r})", line=None)
     line = None
     for frame in traceback.extract_tb(exc.__traceback__):
         if frame.filename == filename:
             line = frame.lineno
     message = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else ""
-    return {"type": type(exc).__name__, "message": message, "line": line}
+    return SeedError(type=type(exc).__name__, message=message, line=line)
 
 
-def run_checks(code: str, params: dict[str, Any], blobs: dict[str, bytes], ctx: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
+def run_checks(code: str, wire: JsonObject, blobs: dict[str, bytes], ctx: Any) -> tuple[HarnessRecord, dict[str, bytes]]:
     """Run ``code`` once per (check, seed) and send each check kind's data.
 
-    ``params``: ``checks`` (wire checks, ``tutor.checks.wire``), ``banned`` and
-    ``required`` (names for the tripwire), ``device``, ``filename``.
+    ``wire``: :class:`tutor.checks.wire.HarnessParams`, checked here first.
     """
-    filename = params.get("filename", "solution.py")
-    device = torch.device(params.get("device", "cpu"))
+    params = harness_params(wire)
+    filename = params["filename"]
+    device = torch.device(params["device"])
     # Grading runs many children at once (one per exercise and side): one thread each
     # beats a pool per child fighting over the cores (a tiny BatchNorm took 100 ms with
     # two threads under load, 0.03 ms with one). Both sides run alike, so verdicts agree.
     torch.set_num_threads(1)
     encoder = Encoder("b")
     schedules.install()  # done by the server before forking; here for in-process use
-    tripwire = Tripwire(list(params.get("banned", [])), list(params.get("required", [])))
+    tripwire = Tripwire(list(params["banned"]), list(params["required"]))
     tripwire.install()
     pristine = Pristine()  # after the tripwire: its wrappers are part of the clean state
     compiled = compile(code, filename, "exec")
-    results: list[dict[str, Any]] = []
+    results: list[SeedResult] = []
     for check in params["checks"]:
         kinds = specs_from_wire(check)
         for seed in check["seeds"]:
             results.append(_run_one(compiled, check, kinds, seed, device, filename, encoder, tripwire, pristine))
-            if results[-1].get("error"):
+            if results[-1]["error"]:
                 break  # the first error per check says enough; spare the time
-    return {"results": results, "tripwire": tripwire.hits, "called": tripwire.called}, encoder.blobs
+    return HarnessRecord(results=results, tripwire=tripwire.hits, called=tripwire.called), encoder.blobs
 
 
 class _Probe:
@@ -162,9 +163,9 @@ class _Probe:
         _seed_everything(self.seed, self.device)
 
 
-def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, Spec]], seed: int, device: torch.device,
-             filename: str, encoder: Encoder, tripwire: Tripwire, pristine: Pristine) -> dict[str, Any]:
-    out: dict[str, Any] = {"check": check["name"], "seed": seed, "error": None}
+def _run_one(compiled: Any, check: WireCheck, kinds: list[tuple[CheckKind, Spec]], seed: int, device: torch.device,
+             filename: str, encoder: Encoder, tripwire: Tripwire, pristine: Pristine) -> SeedResult:
+    out = SeedResult(check=check["name"], seed=seed, error=None, stdout="")
     stdout = io.StringIO()
     probe = _Probe(predefined(device), encoder, seed, device)
     namespace = probe.namespace
@@ -186,7 +187,7 @@ def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, 
                 if any(type(kind).before is not CheckKind.before for kind, _ in kinds):
                     pristine.restore()
             stage = "the check's setup"
-            if check.get("setup"):
+            if check["setup"]:
                 exec(compile(check["setup"], "<check setup>", "exec"), namespace)
             states = [kind.before(spec, probe) for kind, spec in kinds]
             stage = f"evaluating {check['expr']}"
@@ -206,8 +207,9 @@ def _run_one(compiled: Any, check: dict[str, Any], kinds: list[tuple[CheckKind, 
             # Exiting early ends the whole run: the sandbox reports it as an error, and
             # no data from this process counts.
             raise
-        out["error"] = _error(exc, filename)
-        out["error"]["stage"] = stage
+        error = _error(exc, filename)
+        error["stage"] = stage
+        out["error"] = error
     text = stdout.getvalue()
     out["stdout"] = text[:MAX_STDOUT]
     return out

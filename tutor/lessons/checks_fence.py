@@ -11,9 +11,10 @@ import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from tutor.checks import CHECK_KEYS, COMPARE_KINDS, Common, parse_specs
+from tutor.checks.base import Table
 from tutor.errors import LessonError
 from tutor.lessons.model import Check, Rules
 
@@ -56,7 +57,16 @@ class _TableSpan:
         return self.first + found if found else self.first
 
 
-def parse_checks(content: str, where: str, fail: Fail, file_line: Callable[[int | None], int]) -> tuple[dict[str, Any], tuple[Check, ...]]:
+class ExerciseSettings(TypedDict, total=False):
+    """The exercise-wide keys of a checks fence, as keyword arguments for ``Exercise``."""
+
+    seeds: tuple[int, ...]
+    requires: tuple[str, ...]
+    timeout: float
+    rules: Rules
+
+
+def parse_checks(content: str, where: str, fail: Fail, file_line: Callable[[int | None], int]) -> tuple[ExerciseSettings, tuple[Check, ...]]:
     """The exercise settings (keyword arguments for ``Exercise``) and the checks of one
     fence; ``fail(message, fence_line)`` builds the error and ``file_line(fence_line)``
     turns a 1-based fence line (``None``: the fence itself) into a file line."""
@@ -86,7 +96,7 @@ def parse_checks(content: str, where: str, fail: Fail, file_line: Callable[[int 
     return meta, tuple(checks)
 
 
-def _parse_check(table: dict[str, Any], span: _TableSpan, line: int, fail: Fail, names: set[str]) -> Check:
+def _parse_check(table: Table, span: _TableSpan, line: int, fail: Fail, names: set[str]) -> Check:
     at = span.line_of
     for key in table:
         if key not in CHECK_KEYS:
@@ -144,10 +154,10 @@ def _parse_check(table: dict[str, Any], span: _TableSpan, line: int, fail: Fail,
                  **tolerances)
 
 
-def _exercise_settings(data: dict[str, Any], lines: list[str], fail: Fail) -> dict[str, Any]:
+def _exercise_settings(data: Table, lines: list[str], fail: Fail) -> ExerciseSettings:
     """The exercise-wide keys of a checks fence (``seeds``, ``requires``, ``timeout``,
     ``[rules]``), validated, as keyword arguments for ``Exercise``."""
-    meta: dict[str, Any] = {}
+    meta = ExerciseSettings()
     seeds = data.get("seeds", 3)
     if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds >= 1:
         meta["seeds"] = tuple(range(seeds))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import NotRequired, TypedDict, TypeVar
 
 from tutor.checks.base import Spec
 
@@ -135,6 +135,31 @@ class Exercise:
 Block = Prose | Snippet | Exercise
 
 
+
+class ExerciseEntryJson(TypedDict):
+    """An exercise in ``tutor list --json``; the command adds the workspace's status."""
+
+    id: str
+    title: str
+    checks: int
+    hidden_checks: int
+    hints: int
+    requires: list[str]
+    status: NotRequired[str]
+
+
+class LessonJson(TypedDict):
+    """A lesson in ``tutor list --json``."""
+
+    id: str
+    title: str
+    order: int
+    topics: list[str]
+    path: str
+    snippets: int
+    exercises: list[ExerciseEntryJson]
+
+
 @dataclass(frozen=True)
 class Lesson:
     """One lesson file, parsed."""
@@ -156,23 +181,23 @@ class Lesson:
     def exercises(self) -> tuple[Exercise, ...]:
         return tuple(b for b in self.blocks if isinstance(b, Exercise))
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "title": self.title,
-            "order": self.order,
-            "topics": list(self.topics),
-            "path": str(self.path),
-            "snippets": len(self.snippets),
-            "exercises": [
-                {
-                    "id": e.id,
-                    "title": e.title,
-                    "checks": len(e.visible_checks),
-                    "hidden_checks": e.hidden_count,
-                    "hints": len(e.hints),
-                    "requires": list(e.requires),
-                }
+    def to_json(self) -> LessonJson:
+        return LessonJson(
+            id=self.id,
+            title=self.title,
+            order=self.order,
+            topics=list(self.topics),
+            path=str(self.path),
+            snippets=len(self.snippets),
+            exercises=[
+                ExerciseEntryJson(
+                    id=e.id,
+                    title=e.title,
+                    checks=len(e.visible_checks),
+                    hidden_checks=e.hidden_count,
+                    hints=len(e.hints),
+                    requires=list(e.requires),
+                )
                 for e in self.exercises
             ],
-        }
+        )

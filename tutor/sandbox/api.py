@@ -6,13 +6,131 @@ No torch here; the front (CLI, TUI, grading orchestration) imports only this mod
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal, NotRequired, TypedDict
 
 from tutor.errors import UsageError
+from tutor.sandbox.protocol import Json, JsonObject
 
 Status = Literal["ok", "error", "timeout", "killed"]
+STATUSES: tuple[Status, ...] = ("ok", "error", "timeout", "killed")
+
+
+# The inspection lists of a run (the ``tutor run --json`` contract). A child writes
+# every key; the server checks the type of each key present (``sandbox.report``) but a
+# report forged by learner code may leave any out, so every key is optional and the
+# fronts read them with ``.get``.
+
+
+class ValuesJson(TypedDict, total=False):
+    """A tensor's data: its values as nested lists (up to 1,000 elements, else None)."""
+
+    shape: list[int]
+    values: Json
+    preview: str
+
+
+class VariableJson(TypedDict, total=False):
+    """A top-level name: a tensor (``shape`` ... ``values``) or a plain value (``value``,
+    ``length``)."""
+
+    name: str
+    type: str
+    shape: list[int]
+    dtype: str
+    device: str
+    requires_grad: bool
+    is_leaf: bool
+    grad_fn: str | None
+    grad: ValuesJson | None
+    values: Json
+    value: Json
+    length: int
+    preview: str
+
+
+#: A gradient's L2 norm: None before a backward, "nan"/"inf"/"-inf" or "?" without a number.
+GradNorm = int | float | str | None
+
+
+class ParameterJson(TypedDict, total=False):
+    name: str
+    shape: list[int]
+    requires_grad: bool
+    grad: GradNorm
+
+
+class BufferJson(TypedDict, total=False):
+    name: str
+    shape: list[int]
+
+
+class ModuleJson(TypedDict, total=False):
+    name: str
+    type: str
+    parameters: int
+    trainable: int
+    parameter_tensors: int
+    with_grad: int
+    named_parameters: list[ParameterJson]
+    buffers: list[BufferJson]
+    preview: str
+
+
+class OptimizerJson(TypedDict, total=False):
+    """``param_groups``: each group's settings by name (whatever the optimizer keeps),
+    ``params`` replaced by their count."""
+
+    name: str
+    type: str
+    param_groups: list[JsonObject]
+
+
+#: One ``scheduler.step()``: ``[step, [lr of each param group]]``.
+LrStep = list[Json]
+
+
+class ScheduleJson(TypedDict, total=False):
+    name: str
+    type: str
+    steps: list[LrStep]
+
+
+class SeriesJson(TypedDict, total=False):
+    """A curve: numbers, or the text inspection writes for a non-finite one."""
+
+    name: str
+    values: list[int | float | str]
+
+
+class ErrorJson(TypedDict):
+    """:class:`ErrorInfo` on the wire."""
+
+    type: str
+    message: str
+    traceback: str
+    line: int | None
+
+
+class RunJson(TypedDict):
+    """One line of ``tutor run --json`` (:meth:`RunResult.to_json`)."""
+
+    file: NotRequired[str]
+    status: Status
+    stdout: str
+    error: ErrorJson | None
+    duration_ms: float
+    device: str
+    isolation: list[str]
+    resources: dict[str, float]
+    variables: list[VariableJson]
+    modules: list[ModuleJson]
+    optimizers: list[OptimizerJson]
+    schedules: list[ScheduleJson]
+    series: list[SeriesJson]
+    truncated: bool
+    missing_package: str | None
 
 
 @dataclass
@@ -33,7 +151,8 @@ class RunRequest:
     task: str = "snippet"
     device: str = "cpu"
     timeout: float = 10.0
-    params: dict[str, Any] = field(default_factory=dict)
+    #: The task's parameters, as JSON (each task names their shape and checks it).
+    params: Mapping[str, object] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     inspect: bool = True
 
@@ -47,6 +166,9 @@ class ErrorInfo:
     traceback: str = ""
     line: int | None = None
 
+    def to_json(self) -> ErrorJson:
+        return ErrorJson(type=self.type, message=self.message, traceback=self.traceback, line=self.line)
+
 
 @dataclass
 class RunResult:
@@ -59,28 +181,26 @@ class RunResult:
     device: str = "cpu"
     isolation: list[str] = field(default_factory=list)
     resources: dict[str, float] = field(default_factory=dict)
-    variables: list[dict[str, Any]] = field(default_factory=list)
-    modules: list[dict[str, Any]] = field(default_factory=list)
-    optimizers: list[dict[str, Any]] = field(default_factory=list)
-    schedules: list[dict[str, Any]] = field(default_factory=list)
-    series: list[dict[str, Any]] = field(default_factory=list)
+    variables: list[VariableJson] = field(default_factory=list)
+    modules: list[ModuleJson] = field(default_factory=list)
+    optimizers: list[OptimizerJson] = field(default_factory=list)
+    schedules: list[ScheduleJson] = field(default_factory=list)
+    series: list[SeriesJson] = field(default_factory=list)
     truncated: bool = False
     missing_package: str | None = None
-    data: dict[str, Any] = field(default_factory=dict)
+    #: What a task function returned: JSON its caller checks before reading.
+    data: JsonObject = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
 
-    def to_json(self, file: str | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if file is not None:
-            out["file"] = file
-        out.update(
+    def to_json(self, file: str | None = None) -> RunJson:
+        out = RunJson(
             status=self.status,
             stdout=self.stdout,
-            error=asdict(self.error) if self.error else None,
+            error=self.error.to_json() if self.error else None,
             duration_ms=round(self.duration_ms, 3),
             device=self.device,
             isolation=list(self.isolation),
@@ -93,7 +213,8 @@ class RunResult:
             truncated=self.truncated,
             missing_package=self.missing_package,
         )
-        return out
+        # "file" leads the line when there is one (dicts keep insertion order).
+        return RunJson(file=file, **out) if file is not None else out
 
 
 class SandboxClientProtocol:

@@ -18,6 +18,8 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
+from tutor.sandbox.messages import server_config
+
 if TYPE_CHECKING:
     from tutor.sandbox.server import Server
 
@@ -106,8 +108,8 @@ def exit_with_front(front_pid: int) -> None:
 
 
 def main(server_class: type[Server] | None = None) -> None:
-    config = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
-    exit_with_front(int(config.get("front_pid", os.getppid())))
+    config = server_config(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})
+    exit_with_front(config.get("front_pid", os.getppid()))
     # Keep the protocol on private descriptors; stray prints go to stderr.
     front_in, front_out = os.dup(0), os.dup(1)
     devnull = os.open(os.devnull, os.O_RDONLY)

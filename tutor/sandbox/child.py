@@ -22,10 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from tutor.sandbox import isolation
-from tutor.sandbox.protocol import ProtocolError, encode
+from tutor.sandbox.messages import ChildError, ChildReport, RequestJson
+from tutor.sandbox.protocol import JsonObject, ProtocolError, encode
 
 OUTPUT_CAP = 1024 * 1024
 TASK_PATTERN = re.compile(r"^tutor(\.[A-Za-z_]\w*)+:[A-Za-z_]\w*$")
@@ -38,7 +39,7 @@ PIP_NAMES = {"PIL": "pillow", "sklearn": "scikit-learn", "cv2": "opencv-python",
 class ChildJob:
     """Everything a child needs, prepared by the server before the fork."""
 
-    request: dict[str, Any]
+    request: RequestJson
     blobs: dict[str, bytes]
     out_fd: int
     result_fd: int
@@ -161,46 +162,46 @@ def missing_package(exc: BaseException) -> str | None:
         return top
 
 
-def error_info(exc: BaseException, filename: str) -> dict[str, Any]:
-    """An ErrorInfo dict: the traceback cut to the learner's frames, and their line."""
+def error_info(exc: BaseException, filename: str) -> ChildError:
+    """An ErrorInfo on the wire: the traceback cut to the learner's frames, and their line."""
     if isinstance(exc, SyntaxError) and exc.filename == filename:
         text = "".join(traceback.format_exception_only(type(exc), exc))
-        return {"type": type(exc).__name__, "message": exc.msg or str(exc), "traceback": text, "line": exc.lineno}
+        return ChildError(type=type(exc).__name__, message=exc.msg or str(exc), traceback=text, line=exc.lineno)
     package = missing_package(exc)
     if package:
         pip = PIP_NAMES.get(package, package)
-        return {"type": "MissingPackage", "message": f"needs package {package} (pip install {pip})",
-                "traceback": "", "line": None, "package": package}
+        return ChildError(type="MissingPackage", message=f"needs package {package} (pip install {pip})",
+                          traceback="", line=None, package=package)
     stack = _learner_frames(exc.__traceback__, filename)
     lines = ["Traceback (most recent call last):\n", *stack.format()] if stack else []
     lines += traceback.format_exception_only(type(exc), exc)
-    return {"type": type(exc).__name__, "message": str(exc), "traceback": "".join(lines),
-            "line": stack[-1].lineno if stack else None}
+    return ChildError(type=type(exc).__name__, message=str(exc), traceback="".join(lines),
+                      line=stack[-1].lineno if stack else None)
 
 
-def _run_snippet(job: ChildJob, device: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _run_snippet(job: ChildJob, device: Any) -> tuple[ChildReport, dict[str, bytes]]:
     from tutor.sandbox.inspection import inspect_namespace
 
     request = job.request
-    filename = request.get("filename") or "<snippet>"
+    filename = request["filename"] or "<snippet>"
     namespace = predefined(device)
-    out: dict[str, Any] = {"status": "ok", "error": None}
+    out = ChildReport(status="ok", error=None)
     try:
-        _exec(request.get("code", ""), namespace, filename)
+        _exec(request["code"], namespace, filename)
     except LearnerExit as exc:
         if exc.code not in (None, 0):
-            out.update(status="error", error={"type": "SystemExit", "message": str(exc), "traceback": "", "line": exc.line})
+            out["status"], out["error"] = "error", ChildError(type="SystemExit", message=str(exc), traceback="", line=exc.line)
     except BaseException as exc:  # noqa: BLE001 - every failure becomes a result
-        out.update(status="error", error=error_info(exc, filename))
-    if request.get("inspect", True):
+        out["status"], out["error"] = "error", error_info(exc, filename)
+    if request["inspect"]:
         found = inspect_namespace(namespace)
-        out.update(variables=found.variables, modules=found.modules, optimizers=found.optimizers,
-                   schedules=found.schedules, series=found.series)
+        out.update(ChildReport(variables=found.variables, modules=found.modules, optimizers=found.optimizers,
+                               schedules=found.schedules, series=found.series))
     return out, {}
 
 
-def _run_task(job: ChildJob, device: Any, capture: _Capture) -> tuple[dict[str, Any], dict[str, bytes]]:
-    task = job.request.get("task", "")
+def _run_task(job: ChildJob, device: Any, capture: _Capture) -> tuple[ChildReport, dict[str, bytes]]:
+    task = job.request["task"]
     if not TASK_PATTERN.match(task):
         raise ValueError(f"not a task inside the tutor package: {task!r}")
     module_name, function_name = task.split(":")
@@ -214,12 +215,13 @@ def _run_task(job: ChildJob, device: Any, capture: _Capture) -> tuple[dict[str, 
 
     ctx = TaskContext(device=device, device_name=str(device), workdir=job.workdir,
                       exec_code=exec_code, stdout=capture.getvalue)
-    returned = function(job.request.get("code", ""), job.request.get("params", {}), job.blobs, ctx)
+    returned = function(job.request["code"], job.request["params"], job.blobs, ctx)
     if not (isinstance(returned, tuple) and len(returned) == 2 and isinstance(returned[0], dict)
             and isinstance(returned[1], dict)
             and all(isinstance(k, str) and isinstance(v, bytes) for k, v in returned[1].items())):
         raise TypeError(f"task {task} must return (dict, dict[str, bytes])")
-    return {"status": "ok", "error": None, "data": returned[0]}, dict(returned[1])
+    data: JsonObject = returned[0]  # JSON-able by the task contract; encode() refuses anything else
+    return ChildReport(status="ok", error=None, data=data), dict(returned[1])
 
 
 def _lock_down(job: ChildJob, lifeline: int) -> list[str]:
@@ -257,18 +259,18 @@ def _move_fds(job: ChildJob) -> int:
     return result_fd
 
 
-def _send(fd: int, nonce: str, out: dict[str, Any], blobs: dict[str, bytes], applied: list[str],
+def _send(fd: int, nonce: str, out: ChildReport, blobs: dict[str, bytes], applied: list[str],
           truncated: bool) -> None:
     error = out.get("error")
     if error and error.get("type") == "MissingPackage":
-        out["missing_package"] = error.pop("package")
-    out.update(nonce=nonce, isolation=applied, truncated=truncated)
+        out["missing_package"] = cast(ChildError, error).pop("package")
+    out.update(ChildReport(nonce=nonce, isolation=applied, truncated=truncated))
     try:
         frame = encode(out, blobs)
     except (ValueError, TypeError, ProtocolError) as exc:
         message = f"the result cannot be sent as data: {exc}"
-        frame = encode({"status": "error", "nonce": nonce, "isolation": applied, "truncated": truncated,
-                        "error": {"type": "ResultError", "message": message, "traceback": "", "line": None}})
+        frame = encode(ChildReport(status="error", nonce=nonce, isolation=applied, truncated=truncated,
+                                   error=ChildError(type="ResultError", message=message, traceback="", line=None)))
     view = memoryview(frame)
     while view:
         view = view[os.write(fd, view):]
@@ -283,7 +285,7 @@ def run_child(job: ChildJob) -> NoReturn:
         os.setsid()
         capture = _Capture(1)
         sys.stdout = sys.stderr = capture
-        out: dict[str, Any]
+        out: ChildReport
         blobs: dict[str, bytes] = {}
         request = job.request
         applied: list[str] = []
@@ -301,13 +303,13 @@ def run_child(job: ChildJob) -> NoReturn:
             tempfile.tempdir = str(job.workdir)
             import torch
 
-            device = torch.device(request.get("device", "cpu"))
-            if request.get("task", "snippet") == "snippet":
+            device = torch.device(request["device"])
+            if request["task"] == "snippet":
                 out, blobs = _run_snippet(job, device)
             else:
                 out, blobs = _run_task(job, device, capture)
         except BaseException as exc:  # noqa: BLE001 - the task function's failure is a result
-            out, blobs = {"status": "error", "error": error_info(exc, request.get("filename") or "<solution>")}, {}
+            out, blobs = ChildReport(status="error", error=error_info(exc, request["filename"] or "<solution>")), {}
         if os.getpid() == me:  # not a process the code forked that ran off the end
             _send(result_fd, job.nonce, out, blobs, applied, capture.truncated)
             status = 0

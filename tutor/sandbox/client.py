@@ -21,15 +21,19 @@ from types import TracebackType
 from typing import Any
 
 from tutor.errors import SandboxError
-from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult, SandboxClientProtocol, resolve_device
-from tutor.sandbox.protocol import FrameDecoder, ProtocolError, encode
+from tutor.sandbox.api import STATUSES, ErrorInfo, RunRequest, RunResult, SandboxClientProtocol, resolve_device
+from tutor.sandbox.messages import ControlOp, RequestJson, RunOp, ServerConfig
+from tutor.sandbox.protocol import FrameDecoder, Json, JsonObject, ProtocolError, encode
 
 START_TIMEOUT = 120.0
 # Beyond a run's own timeout, how long we wait for the server before giving up on it.
 RESULT_GRACE = 30.0
 
 
-def _list_of_dicts(value: Any) -> list[dict[str, Any]]:
+def _objects(value: Json) -> list[Any]:
+    """The objects of an inspection list. The server checked each against its shape
+    (``tutor.sandbox.report``); the fronts read every field by type all the same, so a
+    result that did not pass through the server is kept as it is, not judged here."""
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
@@ -44,7 +48,7 @@ def _number(value: Any) -> float:
         return 0.0
 
 
-def result_from_json(data: Any, blobs: dict[str, bytes] | None = None) -> RunResult:
+def result_from_json(data: Json, blobs: dict[str, bytes] | None = None) -> RunResult:
     """Rebuild a RunResult from the server's JSON (already checked and sanitised by the
     server). Every field is read by type all the same: a field of the wrong type
     becomes its empty value, never an exception in the reader thread."""
@@ -53,27 +57,29 @@ def result_from_json(data: Any, blobs: dict[str, bytes] | None = None) -> RunRes
     error = data.get("error")
     status = data.get("status")
     resources = data.get("resources")
+    isolation = data.get("isolation")
+    package = data.get("missing_package")
+    task_data = data.get("data")
     line = error.get("line") if isinstance(error, dict) else None
     return RunResult(
-        status=status if status in ("ok", "error", "timeout", "killed") else "error",
+        status=STATUSES[STATUSES.index(status)] if isinstance(status, str) and status in STATUSES else "error",
         stdout=_text(data.get("stdout")),
         error=ErrorInfo(_text(error.get("type"), "Error"), _text(error.get("message")), _text(error.get("traceback")),
                         line if type(line) is int else None)
         if isinstance(error, dict) else None,
         duration_ms=_number(data.get("duration_ms")),
         device=_text(data.get("device"), "cpu"),
-        isolation=[layer for layer in data.get("isolation") or [] if isinstance(layer, str)]
-        if isinstance(data.get("isolation"), list) else [],
+        isolation=[layer for layer in isolation if isinstance(layer, str)] if isinstance(isolation, list) else [],
         resources={k: _number(v) for k, v in resources.items() if isinstance(k, str)}
         if isinstance(resources, dict) else {},
-        variables=_list_of_dicts(data.get("variables")),
-        modules=_list_of_dicts(data.get("modules")),
-        optimizers=_list_of_dicts(data.get("optimizers")),
-        schedules=_list_of_dicts(data.get("schedules")),
-        series=_list_of_dicts(data.get("series")),
+        variables=_objects(data.get("variables")),
+        modules=_objects(data.get("modules")),
+        optimizers=_objects(data.get("optimizers")),
+        schedules=_objects(data.get("schedules")),
+        series=_objects(data.get("series")),
         truncated=data.get("truncated") is True,
-        missing_package=data.get("missing_package") if isinstance(data.get("missing_package"), str) else None,
-        data=dict(data["data"]) if isinstance(data.get("data"), dict) else {},
+        missing_package=package if isinstance(package, str) else None,
+        data=dict(task_data) if isinstance(task_data, dict) else {},
         blobs=dict(blobs or {}),
     )
 
@@ -180,8 +186,8 @@ class SandboxClient(SandboxClientProtocol):
         with self._lock:
             if self.state != "dead":
                 return
-            config = {"hide_paths": [str(p) for p in self.hide_paths], "front_pid": os.getpid(),
-                      "warm_modules": self.warm_modules}
+            config = ServerConfig(hide_paths=[str(p) for p in self.hide_paths], front_pid=os.getpid(),
+                                  warm_modules=list(self.warm_modules))
             env = {**os.environ, **self.env}
             # The server imports tutor from wherever this process did.
             package_root = str(Path(__file__).resolve().parents[2])
@@ -218,7 +224,7 @@ class SandboxClient(SandboxClientProtocol):
         if proc is None:
             return
         with self._write_lock:
-            _send(proc, encode({"op": "shutdown"}), close=True)
+            _send(proc, encode(ControlOp(op="shutdown")), close=True)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -254,14 +260,11 @@ class SandboxClient(SandboxClientProtocol):
         device = self.resolve_device(self.device if request.device == "auto" else request.device)
         self.wait_ready()
         run_id = next(self._ids)
-        header = {
-            "op": "run", "id": run_id,
-            "request": {
-                "code": request.code, "filename": request.filename, "task": request.task,
-                "device": device, "timeout": request.timeout, "params": request.params,
-                "inspect": request.inspect,
-            },
-        }
+        header = RunOp(op="run", id=run_id, request=RequestJson(
+            code=request.code, filename=request.filename, task=request.task,
+            device=device, timeout=request.timeout, params=request.params,
+            inspect=request.inspect,
+        ))
         try:
             frame = encode(header, request.blobs)
         except (ValueError, TypeError, ProtocolError) as exc:
@@ -291,7 +294,7 @@ class SandboxClient(SandboxClientProtocol):
             if proc is None or self.state != "ready":
                 return
         with self._write_lock:
-            _send(proc, encode({"op": "cancel_all"}))
+            _send(proc, encode(ControlOp(op="cancel_all")))
 
     # --- the reader thread -------------------------------------------------------
 
@@ -323,12 +326,15 @@ class SandboxClient(SandboxClientProtocol):
                 proc.kill()
             proc.wait()
 
-    def _dispatch(self, header: dict[str, Any], blobs: dict[str, bytes]) -> None:
+    def _dispatch(self, header: JsonObject, blobs: dict[str, bytes]) -> None:
         op = header.get("op")
         if op == "ready":
-            self.server_pid = header.get("pid")
-            self.forker_pid = header.get("forker")
-            self.workroot = Path(header["workroot"]) if header.get("workroot") else None
+            # Read by type, like a result: the server is ours, but a field it left out
+            # must not end the reader thread.
+            pid, forker, workroot = header.get("pid"), header.get("forker"), header.get("workroot")
+            self.server_pid = pid if type(pid) is int else None
+            self.forker_pid = forker if type(forker) is int else None
+            self.workroot = Path(workroot) if isinstance(workroot, str) and workroot else None
             self._cuda = bool(header.get("cuda"))
             self.fs_view = header.get("fs_view") is True
             self.state = "ready"

@@ -34,9 +34,10 @@ import socket
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from tutor.sandbox import fsview, isolation
+from tutor.sandbox import fsview, isolation, messages
+from tutor.sandbox.messages import Exited, Forked, ForkerHello, ForkMeta, Job, ViewPaths
 from tutor.sandbox.protocol import FrameDecoder
 
 MAX_MESSAGE = 1 << 16
@@ -56,11 +57,11 @@ class Forker:
         self.pid = pid
         #: Whether the forker (and so every child) lives in the filesystem view.
         self.fs_view = fs_view
-        self._exits: deque[dict[str, Any]] = deque()
+        self._exits: deque[Exited] = deque()
 
     @classmethod
     def start(cls, pidns_fd: int | None, close_fds: tuple[int, ...] = (),
-              view: dict[str, Any] | None = None) -> Forker:
+              view: ViewPaths | None = None) -> Forker:
         """Fork the forker from the calling process, which must not yet have seen any
         request. ``close_fds`` are the parent's own channels, closed in the forker.
         ``view`` (``staging``, ``package``, ``workroot``): build the filesystem
@@ -82,13 +83,14 @@ class Forker:
             hello = json.loads(ours.recv(MAX_MESSAGE))
         except (OSError, ValueError):
             hello = {}
-        serving = hello.get("forker")
-        return cls(ours, serving if isinstance(serving, int) else pid, fs_view=hello.get("fs_view") is True)
+        serving = hello.get("forker") if isinstance(hello, dict) else None
+        fs_view = isinstance(hello, dict) and hello.get("fs_view") is True
+        return cls(ours, serving if type(serving) is int else pid, fs_view=fs_view)
 
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def fork(self, meta: dict[str, Any], fds: list[int]) -> int:
+    def fork(self, meta: ForkMeta, fds: list[int]) -> int:
         """Start one child; returns its pid. Exits reported meanwhile are kept for
         :meth:`exits`."""
         try:
@@ -98,29 +100,33 @@ class Forker:
                 if message is None:
                     continue
                 if "forked" in message:
-                    if not isinstance(message["forked"], int):
+                    if message["forked"] is None:
                         raise OSError(message.get("error") or "the forker could not fork")
                     return message["forked"]
                 self._exits.append(message)
         except (BrokenPipeError, ConnectionError) as exc:
             raise ForkerDied(str(exc)) from None
 
-    def exits(self) -> list[dict[str, Any]]:
+    def exits(self) -> list[Exited]:
         """Every exit reported so far (reads what the socket holds, never blocks)."""
         while (message := self._receive(block=False)) is not None:
-            self._exits.append(message)
+            if "exited" in message:
+                self._exits.append(message)
         found = list(self._exits)
         self._exits.clear()
         return found
 
-    def _receive(self, *, block: bool) -> dict[str, Any] | None:
+    def _receive(self, *, block: bool) -> Forked | Exited | None:
         try:
             data = self.sock.recv(MAX_MESSAGE, 0 if block else socket.MSG_DONTWAIT)
         except BlockingIOError:
             return None
         if not data:
             raise ForkerDied("the forker exited")
-        return json.loads(data)
+        try:
+            return messages.forker_message(json.loads(data))
+        except ValueError as exc:  # BadMessage included: a forker that says nonsense is lost
+            raise ForkerDied(f"the forker sent a malformed message ({exc})") from None
 
     def close(self) -> None:
         self.sock.close()
@@ -141,7 +147,7 @@ class _Serving:
     inner: bool = False
 
 
-def _set_up_and_serve(sock: socket.socket, pidns_fd: int | None, view: dict[str, Any] | None) -> None:
+def _set_up_and_serve(sock: socket.socket, pidns_fd: int | None, view: ViewPaths | None) -> None:
     """The forker's life: its filesystem view, then serving, itself or (a normal user's)
     through an inner forker in a pid namespace of its own user namespace."""
     root = os.geteuid() == 0
@@ -155,7 +161,7 @@ def _set_up_and_serve(sock: socket.socket, pidns_fd: int | None, view: dict[str,
     made = view is not None and (root or in_user_namespace) and fsview.make(
         Path(view["staging"]), Path(view["package"]), Path(view["workroot"]))
     inner = _start_inner_forker(sock) if in_user_namespace else None
-    sock.send(json.dumps({"fs_view": made, "forker": inner or os.getpid()}).encode())
+    sock.send(json.dumps(ForkerHello(fs_view=made, forker=inner or os.getpid())).encode())
     if inner is None:
         # Root; or a normal user without a pid namespace, whose runs still nest a user
         # namespace of their own inside ours.
@@ -199,9 +205,11 @@ def _serve(sock: socket.socket, how: _Serving) -> None:
                 if not message:
                     return  # the server is gone
                 try:
-                    pid = _spawn(json.loads(message)["meta"], fds, how, sock.fileno())
-                except (OSError, ValueError, KeyError) as exc:
-                    sock.send(json.dumps({"forked": None, "error": str(exc)}).encode())
+                    request = json.loads(message)
+                    meta = messages.fork_meta(request.get("meta") if isinstance(request, dict) else None)
+                    pid = _spawn(meta, fds, how, sock.fileno())
+                except (OSError, ValueError) as exc:  # BadMessage is a ValueError
+                    sock.send(json.dumps(Forked(forked=None, error=str(exc))).encode())
                     continue
                 finally:
                     for fd in fds:
@@ -211,17 +219,17 @@ def _serve(sock: socket.socket, how: _Serving) -> None:
                 except (OSError, ValueError) as exc:  # a child we could not report: end it now
                     os.kill(pid, signal.SIGKILL)
                     os.waitpid(pid, 0)
-                    sock.send(json.dumps({"forked": None, "error": f"could not follow the child: {exc}"}).encode())
+                    sock.send(json.dumps(Forked(forked=None, error=f"could not follow the child: {exc}")).encode())
                     continue
                 selector.register(pidfd, selectors.EVENT_READ, (pid, theirs))
-                sock.send(json.dumps({"forked": theirs}).encode())
+                sock.send(json.dumps(Forked(forked=theirs)).encode())
             else:
                 pid, theirs = key.data
                 _, status, usage = os.wait4(pid, 0)
                 selector.unregister(key.fileobj)
                 os.close(key.fd)
-                sock.send(json.dumps({"exited": theirs, "status": status, "cpu_s": usage.ru_utime + usage.ru_stime,
-                                      "max_rss_kb": usage.ru_maxrss}).encode())
+                sock.send(json.dumps(Exited(exited=theirs, status=status, cpu_s=usage.ru_utime + usage.ru_stime,
+                                            max_rss_kb=usage.ru_maxrss)).encode())
 
 
 def _follow(pid: int, how: _Serving) -> tuple[int, int]:
@@ -250,12 +258,12 @@ def _server_pid(pidfd: int) -> int:
     raise OSError("the server's number for the child is not in its pidfd's fdinfo")
 
 
-def _spawn(meta: dict[str, Any], fds: list[int], how: _Serving, sock_fd: int) -> int:
+def _spawn(meta: ForkMeta, fds: list[int], how: _Serving, sock_fd: int) -> int:
     if len(fds) != 3:
         raise ValueError("expected the output, result and job descriptors")
     # Once, here: every child then loads the filter it needs instead of building it.
     isolation.compile_seccomp(())
-    isolation.compile_seccomp([int(p) for p in meta["protected_pids"]])
+    isolation.compile_seccomp(meta["protected_pids"])
     in_pid_namespace = False
     if how.pidns_fd is not None:
         try:
@@ -289,7 +297,7 @@ def _return_to(pidns_fd: int | None, child: int | None = None) -> None:
         os._exit(1)
 
 
-def _read_job(fd: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+def _read_job(fd: int) -> tuple[Job, dict[str, bytes]]:
     size = os.fstat(fd).st_size
     chunks, offset = [], 0
     while offset < size:
@@ -301,10 +309,10 @@ def _read_job(fd: int) -> tuple[dict[str, Any], dict[str, bytes]]:
     frames = FrameDecoder().feed(b"".join(chunks))
     if len(frames) != 1:
         raise ValueError("the job is not one frame")
-    return frames[0].header, frames[0].blobs
+    return messages.job(frames[0].header), frames[0].blobs
 
 
-def _become_child(meta: dict[str, Any], fds: list[int], *, in_pid_namespace: bool,
+def _become_child(meta: ForkMeta, fds: list[int], *, in_pid_namespace: bool,
                   in_user_namespace: bool = False, close: tuple[int, ...] = ()) -> NoReturn:
     from tutor.sandbox.child import ChildJob, run_child
 
@@ -318,10 +326,10 @@ def _become_child(meta: dict[str, Any], fds: list[int], *, in_pid_namespace: boo
         job = ChildJob(
             request=header["request"], blobs=blobs, out_fd=out_fd, result_fd=result_fd,
             workdir=Path(meta["workdir"]), nonce=header["nonce"],
-            hide_paths=[Path(p) for p in meta["hide_paths"]], root=bool(meta["root"]), uid=meta["uid"],
+            hide_paths=[Path(p) for p in meta["hide_paths"]], root=meta["root"], uid=meta["uid"],
             in_pid_namespace=in_pid_namespace, in_user_namespace=in_user_namespace,
-            fs_view=meta.get("fs_view") is True,
-            protected_pids=[int(p) for p in meta["protected_pids"]],
+            fs_view=meta["fs_view"],
+            protected_pids=meta["protected_pids"],
             limits=isolation.Limits(**meta["limits"]),
         )
     except BaseException:  # noqa: BLE001 - a child that cannot start reports nothing

@@ -21,6 +21,18 @@ import torch
 from torch import nn
 
 from tutor.sandbox import schedules
+from tutor.sandbox.api import (
+    BufferJson,
+    GradNorm,
+    ModuleJson,
+    OptimizerJson,
+    ParameterJson,
+    ScheduleJson,
+    SeriesJson,
+    ValuesJson,
+    VariableJson,
+)
+from tutor.sandbox.protocol import JsonObject
 
 MAX_VALUES = 1_000
 MAX_PREVIEW = 2_000
@@ -36,11 +48,11 @@ PREDEFINED = frozenset({"torch", "nn", "F", "DEVICE"})
 
 @dataclass
 class Inspection:
-    variables: list[dict[str, Any]] = field(default_factory=list)
-    modules: list[dict[str, Any]] = field(default_factory=list)
-    optimizers: list[dict[str, Any]] = field(default_factory=list)
-    schedules: list[dict[str, Any]] = field(default_factory=list)
-    series: list[dict[str, Any]] = field(default_factory=list)
+    variables: list[VariableJson] = field(default_factory=list)
+    modules: list[ModuleJson] = field(default_factory=list)
+    optimizers: list[OptimizerJson] = field(default_factory=list)
+    schedules: list[ScheduleJson] = field(default_factory=list)
+    series: list[SeriesJson] = field(default_factory=list)
 
 
 def _number(value: Any) -> Any:
@@ -66,31 +78,31 @@ def _dtype(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
 
-def describe_values(tensor: torch.Tensor) -> dict[str, Any]:
+def describe_values(tensor: torch.Tensor) -> ValuesJson:
     """Shape, values (when small) and a preview of a tensor's data."""
     data = tensor.detach()
-    out: dict[str, Any] = {"shape": list(data.shape), "values": None, "preview": _clip(str(data))}
+    out = ValuesJson(shape=list(data.shape), values=None, preview=_clip(str(data)))
     if data.numel() <= MAX_VALUES and data.layout == torch.strided and data.device.type != "meta":
         out["values"] = _json_values(data.cpu().tolist())
     return out
 
 
-def describe_tensor(name: str, tensor: torch.Tensor) -> dict[str, Any]:
+def describe_tensor(name: str, tensor: torch.Tensor) -> VariableJson:
     values = describe_values(tensor)
     grad = tensor.grad if tensor.is_leaf else None
-    return {
-        "name": name,
-        "type": "Tensor" if type(tensor) is torch.Tensor or type(tensor) is nn.Parameter else type(tensor).__name__,
-        "shape": values["shape"],
-        "dtype": _dtype(tensor.dtype),
-        "device": str(tensor.device),
-        "requires_grad": tensor.requires_grad,
-        "is_leaf": tensor.is_leaf,
-        "grad_fn": type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else None,
-        "grad": describe_values(grad) if grad is not None else None,
-        "values": values["values"],
-        "preview": values["preview"],
-    }
+    return VariableJson(
+        name=name,
+        type="Tensor" if type(tensor) is torch.Tensor or type(tensor) is nn.Parameter else type(tensor).__name__,
+        shape=values["shape"],
+        dtype=_dtype(tensor.dtype),
+        device=str(tensor.device),
+        requires_grad=tensor.requires_grad,
+        is_leaf=tensor.is_leaf,
+        grad_fn=type(tensor.grad_fn).__name__ if tensor.grad_fn is not None else None,
+        grad=describe_values(grad) if grad is not None else None,
+        values=values["values"],
+        preview=values["preview"],
+    )
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
@@ -113,7 +125,7 @@ def _plain(value: Any, depth: int = 0) -> Any:
     raise TypeError(type(value).__name__)
 
 
-def grad_norm(grad: torch.Tensor | None) -> Any:
+def grad_norm(grad: torch.Tensor | None) -> GradNorm:
     """The L2 norm of a gradient as a JSON value: ``None`` without one, a float, the
     text ``"nan"``/``"inf"`` when it is not finite, ``"?"`` when it has no number
     (a grad on the meta device). Half-precision grads are summed in float32 so that a
@@ -159,7 +171,7 @@ def _as_series(name: str, value: Any) -> list[Any] | None:
     return out
 
 
-def describe_variable(name: str, value: Any) -> dict[str, Any] | None:
+def describe_variable(name: str, value: Any) -> VariableJson | None:
     if isinstance(value, torch.Tensor):
         return describe_tensor(name, value)
     if isinstance(value, (bool, int, float, complex, str, list, tuple, dict)):
@@ -167,32 +179,31 @@ def describe_variable(name: str, value: Any) -> dict[str, Any] | None:
             plain = _plain(value)
         except TypeError:
             return None
-        out = {"name": name, "type": type(value).__name__, "value": plain,
-               "preview": _clip(repr(value), 200)}
+        out = VariableJson(name=name, type=type(value).__name__, value=plain, preview=_clip(repr(value), 200))
         if isinstance(value, (list, tuple, dict, str)):
             out["length"] = len(value)
         return out
     return None
 
 
-def describe_module(name: str, module: nn.Module) -> dict[str, Any]:
+def describe_module(name: str, module: nn.Module) -> ModuleJson:
     """Sizes, the first :data:`MAX_PARAMETERS` parameters (with their grad's norm) and
     how many parameter tensors there are in all, and how many of them have a grad."""
     params = list(module.named_parameters())
-    return {
-        "name": name,
-        "type": type(module).__name__,
-        "parameters": sum(p.numel() for _, p in params),
-        "trainable": sum(p.numel() for _, p in params if p.requires_grad),
-        "parameter_tensors": len(params),
-        "with_grad": sum(1 for _, p in params if p.grad is not None),
-        "named_parameters": [
-            {"name": n, "shape": list(p.shape), "requires_grad": p.requires_grad, "grad": grad_norm(p.grad)}
+    return ModuleJson(
+        name=name,
+        type=type(module).__name__,
+        parameters=sum(p.numel() for _, p in params),
+        trainable=sum(p.numel() for _, p in params if p.requires_grad),
+        parameter_tensors=len(params),
+        with_grad=sum(1 for _, p in params if p.grad is not None),
+        named_parameters=[
+            ParameterJson(name=n, shape=list(p.shape), requires_grad=p.requires_grad, grad=grad_norm(p.grad))
             for n, p in params[:MAX_PARAMETERS]
         ],
-        "buffers": [{"name": n, "shape": list(b.shape)} for n, b in list(module.named_buffers())[:MAX_PARAMETERS]],
-        "preview": _clip(repr(module)),
-    }
+        buffers=[BufferJson(name=n, shape=list(b.shape)) for n, b in list(module.named_buffers())[:MAX_PARAMETERS]],
+        preview=_clip(repr(module)),
+    )
 
 
 def _group_value(value: Any) -> Any:
@@ -204,13 +215,13 @@ def _group_value(value: Any) -> Any:
         return _clip(repr(value), 200)
 
 
-def describe_optimizer(name: str, optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+def describe_optimizer(name: str, optimizer: torch.optim.Optimizer) -> OptimizerJson:
     groups = []
     for group in optimizer.param_groups:
-        described = {k: _group_value(v) for k, v in group.items() if k != "params"}
+        described: JsonObject = {k: _group_value(v) for k, v in group.items() if k != "params"}
         described["params"] = len(group["params"])
         groups.append(described)
-    return {"name": name, "type": type(optimizer).__name__, "param_groups": groups}
+    return OptimizerJson(name=name, type=type(optimizer).__name__, param_groups=groups)
 
 
 def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
@@ -236,10 +247,10 @@ def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
                     found.variables.append(described)
                 series = _as_series(name, value)
                 if series is not None:
-                    found.series.append({"name": name, "values": series})
+                    found.series.append(SeriesJson(name=name, values=series))
         except Exception:  # noqa: BLE001 - a strange object must not sink the run
             continue
     for index, (scheduler, steps) in enumerate(schedules.recorded(), start=1):
         name = names.get(id(scheduler), f"<{type(scheduler).__name__} #{index}>")
-        found.schedules.append({"name": name, "type": type(scheduler).__name__, "steps": steps})
+        found.schedules.append(ScheduleJson(name=name, type=type(scheduler).__name__, steps=steps))
     return found

@@ -12,8 +12,14 @@ from __future__ import annotations
 import json
 import os
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
+
+#: A JSON value as ``json.loads`` returns it: what a header holds before anyone checks
+#: it against the shape of a message (``tutor.sandbox.messages``).
+Json: TypeAlias = "None | bool | int | float | str | list[Json] | dict[str, Json]"
+JsonObject: TypeAlias = "dict[str, Json]"
 
 MAGIC = b"TUT1"
 _PREFIX = struct.Struct(">4sI")
@@ -33,11 +39,11 @@ class ProtocolError(Exception):
 class Frame:
     """One decoded message: its JSON header and its named byte strings."""
 
-    header: dict[str, Any]
+    header: JsonObject
     blobs: dict[str, bytes] = field(default_factory=dict)
 
 
-def encode(header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> bytes:
+def encode(header: Mapping[str, object], blobs: dict[str, bytes] | None = None) -> bytes:
     """Serialise one frame. ``header`` must not use the key ``"blobs"`` itself."""
     blobs = blobs or {}
     body = dict(header)
@@ -76,7 +82,7 @@ def nesting_depth(value: Any, limit: int) -> int:
     return deepest
 
 
-def _parse_header(raw: bytes, max_depth: int = MAX_DEPTH) -> tuple[dict[str, Any], list[tuple[str, int]]]:
+def _parse_header(raw: bytes, max_depth: int = MAX_DEPTH) -> tuple[JsonObject, list[tuple[str, int]]]:
     try:
         header = json.loads(raw.decode("utf-8"))
     except RecursionError:
@@ -119,7 +125,7 @@ class FrameDecoder:
         self.max_header = max_header
         self.max_depth = max_depth
         self._buf = bytearray()
-        self._header: dict[str, Any] | None = None
+        self._header: JsonObject | None = None
         self._sizes: list[tuple[str, int]] = []
 
     @property
@@ -166,7 +172,7 @@ class FrameDecoder:
         return frame
 
 
-def write_frame(fd: int, header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> None:
+def write_frame(fd: int, header: Mapping[str, object], blobs: dict[str, bytes] | None = None) -> None:
     """Write a whole frame to a blocking file descriptor."""
     data = memoryview(encode(header, blobs))
     while data:

@@ -11,7 +11,11 @@ are dropped at the top level and passed through inside the inspection lists.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
+
+from tutor.sandbox.api import STATUSES, ErrorJson
+from tutor.sandbox.messages import ResultJson
+from tutor.sandbox.protocol import JsonObject
 
 Spec = Callable[[Any, str], None]
 MAX_NAME = 200  # an error type, a package name, an isolation layer
@@ -105,37 +109,50 @@ INSPECTION = {"variables": VARIABLE, "modules": MODULE, "optimizers": OPTIMIZER,
               "series": SERIES}
 
 
-def report_fields(header: dict[str, Any]) -> dict[str, Any]:
+def report_fields(header: JsonObject) -> ResultJson:
     """The fields of a child's report that the front reads, each checked by type and in
     the shape ``RunResult`` expects; :class:`Malformed` names the first that is not.
     Unknown top-level fields are dropped: a forged report cannot add any."""
     status = header.get("status")
+    # A child ends "ok" or "error"; "timeout" and "killed" are the server's to say.
     if status not in ("ok", "error"):
         raise Malformed("unknown status")
-    out: dict[str, Any] = {"status": status, "error": None}
+    out = ResultJson(status=STATUSES[STATUSES.index(status)], error=None)
     err = header.get("error")
     if err is not None:
         obj(type=TEXT, message=TEXT, traceback=TEXT, line=optional(INT))(err, "error")
-        out["error"] = {
-            "type": err.get("type", "Error")[:MAX_NAME],
-            "message": err.get("message", ""),
-            "traceback": err.get("traceback", ""),
-            "line": err.get("line") if type(err.get("line")) is int else None,
-        }
+        fields = cast(ErrorJson, err)  # checked just above: each field present has its type
+        out["error"] = ErrorJson(
+            type=fields.get("type", "Error")[:MAX_NAME],
+            message=fields.get("message", ""),
+            traceback=fields.get("traceback", ""),
+            line=fields.get("line") if type(fields.get("line")) is int else None,
+        )
     isolation = header.get("isolation", [])
     list_of(TEXT)(isolation, "isolation")
-    out["isolation"] = [layer[:MAX_NAME] for layer in isolation]
+    out["isolation"] = [layer[:MAX_NAME] for layer in cast(list[str], isolation)]
     truncated = header.get("truncated", False)
     BOOL(truncated, "truncated")
-    out["truncated"] = truncated
+    out["truncated"] = truncated is True
     package = header.get("missing_package")
     optional(TEXT)(package, "missing_package")
-    out["missing_package"] = None if package is None else package[:MAX_NAME]
+    out["missing_package"] = None if not isinstance(package, str) else package[:MAX_NAME]
+    # Each list is checked against its spec above; the cast records that.
     for name, spec in INSPECTION.items():
         if name in header:
             list_of(spec)(header[name], name)
-            out[name] = header[name]
+    checked = cast(ResultJson, header)
+    if "variables" in checked:
+        out["variables"] = checked["variables"]
+    if "modules" in checked:
+        out["modules"] = checked["modules"]
+    if "optimizers" in checked:
+        out["optimizers"] = checked["optimizers"]
+    if "schedules" in checked:
+        out["schedules"] = checked["schedules"]
+    if "series" in checked:
+        out["series"] = checked["series"]
     if "data" in header:
         obj()(header["data"], "data")
-        out["data"] = header["data"]
+        out["data"] = cast(JsonObject, header["data"])
     return out

@@ -11,7 +11,9 @@ UTF-8 for a terminal or a report file: each becomes U+FFFD.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TypeVar, cast
+
+T = TypeVar("T")
 
 _ESCAPES = re.compile(
     r"""
@@ -36,12 +38,13 @@ def clean_text(text: str) -> str:
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
-def clean(value: Any) -> Any:
-    """Apply :func:`clean_text` to every string (keys included) inside JSON data."""
+def clean(value: T) -> T:
+    """Apply :func:`clean_text` to every string (keys included) inside JSON data; the
+    data keeps its shape."""
     if isinstance(value, str):
-        return clean_text(value)
+        return cast(T, clean_text(value))
     if isinstance(value, list):
-        return [clean(v) for v in value]
+        return cast(T, [clean(v) for v in value])
     if isinstance(value, dict):
-        return {clean_text(k) if isinstance(k, str) else k: clean(v) for k, v in value.items()}
+        return cast(T, {clean_text(k) if isinstance(k, str) else k: clean(v) for k, v in value.items()})
     return value

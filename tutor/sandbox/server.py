@@ -21,11 +21,12 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import cast
 
-from tutor.sandbox import isolation, verdict
+from tutor.sandbox import isolation, messages, verdict
 from tutor.sandbox.child import OUTPUT_CAP
 from tutor.sandbox.forker import Forker
+from tutor.sandbox.messages import ForkMeta, Job, LimitsJson, ReadyOp, ResultJson, ResultOp, RunOp, ServerConfig
 from tutor.sandbox.protocol import MAX_DEPTH, MAX_HEADER, Frame, FrameDecoder, ProtocolError, encode
 
 MAX_RESULT_BYTES = 512 * 1024 * 1024
@@ -64,7 +65,7 @@ class Run:
 class Server:
     """The event loop. ``serve()`` returns when the front closes the channel."""
 
-    def __init__(self, config: dict[str, Any], front_in: int, front_out: int) -> None:
+    def __init__(self, config: ServerConfig, front_in: int, front_out: int) -> None:
         self.hide_paths = [Path(p) for p in config.get("hide_paths", [])]
         self.front_pid = int(config.get("front_pid", os.getppid()))
         self.front_in, self.front_out = front_in, front_out
@@ -122,8 +123,8 @@ class Server:
         os.set_blocking(self.front_in, False)
         self.selector.register(self.front_in, selectors.EVENT_READ, ("front", None))
         self.selector.register(self.forker.fileno(), selectors.EVENT_READ, ("forker", None))
-        self.send({"op": "ready", "pid": os.getpid(), "forker": self.forker.pid, "cuda": self.cuda,
-                   "workroot": str(self.workroot), "fs_view": self.forker.fs_view})
+        self.send(ReadyOp(op="ready", pid=os.getpid(), forker=self.forker.pid, cuda=self.cuda,
+                          workroot=str(self.workroot), fs_view=self.forker.fs_view))
         try:
             while True:
                 timeout = None
@@ -150,7 +151,7 @@ class Server:
                 self._finish(run, 0, {}, notify=False)
             shutil.rmtree(self.workroot, ignore_errors=True)
 
-    def send(self, header: dict[str, Any], blobs: dict[str, bytes] | None = None) -> None:
+    def send(self, header: ReadyOp | ResultOp, blobs: dict[str, bytes] | None = None) -> None:
         self._write(encode(header, blobs))
 
     def _write(self, frame: bytes) -> None:
@@ -171,7 +172,11 @@ class Server:
         for frame in frames:
             op = frame.header.get("op")
             if op == "run":
-                self._start(frame)
+                try:
+                    request = messages.run_op(frame.header)
+                except messages.BadMessage:
+                    return False  # as with a broken frame: the front is not speaking our language
+                self._start(request, frame.blobs)
                 self._reap()
             elif op == "cancel_all":
                 for run in self.runs.values():
@@ -182,12 +187,12 @@ class Server:
 
     # --- one run -----------------------------------------------------------------
 
-    def _start(self, frame: Frame) -> None:
-        request = dict(frame.header.get("request", {}))
-        run_id = int(frame.header["id"])
+    def _start(self, op: RunOp, blobs: dict[str, bytes]) -> None:
+        request = op["request"]
+        run_id = op["id"]
         self.sequence += 1
-        timeout = float(request.get("timeout", 10.0))
-        device = str(request.get("device", "cpu"))
+        timeout = float(request["timeout"])
+        device = request["device"]
         limits = isolation.Limits(
             cpu_seconds=int(timeout * (os.cpu_count() or 1)) + 2,
             address_space=None if device.startswith("cuda") else isolation.Limits.address_space,
@@ -198,23 +203,23 @@ class Server:
         nonce = secrets.token_hex(16)
         job_fd = os.memfd_create("tutor-job")
         try:
-            _write_all(job_fd, encode({"request": request, "nonce": nonce}, frame.blobs))
-            meta = {
-                "workdir": str(workdir), "hide_paths": [str(p) for p in self.hide_paths], "root": self.root,
-                "uid": isolation.SANDBOX_UID_BASE + self.sequence % isolation.SANDBOX_UID_SPAN if self.root else None,
-                "protected_pids": [os.getpid(), self.forker.pid, self.front_pid],
-                "fs_view": self.forker.fs_view,
-                "limits": asdict(limits),
-            }
+            _write_all(job_fd, encode(Job(request=request, nonce=nonce), blobs))
+            meta = ForkMeta(
+                workdir=str(workdir), hide_paths=[str(p) for p in self.hide_paths], root=self.root,
+                uid=isolation.SANDBOX_UID_BASE + self.sequence % isolation.SANDBOX_UID_SPAN if self.root else None,
+                protected_pids=[os.getpid(), self.forker.pid, self.front_pid],
+                fs_view=self.forker.fs_view,
+                limits=cast(LimitsJson, asdict(limits)),
+            )
             started = time.monotonic()
             pid = self.forker.fork(meta, [out_w, res_w, job_fd])
         except (OSError, ProtocolError) as exc:
             for fd in (out_r, res_r):
                 os.close(fd)
             shutil.rmtree(workdir, ignore_errors=True)
-            self.send({"op": "result", "id": run_id, "result": {
-                "status": "error", "stdout": "", "device": device, "isolation": [],
-                "error": verdict.error("SandboxError", f"could not start the run: {exc}")}})
+            self.send(ResultOp(op="result", id=run_id, result=ResultJson(
+                status="error", stdout="", device=device, isolation=[],
+                error=verdict.error("SandboxError", f"could not start the run: {exc}"))))
             return
         finally:
             for fd in (out_w, res_w, job_fd):
@@ -231,11 +236,10 @@ class Server:
         """Finish every run whose child the forker reported as ended."""
         by_pid = {run.pid: run for run in self.runs.values()}
         for message in self.forker.exits():
-            pid = message.get("exited")
-            run = by_pid.get(pid) if isinstance(pid, int) else None
+            run = by_pid.get(message["exited"])
             if run is not None:
                 usage = {"cpu_s": float(message["cpu_s"]), "max_rss_kb": float(message["max_rss_kb"])}
-                self._finish(run, int(message["status"]), usage)
+                self._finish(run, message["status"], usage)
 
     def _close(self, run: Run, attr: str) -> None:
         fd = getattr(run, attr)
@@ -325,11 +329,11 @@ class Server:
         result["resources"] = verdict.resources(wall, usage)
         result["duration_ms"] = round(wall * 1000, 3)
         try:
-            frame = encode({"op": "result", "id": run.id, "result": result}, blobs)
+            frame = encode(ResultOp(op="result", id=run.id, result=result), blobs)
         except (ProtocolError, ValueError, TypeError) as exc:
-            result = {**verdict.unreadable(run, f"too large to pass on: {exc}"),
-                      "resources": result["resources"], "duration_ms": result["duration_ms"]}
-            frame = encode({"op": "result", "id": run.id, "result": result})
+            result = ResultJson(**verdict.unreadable(run, f"too large to pass on: {exc}"),
+                                resources=result["resources"], duration_ms=result["duration_ms"])
+            frame = encode(ResultOp(op="result", id=run.id, result=result))
         self._write(frame)
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tutor.sandbox.api import ErrorJson
 from tutor.sandbox.child import OUTPUT_CAP
+from tutor.sandbox.messages import ResultJson
 from tutor.sandbox.report import Malformed, report_fields
 from tutor.sandbox.sanitize import clean, clean_text
 
@@ -22,9 +24,9 @@ if TYPE_CHECKING:
 TRUNCATED_NOTE = "\n[output truncated: more than 1 MB]\n"
 
 
-def error(kind: str, message: str) -> dict[str, Any]:
+def error(kind: str, message: str) -> ErrorJson:
     """An ``error`` field of a result, in the shape the front expects."""
-    return {"type": kind, "message": message, "traceback": "", "line": None}
+    return ErrorJson(type=kind, message=message, traceback="", line=None)
 
 
 def signal_name(number: int) -> str:
@@ -37,56 +39,56 @@ def signal_name(number: int) -> str:
     return f"{name} ({description.lower()})" if description else name
 
 
-def unreadable(run: Run, why: str) -> dict[str, Any]:
+def unreadable(run: Run, why: str) -> ResultJson:
     """The result of a run whose report could not be passed on: an error, with the
     output it printed (already capped and cleaned in :func:`decide`'s way)."""
     text = clean_text(run.output[:OUTPUT_CAP].decode("utf-8", "replace"))
-    return {"status": "error", "stdout": text, "device": run.device, "isolation": ["tmpdir"], "truncated": False,
-            "error": error("ProtocolError", f"the run sent a malformed result ({why})")}
+    return ResultJson(status="error", stdout=text, device=run.device, isolation=["tmpdir"], truncated=False,
+                      error=error("ProtocolError", f"the run sent a malformed result ({why})"))
 
 
-def decide(run: Run, status: int) -> tuple[dict[str, Any], dict[str, bytes]]:
+def decide(run: Run, status: int) -> tuple[ResultJson, dict[str, bytes]]:
     """The result (JSON data) and blobs to send the front for ``run``, whose child
     ended with wait status ``status``."""
     text = clean_text(run.output.decode("utf-8", "replace"))
-    base: dict[str, Any] = {"device": run.device, "isolation": [], "truncated": False}
+    base = ResultJson(device=run.device, isolation=[], truncated=False)
     frame = run.frames[0] if len(run.frames) == 1 and not run.bad_result and not run.decoder.pending else None
     if frame is not None and frame.header.get("nonce") != run.nonce:
         frame, run.bad_result = None, "the result did not come from the sandbox runner"
     blobs: dict[str, bytes] = {}
     if run.ending == "timeout":
         limit = run.deadline - run.started
-        result = {"status": "timeout",
-                  "error": error("Timeout", f"the run took longer than {limit:g} s and was stopped")}
+        result = ResultJson(status="timeout",
+                            error=error("Timeout", f"the run took longer than {limit:g} s and was stopped"))
     elif run.ending == "killed":
-        result = {"status": "killed", "error": error("Killed", "the run was cancelled")}
+        result = ResultJson(status="killed", error=error("Killed", "the run was cancelled"))
     elif os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         if number == signal.SIGXCPU:
-            result = {"status": "timeout", "error": error("Timeout", "the CPU time limit was exceeded")}
+            result = ResultJson(status="timeout", error=error("Timeout", "the CPU time limit was exceeded"))
         else:
-            result = {"status": "error",
-                      "error": error("Crash", f"the process was killed by {signal_name(number)}")}
+            result = ResultJson(status="error",
+                                error=error("Crash", f"the process was killed by {signal_name(number)}"))
     elif run.bad_result:
-        result = {"status": "error",
-                  "error": error("ProtocolError", f"the run sent a malformed result ({run.bad_result})")}
+        result = ResultJson(status="error",
+                            error=error("ProtocolError", f"the run sent a malformed result ({run.bad_result})"))
     elif frame is None or os.WEXITSTATUS(status) != 0:
         code = os.WEXITSTATUS(status)
-        result = {"status": "error",
-                  "error": error("Exited", f"the process exited with status {code} before reporting a result")}
+        result = ResultJson(status="error",
+                            error=error("Exited", f"the process exited with status {code} before reporting a result"))
     else:
         try:
             result = report_fields(frame.header)
             blobs = frame.blobs
         except Malformed as exc:
-            result = {"status": "error", "error": error("ProtocolError", f"the run sent a malformed result ({exc})")}
-    merged = {**base, **clean(result)}
+            result = ResultJson(status="error", error=error("ProtocolError", f"the run sent a malformed result ({exc})"))
+    merged: ResultJson = {**base, **clean(result)}
     if run.output_dropped or len(run.output) > OUTPUT_CAP or merged.get("truncated"):
         text = text[:OUTPUT_CAP] + TRUNCATED_NOTE
         merged["truncated"] = True
     merged["stdout"] = text
     merged["device"] = run.device
-    merged["isolation"] = ["tmpdir", *merged["isolation"]]
+    merged["isolation"] = ["tmpdir", *merged.get("isolation", [])]
     return merged, blobs
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import torch
 
-from tutor.values.encode import Tagged, TensorData
+from tutor.values.details import Details
+from tutor.values.encode import ModuleValue, OptimizerValue, SchedulerValue, Tagged, TensorData
 
 # torch.testing.assert_close's default tolerances per dtype (its documented table); kept
 # here because the table itself is private API.
@@ -37,7 +38,7 @@ class Difference:
     message: str
     expected: str = ""
     got: str = ""
-    details: dict[str, Any] = field(default_factory=dict)
+    details: Details = field(default_factory=lambda: Details())
 
 
 def preview(t: torch.Tensor) -> str:
@@ -77,8 +78,8 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
     """The first of ``aspects`` (shape, dtype, requires_grad, values) that differs, with
     ``torch.testing.assert_close`` tolerances unless ``rtol``/``atol`` are given."""
     e, g = expected.tensor, got.tensor
-    base = {"what": what, "expected_shape": list(e.shape), "got_shape": list(g.shape),
-            "expected_dtype": str(e.dtype), "got_dtype": str(g.dtype)}
+    base = Details(what=what, expected_shape=list(e.shape), got_shape=list(g.shape),
+                   expected_dtype=str(e.dtype), got_dtype=str(g.dtype))
     if ("shape" in aspects or "values" in aspects) and list(e.shape) != list(g.shape):
         return Difference(what, f"{what}: shape differs: expected {_fmt_shape(e.shape)}, got {_fmt_shape(g.shape)}",
                           _fmt_shape(e.shape), _fmt_shape(g.shape),
@@ -262,7 +263,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def compare_modules(e: dict[str, Any], g: dict[str, Any], what: str, compare: set[str], rtol: float | None, atol: float | None) -> Difference | None:
+def compare_modules(e: ModuleValue, g: ModuleValue, what: str, compare: set[str], rtol: float | None, atol: float | None) -> Difference | None:
     """Structure (type, parameter names and shapes, layers) and, if asked, state_dict values."""
     check_structure = not compare or "structure" in compare or "value" in compare
     if check_structure:
@@ -293,7 +294,7 @@ def compare_modules(e: dict[str, Any], g: dict[str, Any], what: str, compare: se
     return None
 
 
-def compare_optimizers(e: dict[str, Any], g: dict[str, Any], what: str, rtol: float | None, atol: float | None) -> Difference | None:
+def compare_optimizers(e: OptimizerValue, g: OptimizerValue, what: str, rtol: float | None, atol: float | None) -> Difference | None:
     """Optimizer type, then every setting of every param group the reference has."""
     if e["type"] != g["type"]:
         return Difference(what, f"{what}: expected a {e['type']} optimizer, got {g['type']}", e["type"], g["type"], {"what": what})
@@ -308,7 +309,7 @@ def compare_optimizers(e: dict[str, Any], g: dict[str, Any], what: str, rtol: fl
     return None
 
 
-def compare_schedules(e: dict[str, Any], g: dict[str, Any], what: str, rtol: float | None, atol: float | None) -> Difference | None:
+def compare_schedules(e: SchedulerValue, g: SchedulerValue, what: str, rtol: float | None, atol: float | None) -> Difference | None:
     """The learning rates step by step: the first step that differs, else a different step count."""
     el, gl = e["lrs"], g["lrs"]
     for step, (a, b) in enumerate(zip(el, gl), start=1):

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import math
 import sys
-from typing import Any
+from typing import Any, Required, TypedDict
 
 import torch
 
 from tutor.sandbox import schedules
+from tutor.sandbox.protocol import JsonObject
 
 # Captured at import time, before any learner code runs in this process.
 _type = type
@@ -51,6 +52,38 @@ MAX_TYPE_NAME = 100
 NONFINITE = ("nan", "inf", "-inf")
 
 
+class Node(TypedDict, total=False):
+    """One encoded value (JSON), tagged by ``kind``; a tensor's bytes travel beside the
+    tree as the blob it names. Which keys a node has depends on its kind; :func:`decode`
+    checks every one, because the learner's code ran where nodes are made."""
+
+    kind: Required[str]
+    #: A scalar (``py``), a non-finite float's text (``float``), the real and imaginary
+    #: parts (``complex``), a dtype's or device's name.
+    value: Any
+    #: ``tensor``: its blob, dtype, shape, where it lived, and whether it was a Parameter.
+    blob: str
+    dtype: str
+    shape: list[int]
+    requires_grad: bool
+    device: str
+    parameter: bool
+    #: The exact Python type where it differs from ``kind`` (``Size``, a namedtuple...).
+    pytype: str
+    #: A list's, tuple's or set's items; a dict's by key.
+    items: list[Node] | dict[str, Node]
+    fields: list[str]
+    #: ``object``, ``module``, ``optimizer``, ``scheduler``: the type's name.
+    type: str
+    repr: str
+    #: ``[name, type]`` and ``[name, shape]`` pairs.
+    modules: list[list[str]]
+    parameters: list[list[str | list[int]]]
+    state_dict: dict[str, Node]
+    param_groups: list[JsonObject]
+    lrs: list[list[float]]
+
+
 class Encoder:
     """Collects blobs while turning a value into a JSON tree."""
 
@@ -58,13 +91,13 @@ class Encoder:
         self.prefix = prefix
         self.blobs: dict[str, bytes] = {}
 
-    def tensor(self, t: torch.Tensor, pytype: str | None = None) -> dict[str, Any]:
+    def tensor(self, t: torch.Tensor, pytype: str | None = None) -> Node:
         key = f"{self.prefix}{len(self.blobs)}"
         flat = t.detach().to("cpu").contiguous().reshape(-1)
         if flat.dtype not in DTYPES.values():
             flat = flat.to(torch.float64)
         self.blobs[key] = flat.view(torch.uint8).numpy().tobytes()
-        return {
+        node: Node = {
             "kind": "tensor",
             "blob": key,
             "dtype": str(flat.dtype),
@@ -72,8 +105,10 @@ class Encoder:
             "requires_grad": bool(t.requires_grad),
             "device": str(t.device.type),
             "parameter": _type(t) is _Parameter,
-            **({"pytype": pytype} if pytype else {}),
         }
+        if pytype:
+            node["pytype"] = pytype
+        return node
 
     def add_blob(self, data: bytes) -> str:
         """Send raw bytes (a file the solution wrote) beside the tree; the key names them."""
@@ -81,7 +116,7 @@ class Encoder:
         self.blobs[key] = bytes(data)
         return key
 
-    def encode(self, value: Any, depth: int = 0) -> dict[str, Any]:
+    def encode(self, value: Any, depth: int = 0) -> Node:
         if depth > MAX_DEPTH:
             return {"kind": "object", "type": "too deeply nested", "repr": ""}
         kind = _type(value)
@@ -127,7 +162,7 @@ class Encoder:
                 return self.array(value)
             if _isinstance(value, numpy.generic):
                 node = self.encode(value.item(), depth + 1)
-                return {**node, "pytype": f"numpy.{kind.__name__}"} if node["kind"] != "object" else node
+                return Node(**node, pytype=f"numpy.{kind.__name__}") if node["kind"] != "object" else node
         if _isinstance(value, _Module):
             return self.module(value)
         if _isinstance(value, _Optimizer):
@@ -136,7 +171,7 @@ class Encoder:
             return {"kind": "scheduler", "type": kind.__name__, "lrs": schedules.lrs_of(value)}
         return {"kind": "object", "type": kind.__name__, "repr": _safe_repr(value)}
 
-    def named_tuple(self, value: tuple[Any, ...], depth: int) -> dict[str, Any]:
+    def named_tuple(self, value: tuple[Any, ...], depth: int) -> Node:
         """A structseq (``torch.return_types.topk``, ``os.stat_result``), a namedtuple or
         another tuple subclass: a tuple for the comparison, with its type's name and its
         fields' names beside it. Read through ``tuple`` itself, past any override."""
@@ -151,13 +186,13 @@ class Encoder:
             name = kind.__qualname__
             fields = getattr(kind, "_fields", None)
         items = [self.encode(_tuple_item(value, i), depth + 1) for i in range(min(count, MAX_ITEMS))]
-        node: dict[str, Any] = {"kind": "tuple", "pytype": str(name)[:MAX_TYPE_NAME], "items": items}
+        node: Node = {"kind": "tuple", "pytype": str(name)[:MAX_TYPE_NAME], "items": items}
         if (isinstance(fields, tuple) and len(fields) == len(items)
                 and all(_type(f) is str and len(f) <= MAX_TYPE_NAME for f in fields)):
             node["fields"] = list(fields)
         return node
 
-    def set(self, value: set[Any] | frozenset[Any], depth: int) -> dict[str, Any]:
+    def set(self, value: set[Any] | frozenset[Any], depth: int) -> Node:
         """Items in sorted order where they sort, else in the order of their encoding's
         text: two equal sets encode the same either way."""
         members = list(value)[:MAX_ITEMS]
@@ -170,7 +205,7 @@ class Encoder:
         items = _sorted((self.encode(v, depth + 1) for v in members), key=lambda node: json.dumps(node, sort_keys=True))
         return {"kind": "set", "pytype": _type(value).__name__, "items": items}
 
-    def array(self, value: Any) -> dict[str, Any]:
+    def array(self, value: Any) -> Node:
         """A numpy array as the tensor it converts to (the dtypes torch has)."""
         try:
             t = torch.from_numpy(value.copy(order="C"))
@@ -178,7 +213,7 @@ class Encoder:
             return {"kind": "object", "type": f"ndarray of {value.dtype}"[:MAX_TYPE_NAME], "repr": _safe_repr(value)}
         return self.tensor(t, pytype="ndarray")
 
-    def module(self, m: torch.nn.Module) -> dict[str, Any]:
+    def module(self, m: torch.nn.Module) -> Node:
         return {
             "kind": "module",
             "type": _type(m).__name__,
@@ -187,10 +222,10 @@ class Encoder:
             "state_dict": {k: self.tensor(v) for k, v in m.state_dict().items() if _type(v) in (_Tensor, _Parameter)},
         }
 
-    def optimizer(self, opt: torch.optim.Optimizer) -> dict[str, Any]:
+    def optimizer(self, opt: torch.optim.Optimizer) -> Node:
         groups = []
         for group in opt.param_groups:
-            hyper = {}
+            hyper: JsonObject = {}
             for key, val in group.items():
                 if key == "params":
                     hyper["params"] = [[int(s) for s in p.shape] for p in val]
@@ -298,27 +333,46 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
         sd = node.get("state_dict")
         if not isinstance(sd, dict) or len(sd) > MAX_ITEMS:
             raise BadData("malformed module")
-        return Tagged("module", {
-            "type": str(node.get("type")),
-            "modules": [[str(a), str(b)] for a, b in _pairs(node.get("modules"))],
-            "parameters": [[str(a), _shape(b)] for a, b in _pairs(node.get("parameters"))],
-            "state_dict": {str(k): decode_tensor(v, blobs, budget) for k, v in sd.items()},
-        })
+        return Tagged("module", ModuleValue(
+            type=str(node.get("type")),
+            modules=[[str(a), str(b)] for a, b in _pairs(node.get("modules"))],
+            parameters=[(str(a), _shape(b)) for a, b in _pairs(node.get("parameters"))],
+            state_dict={str(k): decode_tensor(v, blobs, budget) for k, v in sd.items()},
+        ))
     if kind == "optimizer":
         groups = node.get("param_groups")
         # The comparison indexes each group by key: anything but a dict of named settings
         # would crash the judge instead of failing the check.
         if not isinstance(groups, list) or not all(isinstance(g, dict) and all(isinstance(k, str) for k in g) for g in groups):
             raise BadData("malformed optimizer")
-        return Tagged("optimizer", {"type": str(node.get("type")), "param_groups": groups})
+        return Tagged("optimizer", OptimizerValue(type=str(node.get("type")), param_groups=groups))
     if kind == "scheduler":
         lrs = node.get("lrs")
         if not isinstance(lrs, list) or not all(isinstance(s, list) and all(isinstance(x, (int, float)) for x in s) for s in lrs):
             raise BadData("malformed scheduler")
-        return Tagged("scheduler", {"type": str(node.get("type")), "lrs": lrs})
+        return Tagged("scheduler", SchedulerValue(type=str(node.get("type")), lrs=lrs))
     if kind == "object":
         return Tagged("object", {"type": str(node.get("type")), "repr": str(node.get("repr", ""))[:200]})
     raise BadData(f"unknown kind {kind[:40]!r}")
+
+
+class ModuleValue(TypedDict):
+    """A decoded module: its layers' and parameters' names, and its state_dict."""
+
+    type: str
+    modules: list[list[str]]
+    parameters: list[tuple[str, list[int]]]
+    state_dict: dict[str, torch.Tensor]
+
+
+class OptimizerValue(TypedDict):
+    type: str
+    param_groups: list[JsonObject]
+
+
+class SchedulerValue(TypedDict):
+    type: str
+    lrs: list[list[float]]
 
 
 class TensorData:
