@@ -15,7 +15,7 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -178,8 +178,19 @@ class SandboxClient(SandboxClientProtocol):
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._reader: threading.Thread | None = None
+        #: Told when the server starts, answers, or dies on its own (not on close()).
+        self._state_listener: Callable[[], None] | None = None
 
     # --- lifecycle ---------------------------------------------------------------
+
+    def on_state_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (on the thread that saw it) after :attr:`state` changes by
+        itself: a server started for a run, ready, or dead; so a front is told, never polls."""
+        self._state_listener = listener
+
+    def _tell_state(self) -> None:
+        if self._state_listener is not None:
+            self._state_listener()
 
     def start(self) -> None:
         """Spawn the server unless it is starting or running; returns at once."""
@@ -207,6 +218,7 @@ class SandboxClient(SandboxClientProtocol):
             self._reader = threading.Thread(target=self._read_loop, args=(self._proc,), daemon=True,
                                             name="sandbox-reader")
             self._reader.start()
+        self._tell_state()
 
     def wait_ready(self, timeout: float | None = None) -> None:
         """Block until the server answers; raise SandboxError if it cannot start."""
@@ -317,10 +329,13 @@ class SandboxClient(SandboxClientProtocol):
             # However the loop ended, no run may wait for an answer that cannot come,
             # and the next run must start a new server.
             with self._lock:
-                if self._proc is proc:
+                died = self._proc is proc
+                if died:
                     self.state = "dead"
                     self._proc = None
             self._ready.set()
+            if died:
+                self._tell_state()
             self._fail_pending(proc, "the sandbox server stopped unexpectedly")
             if broken and proc.poll() is None:
                 proc.kill()
@@ -339,6 +354,7 @@ class SandboxClient(SandboxClientProtocol):
             self.fs_view = header.get("fs_view") is True
             self.state = "ready"
             self._ready.set()
+            self._tell_state()
         elif op == "result":
             run_id = header.get("id")
             with self._lock:
