@@ -425,3 +425,22 @@ def check_summary(message: str, details: DifferenceView) -> str:
         if sep:
             return head
     return message
+
+
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+#: Strong and emphasis with asterisks; underscores are left alone (they are in names).
+_MARKDOWN_EMPHASIS = re.compile(r"(?<![\w*])(\*\*|\*)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as a terminal without a Markdown renderer shows it: code spans, emphasis
+    and links reduced to their words (``tutor watch``, search results). Fenced code keeps
+    its lines; only the fences go. Text inside a code span is never touched."""
+    out = []
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            continue
+        parts = re.split(r"(`+[^`]*`+)", line)  # odd parts are code spans
+        out.append("".join(part.strip("`") if n % 2 else _MARKDOWN_EMPHASIS.sub(r"\2", _MARKDOWN_LINK.sub(r"\1", part))
+                           for n, part in enumerate(parts)))
+    return "\n".join(out)

@@ -137,3 +137,15 @@ def test_search_names_the_block_and_line_of_each_match() -> None:
     assert all(h.block is h.snippet for h in code)
     [prompt] = search_lessons(lessons, "every row of `m`")
     assert prompt.exercise is not None and prompt.block is prompt.exercise and prompt.line == 0
+
+
+def test_search_hits_and_watch_show_prose_as_plain_words() -> None:
+    from tutor.present import plain_text
+
+    assert plain_text("Write `add_row(m, r)`, **not** a [loop](https://x.y); keep each_row *as is*.") == \
+        "Write add_row(m, r), not a loop; keep each_row as is."
+    assert plain_text("```python\nx = a * b * c\n```") == "x = a * b * c"  # code keeps its asterisks
+    assert plain_text("a `**kwargs` span") == "a **kwargs span"
+    hits = [h for h in search_lessons(sample_lessons(), "add_row") if h.where == "prose"]
+    assert hits and all("`" not in h.context for h in hits)
+

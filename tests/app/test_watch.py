@@ -66,7 +66,7 @@ def test_a_save_is_checked_and_a_pass_moves_on(tmp_path) -> None:
     assert session.path.exists()  # the starter, written for the learner to edit
     text = screen_text(session)
     assert "tutor watch · first-steps/add-row (1 of 2) · 0 passed" in text
-    assert "Write `add_row(m, r)`" in text
+    assert "Write add_row(m, r)" in text
     assert re.search(r"^file: .*/ws/first-steps/add-row\.py$", text, re.MULTILINE)
     assert "✗ 0 of 2 checks pass" in text
     assert session.workspace.progress("first-steps/add-row").status == "not started"  # a look is not an attempt
@@ -105,7 +105,7 @@ def test_h_shows_the_next_hint_l_the_list_and_q_quits(tmp_path) -> None:
     text = screen_text(session)
     assert "· first-steps/add-row  not started  ◀ watching" in text and " 2. More  0/1" in text
     session.key("l")
-    assert "Write `add_row(m, r)`" in screen_text(session)
+    assert "Write add_row(m, r)" in screen_text(session)
     assert session.key("q") is False
 
 

@@ -218,8 +218,8 @@ class WatchView:
         tail += self._verdict_lines(width)
         if self.hint is not None:
             number, text = self.hint
-            tail += _wrap(f"hint {number} of {len(exercise.hints)}: {text}", width, style="yellow", limit=4)
-        prompt = _wrap(exercise.prompt.strip(), width, limit=max(3, room - 1 - len(tail)))
+            tail += _wrap(f"hint {number} of {len(exercise.hints)}: {fmt.plain_text(text)}", width, style="yellow", limit=4)
+        prompt = _wrap(fmt.plain_text(exercise.prompt.strip()), width, limit=max(3, room - 1 - len(tail)))
         return [Line(_fit(exercise.title, width), "bold cyan"), *prompt, *tail]
 
     def _verdict_lines(self, width: int) -> list[Line]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tutor.lessons import Exercise, Lesson, LessonSet, Prose, Snippet
+from tutor.present import plain_text
 
 MAX_HITS = 50
 #: Hits of one kind (prose, code...) per lesson: a common word lists a few places in
@@ -73,7 +74,9 @@ def search_lessons(lessons: LessonSet, query: str) -> list[SearchHit]:
             per_kind[key] = per_kind.get(key, 0) + 1
             row, line = next((n, l) for n, l in enumerate(text.splitlines()) if needle in l.lower())
             snippet = block if isinstance(block, Snippet) else None
-            hits.append(SearchHit(lesson, exercise, where, line.strip(), snippet, block, row))
+            # Prose reads as plain words in a list of hits; code stays as written.
+            context = line.strip() if where == "code" else plain_text(line).strip()
+            hits.append(SearchHit(lesson, exercise, where, context, snippet, block, row))
     rank = {"title": 0, "exercise": 1, "prose": 2, "code": 3}
     hits.sort(key=lambda h: rank[h.where])
     return hits[:MAX_HITS]
