@@ -444,3 +444,30 @@ def plain_text(markdown: str) -> str:
         out.append("".join(part.strip("`") if n % 2 else _MARKDOWN_EMPHASIS.sub(r"\2", _MARKDOWN_LINK.sub(r"\1", part))
                            for n, part in enumerate(parts)))
     return "\n".join(out)
+
+
+#: Starts a code line's continuation when it had to be wrapped to fit the screen.
+CONTINUATION = "↪ "
+
+
+def wrap_code(code: str, width: int) -> str:
+    """``code`` with every line wider than ``width`` broken, never cropped: after the
+    last space, comma, bracket or dot that fits (mid-token only when there is none), each continuation
+    indented as its line and marked with :data:`CONTINUATION`, so no character is lost
+    and no wrapped piece reads as a line of its own."""
+    out: list[str] = []
+    for line in code.splitlines():
+        indent = line[: len(line) - len(line.lstrip())]
+        lead = indent + CONTINUATION
+        room = max(8, width - len(lead))
+        first = True
+        while len(line) > (width if first else room + len(lead)):
+            limit = width if first else len(lead) + room
+            cut = max(line.rfind(" ", 0, limit), *(line.rfind(mark, 0, limit - 1) + 1 for mark in ",(."))
+            if cut <= (len(indent) if first else len(lead)):
+                cut = limit  # one long token: break it where the screen ends
+            out.append(line[:cut].rstrip())
+            line = lead + line[cut:].lstrip()
+            first = False
+        out.append(line)
+    return "\n".join(out)

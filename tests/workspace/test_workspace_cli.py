@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tutor.cli import main
 from tutor.lessons import LessonSet
+from tutor.present import CONTINUATION
 from tutor.workspace import Workspace
 
 LESSONS_DIR = Path(__file__).parent / "lessons"
@@ -207,3 +210,22 @@ def test_list_says_visible_checks_pass_until_tutor_grade_runs_the_hidden_ones(tu
     assert "0/2 passed" in shown  # a pass of the visible checks only is not counted as passed
     ws.record_result("alpha/double", "pass")  # tutor grade ran them all
     assert "alpha/double  Double it  passed" in tutor("list").out
+
+
+def test_a_solution_wider_than_the_terminal_is_wrapped_never_cropped(tmp_path: Path, root: Path, capsys,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    lessons = tmp_path / "lessons"
+    shutil.copytree(LESSONS_DIR, lessons)
+    alpha = lessons / "01-alpha.md"
+    long_line = "    return torch.mul(torch.ones_like(x, dtype=x.dtype), 2) * x  # doubled, with every element kept"
+    alpha.write_text(alpha.read_text().replace("    return 2 * x\n```", long_line + "\n```", 1))
+    Workspace(root, LessonSet()).record_result("alpha/double", "pass")
+    monkeypatch.setenv("COLUMNS", "40")
+    assert main(["solution", "alpha/double", "--lessons", str(lessons)]) == 0
+    out = capsys.readouterr().out
+    shown = out.splitlines()[1:]
+    assert all(len(line.rstrip()) <= 40 for line in shown)
+    assert any(line.lstrip().startswith(CONTINUATION) for line in shown)  # the continuation says so
+    # Nothing lost: the wrapped lines hold every character of the reference's line.
+    assert "".join(line.strip().removeprefix(CONTINUATION) for line in shown).replace(" ", "") == \
+        ("def double(x):" + long_line).replace(" ", "")

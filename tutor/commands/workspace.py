@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tutor.commands.common import lessons_from, print_warnings
 from tutor.core import Tutor
 from tutor.errors import UsageError
+from tutor.present import wrap_code
 from tutor.session import Session
 from tutor.workspace import Workspace, default_workspace
 
@@ -110,7 +111,9 @@ def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
 
     console = _console()
     console.print(f"Reference solution of {exercise.id} ({exercise.title}):", markup=False, soft_wrap=True)
-    console.print(Syntax(exercise.solution.rstrip("\n"), "python", theme="ansi_dark", background_color="default"))
+    # Wrapped by us, never cropped by the terminal: a lost `)` would show broken code.
+    code = wrap_code(exercise.solution.rstrip("\n"), console.width)
+    console.print(Syntax(code, "python", theme="ansi_dark", background_color="default"), crop=False, overflow="ignore")
     return 0
 
 
