@@ -12,9 +12,10 @@ import pytest
 
 #: The kernel sets every course test runs under: name -> the server's environment.
 KERNELS = {"best": {}, "portable": {"ATEN_CPU_CAPABILITY": "default"}}
-# Runs in flight: a run is a forked child, mostly busy on the CPU; twice the cores keeps
-# them all busy while a result travels back and the next child forks.
-JOBS = 2 * (os.cpu_count() or 1)
+# Runs in flight: one per core. A run is a forked child busy on the CPU, so more in
+# flight gain nothing and slow each one down: a training exercise's reference (about 3 s
+# alone) then nears its 10 s timeout.
+JOBS = os.cpu_count() or 1
 
 
 

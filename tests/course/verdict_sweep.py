@@ -5,11 +5,15 @@ cell of the grid; anything else is a verdict change, and the course must have no
 
 Run whole (minutes):
 
-    .venv/bin/python tests/course/verdict_sweep.py [--seeds 5] [--base N ...] [--sample K] [--lessons DIR]
+    .venv/bin/python tests/course/verdict_sweep.py [--seeds 5] [--base N ...] [--sample K | --exercise ID ...]
+                                                   [--lessons DIR] [--jobs N] [--timeout-scale X]
 
 It prints the grid's size and every change, and exits 1 if there is one. The seeds are
 drawn as ``tutor grade`` draws them (``draw_seeds``) from bases printed in the report,
-so ``--base`` reproduces a run. ``tests/course/test_verdict_sweep.py`` runs a sample in CI.
+so ``--base`` reproduces a run. A timeout is a verdict change too (a reference that
+times out does not pass): on a machine busy with other work, ``--timeout-scale`` gives
+every run more time, since the sweep is about verdicts, not speed.
+``tests/course/test_verdict_sweep.py`` runs a sample in CI.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tutor.core import GRADING_TASK_MODULES
@@ -92,12 +96,20 @@ class SweepResult:
         by_answer: dict[Answer, set[str]] = {}
         for cell in self.cells:
             by_answer.setdefault(cell.answer, set()).add(cell.status)
-        flips = sum(1 for statuses in by_answer.values() if len(statuses) > 1)
-        lines.append(f"verdict changes: {len(self.changes)}; answers whose status varies between fail and error: {flips}")
+        flips = [answer for answer, statuses in by_answer.items() if len(statuses) > 1 and not answer.must_pass]
+        lines.append(f"verdict changes: {len(self.changes)}")
         for cell in self.changes:
-            seeds = "the lesson's seeds" if cell.base is None else f"seed base {cell.base}"
-            lines.append(f"  {cell.answer.where()}: {cell.status} with the {cell.kernels} kernels and {seeds}: {cell.message}")
+            lines.append(f"  {cell.answer.where()}: {cell.status} with the {cell.kernels} kernels and {_seeds(cell)}: {cell.message}")
+        lines.append(f"answers that always fail, but as 'fail' in some cells and 'error' in others: {len(flips)}")
+        for answer in flips:
+            errors = [c for c in self.cells if c.answer == answer and c.status == "error"]
+            lines.append(f"  {answer.where()}: error in {len(errors)} of {sum(c.answer == answer for c in self.cells)} cells, "
+                         f"e.g. with the {errors[0].kernels} kernels and {_seeds(errors[0])}: {errors[0].message}")
         return "\n".join(lines)
+
+
+def _seeds(cell: Cell) -> str:
+    return "the lesson's seeds" if cell.base is None else f"seed base {cell.base}"
 
 
 def answers_of(exercises: Iterable[Exercise]) -> list[Answer]:
@@ -127,7 +139,8 @@ def sweep(exercises: Sequence[Exercise], clients: Mapping[str, SandboxClientProt
         reports = grade_sources(submissions, clients[kernels], include_hidden=True)
         return [Cell(a, kernels, base, r.status, r.message) for a, r in zip(answers, reports)]
 
-    with ThreadPoolExecutor(max_workers=jobs or 2 * (os.cpu_count() or 1)) as pool:
+    # One grading per core: more in flight only slow each down (towards its timeout).
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         cells = [cell for found in pool.map(grade, tasks) for cell in found]
     return SweepResult(cells, list(bases), list(clients), with_lesson_seeds, time.perf_counter() - started)
 
@@ -147,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base", type=int, nargs="+", default=None, help="these seed bases instead of drawn ones")
     parser.add_argument("--sample", type=int, default=None, help="this many exercises, drawn at random (default: all)")
     parser.add_argument("--exercise", nargs="+", default=None, metavar="ID", help="only these exercises")
-    parser.add_argument("--jobs", type=int, default=None, help="gradings at once (default: twice the cores)")
+    parser.add_argument("--jobs", type=int, default=None, help="gradings at once (default: one per core)")
+    parser.add_argument("--timeout-scale", type=float, default=1.0, metavar="X",
+                        help="multiply every exercise's timeout (a loaded machine: the sweep is about verdicts, not speed)")
     args = parser.parse_args(argv)
     lessons = load_lessons([args.lessons])
     if lessons.errors:
@@ -163,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
         exercises = [known[i] for i in args.exercise]
     if args.sample is not None:
         exercises = random.sample(exercises, min(args.sample, len(exercises)))
+    if not args.timeout_scale > 0:
+        print("verdict_sweep: --timeout-scale must be positive", file=sys.stderr)
+        return 2
+    exercises = [replace(e, timeout=e.timeout * args.timeout_scale) for e in exercises]
     bases = args.base or [random.randrange(2**31 - 1) for _ in range(args.seeds)]
     clients = start_clients([args.lessons], KERNELS)
     try:
