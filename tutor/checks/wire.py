@@ -99,6 +99,13 @@ class HarnessRecord(TypedDict):
     #: Banned names called at run time; required names that were called.
     tripwire: list[str]
     called: list[str]
+    #: Banned kernels the dispatcher saw run (tutor.judging.recorder), and whether the
+    #: code removed the recorder; required names whose results a counterfactual run
+    #: could corrupt, and those the first check's value was found to depend on.
+    kernels: list[str]
+    tampered: bool
+    produced: list[str]
+    used: list[str]
 
 
 class JudgeExercise(TypedDict):

@@ -25,7 +25,7 @@ from tutor.checks.wire import (
 )
 from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseReport, ExerciseStatus
 from tutor.grading.rules import Violation, check_rules
-from tutor.lessons.model import Check, Exercise
+from tutor.lessons.model import Check, Exercise, Rules
 from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol
 from tutor.sandbox.protocol import Json, JsonObject
 from tutor.values.details import DETAIL_TYPES
@@ -299,7 +299,7 @@ def _verdict_report(ran: _Ran, verdicts: list[CheckVerdict]) -> ExerciseReport:
                     seed=v["seed"], details=v["details"], max_score=check.points, hidden=check.hidden)
         for v, check in zip(verdicts, ran.checks)
     ]
-    rule_problems = _rule_problems(ran.violations, ran.mine, ran.exercise.rules.required)
+    rule_problems = _rule_problems(ran.violations, ran.mine, ran.exercise.rules)
     if rule_problems:
         results.append(CheckResult(name=RULES_CHECK, status="fail", message="; ".join(rule_problems), max_score=0.0))
 
@@ -312,18 +312,30 @@ def _verdict_report(ran: _Ran, verdicts: list[CheckVerdict]) -> ExerciseReport:
     return ran.finish("pass", _pass_message(len(results), hidden_unrun, ran.exercise.hidden_points), results)
 
 
-def _rule_problems(violations: list[Violation], mine: RunResult, required: tuple[tuple[str, ...], ...]) -> list[str]:
-    """Banned names found in the source, then those the harness's tripwire caught at run
-    time that the source hid (``getattr(torch, "soft" + "max")``), then required calls
-    the run never made."""
+def _rule_problems(violations: list[Violation], mine: RunResult, rules: Rules) -> list[str]:
+    """Banned names found in the source; those the harness's tripwire caught at run time
+    that the source hid (``getattr(torch, "soft" + "max")``); banned kernels the
+    dispatcher saw run, whatever name reached them; then required calls the run never
+    made, or made only for show (garbage in their results left the answer unchanged)."""
     problems = [f"line {v.line}: {v.message}" for v in violations]
     tripped = _strings(mine.data.get("tripwire"))
     problems += [f"called {name} at run time, which this exercise bans" for name in tripped
                  if not any(name in p for p in problems)]
-    called = _strings(mine.data.get("called"))
-    for group in required:
+    kernels = _strings(mine.data.get("kernels"))
+    if kernels and not problems:  # one banned call is named once, by the clearest source
+        problems.append(f"ran {', '.join(kernels)} at run time (under whatever name it was called), "
+                        "which this exercise bans")
+    if mine.data.get("tampered") is True:
+        problems.append("removed the recorder tutor grades with (a torch dispatch mode); the run cannot be trusted")
+    called, produced, used = (set(_strings(mine.data.get(key))) for key in ("called", "produced", "used"))
+    for group in rules.required:
         if not any(name in called for name in group):
             problems.append(f"never called {' or '.join(group)}; this exercise requires it")
+        # Tensor.backward calls torch.autograd.backward: when any name of the group made
+        # something the answer could use, one of them must have been used.
+        elif any(name in produced for name in group) and not any(name in used for name in group):
+            problems.append(f"called {' or '.join(n for n in group if n in called)}, but the answer does not use "
+                            "what it computed (garbage in its result left the answer unchanged); this exercise requires it")
     return problems
 
 
