@@ -61,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_float, default=10.0, metavar="S", help="wall-clock limit per file (default 10)")
 
     p = sub.add_parser("grade", parents=[common], help="grade your solutions headless")
-    p.add_argument("ids", nargs="*", metavar="ID", help="exercises to grade: lesson/exercise, or the exercise alone where unique (default: all)")
+    p.add_argument("ids", nargs="*", metavar="ID", help="exercises to grade: lesson/exercise, the exercise alone where unique, or a lesson id for all of its exercises (default: all)")
     p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help=WORKSPACE_HELP)
     p.add_argument("--json", type=Path, metavar="FILE", dest="json_file", default=None,
                    help="also write the report as JSON")
