@@ -11,6 +11,12 @@ from tutor.lessons.model import Rules
 
 #: Builtins that run code the AST check never sees (a loop in a string).
 HIDES_CODE = frozenset({"exec", "eval", "compile", "__import__"})
+#: Functions that loop over an iterable in Python as a ``for`` would.
+LOOPING_CALLS = frozenset({"map", "filter", "reduce", "functools.reduce", "itertools.starmap", "itertools.accumulate"})
+#: Modules a solution may import where loops are banned: any other module could hold
+#: a loop this check never reads (one the answer wrote to a file and imported).
+IMPORTS_WITHOUT_LOOPS = frozenset({"torch", "numpy", "math", "__future__", "typing", "collections", "dataclasses",
+                                   "functools"})
 LOOP_NODES: tuple[type[ast.AST], ...] = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -76,6 +82,17 @@ def check_rules(source: str, rules: Rules) -> list[Violation]:
         if rules.no_loops and isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in HIDES_CODE:
             found.append(Violation(node.lineno, f"calls {node.func.id}(), which could run a loop this check cannot see; "
                                    "this exercise asks for tensor operations without Python loops"))
+        if rules.no_loops and isinstance(node, ast.Call):
+            called = _dotted(node.func) or ""
+            if imported.get(called, called) in LOOPING_CALLS or called in LOOPING_CALLS:
+                found.append(Violation(node.lineno, f"calls {called}(), a Python loop over the items; "
+                                       "this exercise asks for tensor operations without Python loops"))
+        if rules.no_loops and isinstance(node, (ast.Import, ast.ImportFrom)):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or "."]
+            for module in names:
+                if module.split(".")[0] not in IMPORTS_WITHOUT_LOOPS:
+                    found.append(Violation(node.lineno, f"imports {module}, whose code this check cannot read for "
+                                           "loops; this exercise asks for tensor operations without Python loops"))
         if rules.no_loops and isinstance(node, LOOP_NODES):
             kind = "a comprehension" if "Comp" in type(node).__name__ or isinstance(node, ast.GeneratorExp) else f"a '{type(node).__name__.lower()}' loop"
             found.append(Violation(getattr(node, "lineno", 1), f"uses {kind}; this exercise asks for tensor operations without Python loops"))
