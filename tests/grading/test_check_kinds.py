@@ -67,6 +67,26 @@ def test_gradient_flow_fails_a_parameter_whose_gradient_is_all_zeros(sandbox):
     assert flow.status == "fail" and "the gradient of weight of layer is all zeros" in flow.message
 
 
+@pytest.mark.parametrize("forward, phrase", [
+    # The graph to the weight is cut; a zero path keeps the output differentiable.
+    ("self.weight.grad = torch.ones_like(self.weight)\n        return x * self.weight.detach() + 0 * self.weight.sum()",
+     "the gradient of weight of layer is all zeros"),
+    # No path at all: .grad set by hand is all the weight has.
+    ("self.weight.grad = torch.ones_like(self.weight)\n        return x * self.weight.detach() + self.bias_like",
+     "was not written by backward()"),
+], ids=["zero path", "no path"])
+def test_gradient_flow_judges_what_backward_brought_not_a_grad_set_by_hand(sandbox, forward, phrase):
+    """A forward that writes .grad itself shows a finite, non-zero gradient on every
+    parameter; only the gradient backward brings to the leaf counts."""
+    layer = EXERCISES["layer"]
+    by_hand = layer.solution.replace("return x * self.weight", forward)
+    if "bias_like" in forward:  # a second parameter that backward does reach
+        by_hand = by_hand.replace("super().__init__()", "super().__init__()\n        self.bias_like = nn.Parameter(torch.zeros(n))")
+    report = grade_source(layer, by_hand, sandbox, include_hidden=True)
+    flow = next(c for c in report.checks if c.name == "gradients flow")
+    assert flow.status == "fail" and phrase in flow.message, flow.message
+
+
 def test_an_artifact_from_an_earlier_seed_does_not_count_for_the_next(sandbox, tmp_path):
     ckpt = EXERCISES["ckpt"]
     once = ckpt.solution.replace("def save(path):\n", "_saved = []\ndef save(path):\n    if _saved: return\n")

@@ -55,22 +55,56 @@ class GradFlow(CheckKind):
             return GradFlowSpec(tensors=tuple(target))
         raise fail(f"{where}: 'grad_flow' must name a module from 'setup' (or list tensor names, without 'params')", "grad_flow")
 
+    def before(self, spec: GradFlowSpec, probe: Probe) -> Any:
+        """Hooks on each leaf that see the gradient backward brings to it: what is
+        judged is that, not ``.grad``, which code can write by hand (a ``forward`` that
+        sets ``p.grad = torch.ones_like(p)`` shows a gradient where none flows)."""
+        import torch
+
+        received: dict[str, Any] = {}
+        handles = []
+
+        def keep(grad: Any, name: str) -> None:
+            received[name] = grad.detach().clone() if name not in received else received[name] + grad.detach()
+
+        for name, leaf in self._leaves(spec, probe).items():
+            if isinstance(leaf, torch.Tensor) and leaf.is_leaf and leaf.requires_grad:
+                handles.append(leaf.register_hook(lambda grad, n=name: keep(grad, n)))
+        return received, handles
+
     def collect(self, spec: GradFlowSpec, probe: Probe, state: Any) -> Any:
         import torch
 
+        received, handles = state if isinstance(state, tuple) else ({}, [])
+        for handle in handles:
+            handle.remove()
         encode = probe.encoder.encode
+
+        def grad_of(name: str, leaf: Any) -> Any:
+            if not isinstance(leaf, torch.Tensor):
+                return {"kind": "missing"}
+            if name not in received and leaf.grad is not None:
+                return {"kind": "not_from_backward"}
+            return encode(received.get(name))
+
         if spec.module:
             module = probe.namespace.get(spec.module)
             if not isinstance(module, torch.nn.Module):
                 return {"not_a_module": type(module).__name__}
             named = dict(module.named_parameters())
             names = spec.params or tuple(named)
-            return {"grads": [[n, encode(named[n].grad) if n in named else {"kind": "missing"}] for n in names]}
-        grads = []
-        for name in spec.tensors:
-            leaf = probe.namespace.get(name)
-            grads.append([name, encode(leaf.grad) if isinstance(leaf, torch.Tensor) else {"kind": "missing"}])
-        return {"grads": grads}
+            return {"grads": [[n, grad_of(n, named.get(n))] for n in names]}
+        return {"grads": [[name, grad_of(name, probe.namespace.get(name))] for name in spec.tensors]}
+
+    @staticmethod
+    def _leaves(spec: GradFlowSpec, probe: Probe) -> dict[str, Any]:
+        if spec.module:
+            import torch
+
+            module = probe.namespace.get(spec.module)
+            named = dict(module.named_parameters()) if isinstance(module, torch.nn.Module) else {}
+            return {n: named.get(n) for n in (spec.params or tuple(named))}
+        return {name: probe.namespace.get(name) for name in spec.tensors}
 
     def judge(self, spec: GradFlowSpec, sides: Sides) -> Difference | None:
         import torch
@@ -91,10 +125,13 @@ class GradFlow(CheckKind):
             raise BadData("malformed gradient data")
         if (spec.tensors or spec.params) and [r[0] for r in rows] != wanted:
             raise BadData("gradient data for other names than asked")
-        missing, none, bad, zero = [], [], [], []
+        missing, none, bad, zero, by_hand = [], [], [], [], []
         for name, node in rows:
             if isinstance(node, dict) and node.get("kind") == "missing":
                 missing.append(name)
+                continue
+            if isinstance(node, dict) and node.get("kind") == "not_from_backward":
+                by_hand.append(name)
                 continue
             grad = decode(node, sides.got_blobs)
             if grad is None:
@@ -109,6 +146,10 @@ class GradFlow(CheckKind):
         if missing:
             return Difference("gradients", f"no parameter{owner} named {', '.join(missing)}", ", ".join(wanted),
                               "missing", {"what": "gradients"})
+        if by_hand:
+            return Difference("gradients", f"the gradient of {', '.join(by_hand)}{owner} was not written by backward(): "
+                              ".grad was set by hand, and no gradient flows back to it", "a gradient from backward",
+                              "set by hand", {"what": "gradients"})
         if none:
             return Difference("gradients", f"no gradient reached {', '.join(none)}{owner}: .grad is None after backward "
                               "(was the graph cut by .data or .detach()?)", "a gradient", "None", {"what": "gradients"})
