@@ -150,3 +150,16 @@ def test_malformed_new_encodings_are_bad_data(node: dict[str, Any]) -> None:
 def test_a_forged_type_name_is_bounded() -> None:
     value = decode({"kind": "tuple", "pytype": "x" * 10_000, "items": []}, {})
     assert value.pytype == "tuple"
+
+
+def test_a_numpy_scalar_keeps_its_type_for_strict_checks_and_its_value_for_the_rest():
+    import numpy as np
+
+    from tutor.values.compare import strict_type_difference
+
+    encoder = Encoder("b")
+    for value, name in ((np.float32(0.5), "numpy.float32"), (np.int64(3), "numpy.int64")):
+        decoded = decode(encoder.encode(value), encoder.blobs)
+        assert decoded == value.item()  # as a number, the same
+        diff = strict_type_difference(value.item(), decoded, "result")
+        assert diff is not None and f"got a {name}" in diff.message

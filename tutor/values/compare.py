@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from tutor.values.details import Details
-from tutor.values.encode import ModuleValue, OptimizerValue, SchedulerValue, Tagged, TensorData
+from tutor.values.encode import ModuleValue, NumpyFloat, NumpyInt, OptimizerValue, SchedulerValue, Tagged, TensorData
 
 # torch.testing.assert_close's default tolerances per dtype (its documented table); kept
 # here because the table itself is private API.
@@ -226,6 +226,8 @@ def _type_name(value: Any) -> str:
         return "tensor"
     if isinstance(value, Tagged):
         return "torch.Size" if value.pytype == "Size" else value.pytype
+    if isinstance(value, (NumpyFloat, NumpyInt)):
+        return value.pytype
     return type(value).__name__
 
 

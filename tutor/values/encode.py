@@ -269,6 +269,29 @@ class _Budget:
             raise BadData("the value's tensors add up to too many bytes")
 
 
+class NumpyFloat(float):
+    """A numpy floating scalar read back: a ``float`` to every comparison, with the type
+    it was (``numpy.float32``) for the checks that want exact types."""
+
+    pytype: str
+
+    def __new__(cls, value: float, pytype: str) -> NumpyFloat:
+        scalar = super().__new__(cls, value)
+        scalar.pytype = pytype
+        return scalar
+
+
+class NumpyInt(int):
+    """A numpy integer scalar read back (see :class:`NumpyFloat`)."""
+
+    pytype: str
+
+    def __new__(cls, value: int, pytype: str) -> NumpyInt:
+        scalar = super().__new__(cls, value)
+        scalar.pytype = pytype
+        return scalar
+
+
 def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget | None = None) -> Any:
     """Rebuild a value encoded by :class:`Encoder`; raise :class:`BadData` on anything odd.
 
@@ -289,6 +312,13 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
         value = node.get("value")
         if type(value) not in SCALARS:
             raise BadData("malformed scalar")
+        pytype = node.get("pytype")
+        if isinstance(pytype, str) and pytype.startswith("numpy."):
+            # The value compares as the number it is; strict types still see numpy's.
+            if type(value) is float:
+                return NumpyFloat(value, pytype[:MAX_TYPE_NAME])
+            if type(value) is int:
+                return NumpyInt(value, pytype[:MAX_TYPE_NAME])
         return value
     if kind == "float":
         if node.get("value") not in ("nan", "inf", "-inf"):
