@@ -46,7 +46,8 @@ def main(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print_warnings(workspace)
 
-    payload = {**to_json(reports), "seed": seed}
+    payload = to_json(reports)
+    payload["seed"] = seed
     if args.json_file:
         write_json(args.json_file, payload)
     if args.junit:

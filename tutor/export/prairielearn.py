@@ -16,7 +16,7 @@ import json
 import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from tutor.export.kit import TORCH_INSTALL, copy_lessons, copy_tutor_source, write_script
 from tutor.lessons import Exercise, LessonSet
@@ -57,19 +57,49 @@ RUN pip3 install --quiet /opt/tutor-src
 """
 
 
-def results(report: Any, log: str = "") -> dict[str, Any]:
-    """PrairieLearn's ``results.json`` from a ``tutor grade --json`` report (or from
-    nothing, when tutor could not grade: then the log says why)."""
+class PrairieLearnTest(TypedDict):
+    name: str
+    points: float
+    max_points: float
+    message: str
+    output: str
+
+
+class PrairieLearnResults(TypedDict):
+    """PrairieLearn's external grader ``results.json``."""
+
+    gradable: bool
+    score: float
+    message: str
+    output: str
+    tests: NotRequired[list[PrairieLearnTest]]
+
+
+def results(report: object, log: str = "") -> PrairieLearnResults:
+    """PrairieLearn's ``results.json`` from a ``tutor grade --json`` report, read back
+    from the grading process and checked field by field (or from nothing, when tutor
+    could not grade: then the log says why)."""
+    ungradable = PrairieLearnResults(gradable=False, score=0, message="tutor could not grade this submission",
+                                     output=log[-2000:])
     exercises = report.get("exercises") if isinstance(report, dict) else None
-    if not exercises:
-        return {"gradable": False, "score": 0, "message": "tutor could not grade this submission", "output": log[-2000:]}
-    [exercise] = exercises
-    tests = [{"name": c["name"], "points": c["score"], "max_points": c["max_score"], "message": c["message"],
-              "output": f"expected: {c['expected']}\ngot: {c['got']}" if c["status"] == "fail" else ""}
-             for c in exercise["checks"]]
+    if not isinstance(exercises, list) or len(exercises) != 1 or not isinstance(exercises[0], dict):
+        return ungradable
+    exercise = exercises[0]
+    checks = exercise.get("checks")
+    number: tuple[type, ...] = (int, float)
+    fields: dict[str, tuple[type, ...]] = {"score": number, "max_score": number, "message": (str,), "output": (str,)}
+    if not isinstance(checks, list) or not all(isinstance(exercise.get(k), t) for k, t in fields.items()):
+        return ungradable
+    check_fields: dict[str, tuple[type, ...]] = {"name": (str,), "score": number, "max_score": number, "message": (str,),
+                                                 "status": (str,), "expected": (str,), "got": (str,)}
+    if not all(isinstance(c, dict) and all(isinstance(c.get(k), t) for k, t in check_fields.items()) for c in checks):
+        return ungradable
+    tests = [PrairieLearnTest(name=c["name"], points=c["score"], max_points=c["max_score"], message=c["message"],
+                              output=f"expected: {c['expected']}\ngot: {c['got']}" if c["status"] == "fail" else "")
+             for c in checks]
     maximum = exercise["max_score"] or 1
-    return {"gradable": True, "score": exercise["score"] / maximum, "message": exercise["message"],
-            "output": exercise["output"][-2000:], "tests": tests}
+    return PrairieLearnResults(gradable=True, score=exercise["score"] / maximum, message=exercise["message"],
+                               output=exercise["output"][-2000:], tests=tests)
 
 
 def _question(exercise: Exercise, root: Path) -> None:

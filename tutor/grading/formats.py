@@ -4,18 +4,59 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Literal, NotRequired, TypedDict
 
 from tutor.atomic import atomic_write
 from tutor.errors import UsageError
 from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT, GRADESCOPE_VISIBILITIES
-from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseReport
+from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseJson, ExerciseReport, ExerciseStatus
 
 REPORT_VERSION = 1
 
 
-def overall_status(reports: list[ExerciseReport]) -> str:
+class SummaryJson(TypedDict):
+    passed: int
+    failed: int
+    errored: int
+
+
+class GradeJson(TypedDict):
+    """``tutor grade --json`` (DESIGN.md); the command adds the run's ``seed``."""
+
+    version: int
+    status: ExerciseStatus
+    summary: SummaryJson
+    score: float
+    max_score: float
+    exercises: list[ExerciseJson]
+    seed: NotRequired[int]
+
+
+GradescopeVisibility = Literal["visible", "hidden", "after_due_date", "after_published"]
+
+
+class GradescopeTest(TypedDict):
+    name: str
+    score: float
+    max_score: float
+    status: Literal["passed", "failed"]
+    output: str
+    visibility: str
+
+
+class GradescopeJson(TypedDict):
+    """Gradescope's autograder ``results.json``."""
+
+    score: float
+    output: str
+    visibility: GradescopeVisibility
+    stdout_visibility: GradescopeVisibility
+    tests: list[GradescopeTest]
+
+
+def overall_status(reports: list[ExerciseReport]) -> ExerciseStatus:
     """The run's verdict: any error outranks any failure."""
     if any(r.status == "error" for r in reports):
         return "error"
@@ -24,20 +65,20 @@ def overall_status(reports: list[ExerciseReport]) -> str:
     return "pass"
 
 
-def to_json(reports: list[ExerciseReport]) -> dict[str, Any]:
+def to_json(reports: list[ExerciseReport]) -> GradeJson:
     """The ``tutor grade --json`` contract (DESIGN.md)."""
-    return {
-        "version": REPORT_VERSION,
-        "status": overall_status(reports),
-        "summary": {
-            "passed": sum(r.status == "pass" for r in reports),
-            "failed": sum(r.status == "fail" for r in reports),
-            "errored": sum(r.status == "error" for r in reports),
-        },
-        "score": sum(r.score for r in reports),
-        "max_score": sum(r.max_score for r in reports),
-        "exercises": [r.to_json() for r in reports],
-    }
+    return GradeJson(
+        version=REPORT_VERSION,
+        status=overall_status(reports),
+        summary=SummaryJson(
+            passed=sum(r.status == "pass" for r in reports),
+            failed=sum(r.status == "fail" for r in reports),
+            errored=sum(r.status == "error" for r in reports),
+        ),
+        score=sum(r.score for r in reports),
+        max_score=sum(r.max_score for r in reports),
+        exercises=[r.to_json() for r in reports],
+    )
 
 
 def _check_lines(checks: list[CheckResult]) -> str:
@@ -75,7 +116,7 @@ def to_junit(reports: list[ExerciseReport]) -> bytes:
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
 
-def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = GRADESCOPE_HIDDEN_DEFAULT) -> dict[str, Any]:
+def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = GRADESCOPE_HIDDEN_DEFAULT) -> GradescopeJson:
     """Gradescope autograder ``results.json``: one test per check, named "EXERCISE-ID:
     check name" and scored by the check's points. A hidden check's test has
     ``hidden_visibility`` (students see it :data:`~tutor.grading.GRADESCOPE_HIDDEN_DEFAULT` by default); a visible test
@@ -85,29 +126,29 @@ def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = GRADES
     if hidden_visibility not in GRADESCOPE_VISIBILITIES:
         raise UsageError(f"hidden checks' visibility must be one of {', '.join(GRADESCOPE_VISIBILITIES)}, "
                          f"not {hidden_visibility!r}")
-    tests: list[dict[str, Any]] = []
+    tests: list[GradescopeTest] = []
     for report in reports:
         rules = [c for c in report.checks if c.name == RULES_CHECK and c.status != "pass"]
         if report.status == "error" or not report.checks or rules:
             reason = ("this answer breaks the exercise's rules, so it scores nothing: "
                       + "; ".join(c.message for c in rules)) if rules else report.message
-            tests.append({"name": report.id, "score": 0.0, "max_score": report.max_score, "status": "failed",
-                          "output": reason or "could not be graded", "visibility": "visible"})
+            tests.append(GradescopeTest(name=report.id, score=0.0, max_score=report.max_score, status="failed",
+                                        output=reason or "could not be graded", visibility="visible"))
             continue
         for check in report.checks:
-            tests.append({
-                "name": f"{report.id}: {check.name}", "score": check.score, "max_score": check.max_score,
-                "status": "passed" if check.status == "pass" else "failed",
-                "output": _check_output(check),
-                "visibility": hidden_visibility if check.hidden else "visible",
-            })
-    return {
-        "score": float(sum(r.score for r in reports)),
-        "output": f"{sum(r.status == 'pass' for r in reports)} of {len(reports)} exercises passed",
-        "visibility": "visible",
-        "stdout_visibility": "hidden",
-        "tests": tests,
-    }
+            tests.append(GradescopeTest(
+                name=f"{report.id}: {check.name}", score=check.score, max_score=check.max_score,
+                status="passed" if check.status == "pass" else "failed",
+                output=_check_output(check),
+                visibility=hidden_visibility if check.hidden else "visible",
+            ))
+    return GradescopeJson(
+        score=float(sum(r.score for r in reports)),
+        output=f"{sum(r.status == 'pass' for r in reports)} of {len(reports)} exercises passed",
+        visibility="visible",
+        stdout_visibility="hidden",
+        tests=tests,
+    )
 
 
 def _check_output(check: CheckResult) -> str:
@@ -132,6 +173,6 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise UsageError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
 
 
-def write_json(path: Path, payload: dict[str, Any]) -> None:
+def write_json(path: Path, payload: Mapping[str, object]) -> None:
     """``payload`` as indented JSON, written like :func:`write_atomic`."""
     write_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())

@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from tutor.atomic import atomic_write
 from tutor.errors import WorkspaceError
@@ -29,6 +29,19 @@ from tutor.workspace.store import STATE_DIR, sha256
 TRY_IT_DIR = "try-it"
 TRY_IT_VERSION = 1
 _SAFE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class CellEditJson(TypedDict):
+    code: str
+    original_sha256: str
+
+
+class TryItJson(TypedDict):
+    """A lesson's try-it file, read back leniently by :meth:`TryIt.from_json`."""
+
+    version: int
+    cells: dict[str, CellEditJson]
+    scratch: str
 
 
 @dataclass(frozen=True)
@@ -53,12 +66,12 @@ class TryIt:
     def is_empty(self) -> bool:
         return not self.cells and not self.scratch
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": TRY_IT_VERSION,
-            "cells": {str(i): {"code": e.code, "original_sha256": e.original_sha256} for i, e in sorted(self.cells.items())},
-            "scratch": self.scratch,
-        }
+    def to_json(self) -> TryItJson:
+        return TryItJson(
+            version=TRY_IT_VERSION,
+            cells={str(i): CellEditJson(code=e.code, original_sha256=e.original_sha256) for i, e in sorted(self.cells.items())},
+            scratch=self.scratch,
+        )
 
     @classmethod
     def from_json(cls, data: Any) -> TryIt:

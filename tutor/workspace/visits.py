@@ -16,7 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from tutor.errors import WorkspaceError
 from tutor.workspace.store import STATE_DIR, now_iso
@@ -25,6 +25,17 @@ VISIT_NAME = "last-visited.json"
 VISIT_VERSION = 1
 
 Kind = Literal["lesson", "exercise"]
+
+
+class VisitJson(TypedDict):
+    """``last-visited.json``, read back by :meth:`Visit.from_json` (leniently: any
+    process of the learner's, or their editor, may have written it)."""
+
+    version: int
+    kind: Kind
+    id: str
+    cell: int | None
+    at: str | None
 
 
 @dataclass(frozen=True)
@@ -36,8 +47,8 @@ class Visit:
     cell: int | None = None
     at: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {"version": VISIT_VERSION, "kind": self.kind, "id": self.id, "cell": self.cell, "at": self.at}
+    def to_json(self) -> VisitJson:
+        return VisitJson(version=VISIT_VERSION, kind=self.kind, id=self.id, cell=self.cell, at=self.at)
 
     @classmethod
     def from_json(cls, data: Any) -> Visit | None:
