@@ -9,6 +9,7 @@ sandbox client talks to a server process that imports torch.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import threading
@@ -69,12 +70,17 @@ def hidden_paths(lessons: LessonSet) -> list[Path]:
     return sorted(set(paths))
 
 
-def _real_client(hide: Sequence[Path], device: str) -> SandboxClientProtocol:
+#: Where a learner's sandbox server writes its stderr, in the workspace's state folder:
+#: when it dies, the message names this file.
+SANDBOX_LOG = "sandbox.log"
+
+
+def _real_client(hide: Sequence[Path], device: str, log_path: Path | None = None) -> SandboxClientProtocol:
     try:
         from tutor.sandbox.client import SandboxClient
     except ImportError as exc:
         raise SandboxUnavailable(f"the sandbox package is missing ({exc})") from None
-    return SandboxClient(hide_paths=hide, device=device, warm_modules=GRADING_TASK_MODULES)
+    return SandboxClient(hide_paths=hide, device=device, warm_modules=GRADING_TASK_MODULES, log_path=log_path)
 
 
 class Tutor:
@@ -94,7 +100,8 @@ class Tutor:
         self.hidden_paths = hidden_paths(lessons)
         self._client = client
         self._owns_client = client is None
-        self._client_factory = client_factory or _real_client
+        log = workspace.state_dir / SANDBOX_LOG if workspace is not None else None
+        self._client_factory = client_factory or functools.partial(_real_client, log_path=log)
         self._grade = grade
         self._device: str | None = "cpu" if device == "cpu" else None
         self._ready = threading.Event()

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sandbox_helpers import assert_recovered, signal_fifo, visible_dir
@@ -174,3 +175,42 @@ def test_big_requests_and_big_results_in_flight_together_never_deadlock() -> Non
         assert not stuck, "runs deadlocked with the server"
     assert len(results) == 12
     assert all(r.ok and r.blobs == {"b": blob} for r in results), [r.status for r in results]
+
+
+@pytest.mark.slow
+def test_a_server_that_dies_under_a_run_is_started_again_and_the_run_retried(tmp_path) -> None:
+    log = tmp_path / "state" / "sandbox.log"
+    client = SandboxClient(device="cpu", log_path=log)
+    client.wait_ready()
+    try:
+        first_server, first_forker = client.server_pid, client.forker_pid
+        assert first_server and first_forker
+        results: list[RunResult] = []
+        runner = threading.Thread(target=lambda: results.append(client.run(RunRequest(
+            code="import time\ntime.sleep(1.5)\nprint('done')", timeout=60, inspect=False))))
+        runner.start()
+        children = Path(f"/proc/{first_forker}/task/{first_forker}/children")
+        deadline = time.monotonic() + 20
+        while not children.read_text().split():  # the run's child exists: it has started
+            assert time.monotonic() < deadline, "the run never started"
+            time.sleep(0.01)
+        os.kill(first_server, signal.SIGKILL)
+        runner.join(120)
+        [result] = results
+        assert result.ok and result.stdout.strip() == "done", result.error
+        assert client.restarts == 1 and client.server_pid not in (None, first_server)
+        assert log.is_file()  # the server's stderr goes there, to say why it died
+    finally:
+        client.close()
+
+
+def test_a_lost_run_says_how_the_server_ended_and_where_its_log_is() -> None:
+    from tutor.sandbox.api import ErrorInfo
+    from tutor.sandbox.client import _exit_words, _server_died
+
+    assert _exit_words(-signal.SIGKILL) == "killed by SIGKILL, often the system out of memory"
+    assert _exit_words(-signal.SIGSEGV) == "killed by SIGSEGV"
+    assert _exit_words(3) == "exit status 3"
+    died = RunResult(status="error", error=ErrorInfo(type="SandboxDied", message="the sandbox server stopped unexpectedly (exit status 1)"))
+    closed = RunResult(status="error", error=ErrorInfo(type="SandboxDied", message="the sandbox was closed"))
+    assert _server_died(died) and not _server_died(closed)  # only a death is retried

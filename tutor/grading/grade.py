@@ -92,6 +92,10 @@ def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: 
     return result
 
 
+def _sandbox_died(result: RunResult) -> bool:
+    return result.error is not None and result.error.type == "SandboxDied"
+
+
 def _failure_message(result: RunResult, timeout: float, whose: str = "your code") -> str:
     """Why a run gave no result, in words for ``whose`` run: the learner's own (the
     default) hears what may be wrong with their code; the reference's or the judge's,
@@ -224,6 +228,10 @@ def _run_both(submission: Submission, client: SandboxClientProtocol, include_hid
         mine = _run_side(client, exercise, source, checks, device, submission.filename)
         ref = ref_future.result()
     output = mine.stdout
+    if not ref.ok and _sandbox_died(ref):
+        # The machine's trouble, not the lesson's: never "report this lesson bug".
+        return report("error", f"the sandbox stopped while grading ({ref.error.message if ref.error else 'died'}); "
+                      "check again", [], output)
     if not ref.ok:
         return report("error", f"the reference solution failed ({_failure_message(ref, exercise.timeout, 'it')}): please report this lesson bug", [], output)
     if not mine.ok:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -149,15 +150,51 @@ def expand_hidden(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(hidden))
 
 
+#: How a run lost to a server death begins its message (a retry looks for it).
+SERVER_DIED = "the sandbox server stopped unexpectedly"
+#: A log past this size is started afresh: it is for the last deaths, not a history.
+MAX_LOG_BYTES = 1 << 20
+
+
+def _open_log(path: Path | None) -> Any:
+    if path is None:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = "wb" if path.exists() and path.stat().st_size > MAX_LOG_BYTES else "ab"
+        return open(path, mode)  # noqa: SIM115 - handed to the server, closed by start()
+    except OSError:
+        return None  # a log that cannot be written never stops the sandbox
+
+
+def _exit_words(status: int) -> str:
+    if status < 0:
+        try:
+            name = signal.Signals(-status).name
+        except ValueError:
+            name = str(-status)
+        hint = ", often the system out of memory" if -status == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit status {status}"
+
+
+def _server_died(result: RunResult) -> bool:
+    return (result.status == "error" and result.error is not None and result.error.type == "SandboxDied"
+            and result.error.message.startswith(SERVER_DIED))
+
+
 class SandboxClient(SandboxClientProtocol):
     """One warm sandbox server, shared by every run of this front process."""
 
     def __init__(self, *, hide_paths: Sequence[Path] = (), device: str = "auto",
-                 warm_modules: Sequence[str] = (), env: Mapping[str, str] | None = None) -> None:
+                 warm_modules: Sequence[str] = (), env: Mapping[str, str] | None = None,
+                 log_path: Path | None = None) -> None:
         """``warm_modules``: modules the server imports once before forking, so that a
         task run (e.g. grading's harness and judge) does not import them in every child.
         ``env``: variables set for the server on top of this process's environment, read
-        before torch is imported (``ATEN_CPU_CAPABILITY=default``: torch's portable kernels)."""
+        before torch is imported (``ATEN_CPU_CAPABILITY=default``: torch's portable kernels).
+        ``log_path``: where the server's stderr goes (appended), so that a server that
+        dies says why; without one it is discarded."""
         self.hide_paths = expand_hidden(hide_paths)
         self.warm_modules = list(warm_modules)
         self.env = dict(env or {})
@@ -180,6 +217,10 @@ class SandboxClient(SandboxClientProtocol):
         self._reader: threading.Thread | None = None
         #: Told when the server starts, answers, or dies on its own (not on close()).
         self._state_listener: Callable[[], None] | None = None
+        self.log_path = log_path
+        self._closed = False
+        #: Servers that died under a run and were started again for it (a retry).
+        self.restarts = 0
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -205,14 +246,19 @@ class SandboxClient(SandboxClientProtocol):
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
             env["GLIBC_TUNABLES"] = huge_page_heap(env.get("GLIBC_TUNABLES"))
             debug = os.environ.get("TUTOR_SANDBOX_DEBUG")
-            self._proc = subprocess.Popen(
-                # -P: the current directory stays off sys.path, so a `tutor` package in
-                # it (a learner's own project) is never what the server imports.
-                [sys.executable, "-P", "-m", "tutor.sandbox.server", json.dumps(config)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=None if debug else subprocess.DEVNULL,
-                start_new_session=True, env=env, close_fds=True,
-            )
+            log = None if debug else _open_log(self.log_path)
+            try:
+                self._proc = subprocess.Popen(
+                    # -P: the current directory stays off sys.path, so a `tutor` package in
+                    # it (a learner's own project) is never what the server imports.
+                    [sys.executable, "-P", "-m", "tutor.sandbox.server", json.dumps(config)],
+                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=None if debug else (log if log is not None else subprocess.DEVNULL),
+                    start_new_session=True, env=env, close_fds=True,
+                )
+            finally:
+                if log is not None:
+                    log.close()  # the server holds its own descriptor
             self._ready.clear()
             self.state = "starting"
             self._reader = threading.Thread(target=self._read_loop, args=(self._proc,), daemon=True,
@@ -230,6 +276,7 @@ class SandboxClient(SandboxClientProtocol):
 
     def close(self) -> None:
         """Stop the server and reap it (its children die with it)."""
+        self._closed = True
         with self._lock:
             proc, self._proc = self._proc, None
             self.state = "dead"
@@ -268,7 +315,19 @@ class SandboxClient(SandboxClientProtocol):
     # --- runs --------------------------------------------------------------------
 
     def run(self, request: RunRequest) -> RunResult:
-        """Run one request in a fresh child; blocks until its result."""
+        """Run one request in a fresh child; blocks until its result. A server that dies
+        under the run (not one that was closed, nor a run cancelled or timed out) is
+        started again and the run retried once: the learner's code runs in a fresh
+        child either way, and a death is the machine's trouble, not theirs."""
+        result = self._run_once(request)
+        if _server_died(result) and not self._closed:
+            self.restarts += 1
+            retried = self._run_once(request)
+            if not _server_died(retried):
+                return retried
+        return result
+
+    def _run_once(self, request: RunRequest) -> RunResult:
         device = self.resolve_device(self.device if request.device == "auto" else request.device)
         self.wait_ready()
         run_id = next(self._ids)
@@ -336,10 +395,13 @@ class SandboxClient(SandboxClientProtocol):
             self._ready.set()
             if died:
                 self._tell_state()
-            self._fail_pending(proc, "the sandbox server stopped unexpectedly")
             if broken and proc.poll() is None:
                 proc.kill()
-            proc.wait()
+            status = proc.wait()
+            self._fail_pending(proc, f"{SERVER_DIED} ({_exit_words(status)}{self._log_words()})")
+
+    def _log_words(self) -> str:
+        return f"; its log: {self.log_path}" if self.log_path is not None else ""
 
     def _dispatch(self, header: JsonObject, blobs: dict[str, bytes]) -> None:
         op = header.get("op")
