@@ -402,8 +402,9 @@ def difference_notes(details: DifferenceView) -> str:
         notes.append(f"{details['mismatched']} of {details['numel']} elements differ")
     if details.get("max_abs_diff") is not None:
         notes.append(f"max abs diff {details['max_abs_diff']:.4g}")
-    if details.get("max_rel_diff") is not None:
-        notes.append(f"max rel diff {details['max_rel_diff']:.4g}")
+    rel = details.get("max_rel_diff")
+    if rel is not None and math.isfinite(rel):  # inf: every expected value was 0
+        notes.append(f"max rel diff {rel:.4g}")
     index = details.get("first_index")
     if index is not None and "expected_value" not in details:
         notes.append(f"first difference at {_index_text(index)}")

@@ -139,3 +139,21 @@ def test_subclass_and_fake_tensors_never_decode_as_tensors():
 def test_malformed_data_from_a_child_is_rejected(node, blobs):
     with pytest.raises(BadData):
         decode(node, blobs)
+
+
+def test_differences_are_exact_for_large_integers_and_never_relative_to_zero():
+    import torch
+
+    from tutor.values.compare import compare_values
+    from tutor.values.encode import TensorData
+
+    def tensor(values):
+        return TensorData(torch.tensor(values), False, "Tensor")
+
+    aspects = {"values", "shape", "dtype"}
+    big = compare_values(tensor([0, 2**60 + 1]), tensor([0, 2**60]), "result", aspects)
+    assert big is not None and "max abs diff 1," in big.message  # not 0, as a float would say
+    zero = compare_values(tensor([0, 0]), tensor([0, 3]), "result", aspects)
+    assert zero is not None and "max abs diff 3;" in zero.message and "rel diff" not in zero.message
+    mixed = compare_values(tensor([1.0, 0.0]), tensor([1.5, 2.0]), "result", aspects)
+    assert mixed is not None and "max rel diff 0.5" in mixed.message  # relative to the non-zero one only

@@ -108,16 +108,26 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
         return None
     bad = (~close).nonzero()
     index = tuple(int(i) for i in bad[0].tolist())
-    diff = (_wide(gf) - _wide(ef)).abs()
-    finite = diff[torch.isfinite(diff)]
-    max_abs = float(finite.max()) if finite.numel() else math.inf
-    rel = diff / _wide(ef).abs().clamp_min(1e-12)
+    if ef.dtype == torch.int64 and gf.dtype == torch.int64:
+        # Exact: int64 values past 2**53 differ by amounts a float would round to 0.
+        exact = (gf - ef).abs()
+        diff, max_abs = exact.to(torch.float64), float(int(exact.max()))
+    else:
+        diff = (_wide(gf) - _wide(ef)).abs()
+        finite = diff[torch.isfinite(diff)]
+        max_abs = float(finite.max()) if finite.numel() else math.inf
+    # Relative to the expected values that are not zero: against a zero it means nothing
+    # (a division by zero read as "max rel diff 2e+12").
+    nonzero = _wide(ef).abs() > 0
+    rel = diff[nonzero] / _wide(ef).abs()[nonzero] if bool(nonzero.any()) else diff.new_empty(0)
     finite_rel = rel[torch.isfinite(rel)]
     max_rel = float(finite_rel.max()) if finite_rel.numel() else math.inf
     ev, gv = _scalar(e[index] if index else e), _scalar(g[index] if index else g)
     where = f" at index {list(index)}" if index else ""
+    rel_words = f", max rel diff {max_rel:.3g}" if math.isfinite(max_rel) else ""
+    abs_words = f"{int(max_abs)}" if ef.dtype == torch.int64 and gf.dtype == torch.int64 else f"{max_abs:.3g}"
     message = (f"{what}: values differ{where}: expected {ev}, got {gv} "
-               f"({bad.shape[0]} of {e.numel()} elements differ; max abs diff {max_abs:.3g}, max rel diff {max_rel:.3g}; "
+               f"({bad.shape[0]} of {e.numel()} elements differ; max abs diff {abs_words}{rel_words}; "
                f"rtol={rtol:g}, atol={atol:g})")
     return Difference(what, message, preview(e), preview(g), {
         **base, "max_abs_diff": max_abs, "max_rel_diff": max_rel, "first_index": list(index),
