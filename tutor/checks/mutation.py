@@ -48,8 +48,10 @@ class NoMutation(CheckKind):
 
         mutated = sides.got or []
         if not isinstance(mutated, list) or mutated:
+            many = isinstance(mutated, list) and len(mutated) > 1
             names = ", ".join(str(m) for m in mutated) if isinstance(mutated, list) else "an input"
-            return Difference("input", f"your code modified its input {names} in place; it must leave it unchanged",
+            inputs, them = ("inputs", "them") if many else ("input", "it")
+            return Difference("input", f"your code modified its {inputs} {names} in place; it must leave {them} unchanged",
                               "input unchanged", f"{names} changed", {"what": "input"})
         return None
 
