@@ -318,6 +318,19 @@ def lr_series(schedule: ScheduleJson) -> list[tuple[list[float], list[float]]]:
     ]
 
 
+def step_lines(lines: Sequence[tuple[list[float], list[float]]]) -> list[tuple[list[float], list[float]]]:
+    """Lines drawn as the steps they are: a learning rate holds from one scheduler step
+    to the next, so a StepLR is flat, then drops, never a slope between two steps."""
+    out = []
+    for xs, ys in lines:
+        sx, sy = xs[:1], ys[:1]
+        for x, y, prev in zip(xs[1:], ys[1:], ys):
+            sx += [x, x]
+            sy += [prev, y]
+        out.append((sx, sy))
+    return out
+
+
 def error_headline(error: ErrorInfo) -> str:
     """``ZeroDivisionError at line 3: division by zero``: what and where, on one line."""
     where = f" at line {error.line}" if error.line else ""

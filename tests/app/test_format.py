@@ -149,3 +149,10 @@ def test_search_hits_and_watch_show_prose_as_plain_words() -> None:
     hits = [h for h in search_lessons(sample_lessons(), "add_row") if h.where == "prose"]
     assert hits and all("`" not in h.context for h in hits)
 
+
+def test_a_step_schedule_is_drawn_as_steps_not_slopes() -> None:
+    # StepLR halving at step 3: flat, a drop at 3, flat again.
+    [(xs, ys)] = fmt.step_lines([([1.0, 2.0, 3.0, 4.0], [0.1, 0.1, 0.05, 0.05])])
+    assert list(zip(xs, ys)) == [(1.0, 0.1), (2.0, 0.1), (2.0, 0.1), (3.0, 0.1), (3.0, 0.05), (4.0, 0.05), (4.0, 0.05)]
+    assert fmt.step_lines([([], [])]) == [([], [])]
+

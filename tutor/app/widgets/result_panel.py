@@ -138,7 +138,7 @@ class ResultPanel(Vertical):
             headers, rows = fmt.lr_table(schedule)
             with Horizontal(classes="lr-schedule"):
                 yield InfoTable(headers, fmt.elide(rows, LR_ROWS), classes="lr-table")
-                yield Plot(fmt.lr_series(schedule))
+                yield Plot(fmt.step_lines(fmt.lr_series(schedule)))
         series = [(item, row) for item in result.series if (row := fmt.series_row(item)) is not None]
         if series:
             plots = [(row[0], fmt.series_points(item)) for item, row in series]
