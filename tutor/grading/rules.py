@@ -5,6 +5,7 @@ that the source hides."""
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass
 
 from tutor.lessons.model import Rules
@@ -17,6 +18,11 @@ LOOPING_CALLS = frozenset({"map", "filter", "reduce", "functools.reduce", "itert
 #: a loop this check never reads (one the answer wrote to a file and imported).
 IMPORTS_WITHOUT_LOOPS = frozenset({"torch", "numpy", "math", "__future__", "typing", "collections", "dataclasses",
                                    "functools"})
+# CPython 3.11 keeps the AST builder's recursion depth in interpreter-wide state, so two
+# threads parsing at once (tutor grade, check-lessons and the course tests grade in
+# threads) can fail with "SystemError: AST constructor recursion depth mismatch"
+# (python/cpython#106905): one parse at a time.
+_PARSE_LOCK = threading.Lock()
 LOOP_NODES: tuple[type[ast.AST], ...] = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -60,7 +66,8 @@ def _matches(dotted: str, banned: str) -> bool:
 def check_rules(source: str, rules: Rules) -> list[Violation]:
     """Violations of ``rules`` in ``source``; a syntax error is reported as one violation."""
     try:
-        tree = ast.parse(source)
+        with _PARSE_LOCK:
+            tree = ast.parse(source)
     except SyntaxError as exc:
         return [Violation(exc.lineno or 1, f"syntax error: {exc.msg}")]
     found: list[Violation] = []
