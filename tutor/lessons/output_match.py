@@ -67,9 +67,9 @@ class _Number:
         mantissa, _, exponent = body.lower().partition("e")
         integer = "." not in mantissa and not exponent
         digits = len(mantissa.partition(".")[2])
-        # torch prints ``1.`` only when every value of the tensor is a whole number, and
-        # Python prints ``1.0`` for exactly one: no fraction digits means an exact value.
-        # ``0.0106`` stands for anything that rounds to it: one unit of 1e-4.
+        # torch prints ``1.`` only when every value of the tensor is a whole number: no
+        # fraction digits means an exact value. ``0.0106`` stands for anything that
+        # rounds to it: one unit of 1e-4.
         resolution = 0.0 if integer or digits == 0 else 10.0 ** (int(exponent or 0) - digits)
         return cls(float(text), integer, resolution)
 
