@@ -9,10 +9,9 @@ are many and slow to start; they go ahead in parallel as the CPU tests' do."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from kernel_axis import JOBS, Ahead
+from kernel_axis import Ahead
 
 from tutor.authoring.lesson_check import snippet_problem
 from tutor.cli import build_parser, main
@@ -42,16 +41,7 @@ def cuda_sandbox(sandbox: SandboxClient) -> Iterator[SandboxClient]:
 
 
 @pytest.fixture(scope="session")
-def gpu_pool() -> Iterator[ThreadPoolExecutor]:
-    pool = ThreadPoolExecutor(max_workers=JOBS, thread_name_prefix="course-gpu")
-    try:
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-@pytest.fixture(scope="session")
-def gpu_snippet_runs(request, cuda_sandbox, gpu_pool) -> Ahead:
+def gpu_snippet_runs(request, cuda_sandbox, ahead_pool) -> Ahead:
     by_id = {(l.id, s.index): (l, s) for l, s in SNIPPETS}
 
     def key(item):
@@ -66,11 +56,11 @@ def gpu_snippet_runs(request, cuda_sandbox, gpu_pool) -> Ahead:
         return cuda_sandbox.run(RunRequest(code=snippet.code, filename=f"{lesson.id}-{snippet.index + 1}.py", device="cuda",
                                            timeout=CUDA_TIMEOUT))
 
-    return Ahead(request.session, gpu_pool, key, run)
+    return Ahead(request.session, ahead_pool, key, run)
 
 
 @pytest.fixture(scope="session")
-def gpu_verdicts(request, cuda_sandbox, gpu_pool) -> Ahead:
+def gpu_verdicts(request, cuda_sandbox, ahead_pool) -> Ahead:
     def key(item):
         if getattr(item, "originalname", None) != "test_every_verdict_holds_on_cuda":
             return None
@@ -84,7 +74,7 @@ def gpu_verdicts(request, cuda_sandbox, gpu_pool) -> Ahead:
                                 device="cuda")
         return [(label, report) for (label, _), report in zip(answers, reports)]
 
-    return Ahead(request.session, gpu_pool, key, grade)
+    return Ahead(request.session, ahead_pool, key, grade)
 
 
 @pytest.mark.gpu
