@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from tutor.lessons import Exercise, Lesson
 from tutor.workspace import ExerciseProgress, Workspace
-from tutor.workspace.store import FAILED, NOT_STARTED, PASSED, VISIBLE_PASS, ProgressStatus, StatusLabel
+from tutor.workspace.store import FAILED, NOT_STARTED, PASSED, VISIBLE_PASS, ProgressStatus, StatusLabel, status_label
 
 #: The mark beside each status, in every front and `tutor list`.
 MARKS: dict[StatusLabel, str] = {PASSED: "✓", VISIBLE_PASS: "✓", FAILED: "✗", NOT_STARTED: "·"}
@@ -28,7 +28,7 @@ class ExerciseState:
     def label(self) -> StatusLabel:
         """The status in honest words: a pass that left hidden checks unrun is
         "visible checks pass" until `tutor grade` has run them."""
-        return VISIBLE_PASS if self.status == PASSED and self.hidden_unrun else self.status
+        return status_label(self.status, self.hidden_unrun)
 
     @property
     def fully_passed(self) -> bool:

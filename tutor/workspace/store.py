@@ -34,6 +34,12 @@ VISIBLE_PASS: Final = "visible checks pass"
 StatusLabel = Literal["not started", "failed", "passed", "visible checks pass"]
 
 
+def status_label(status: ProgressStatus, hidden_unrun: int) -> StatusLabel:
+    """``"visible checks pass"`` for a pass that did not run the hidden checks, else the
+    status itself: never simply "passed" while hidden checks are still open."""
+    return VISIBLE_PASS if status == PASSED and hidden_unrun else status
+
+
 def default_workspace() -> Path:
     """Where solutions live when no ``--workspace`` is given.
 
@@ -92,9 +98,8 @@ class ExerciseProgress:
 
     @property
     def label(self) -> StatusLabel:
-        """The status in words a list can show: ``"visible checks pass"`` for a pass
-        that did not run the hidden checks, else the status itself."""
-        return VISIBLE_PASS if self.status == PASSED and self.hidden_unrun else self.status
+        """The status in words a list can show (see :func:`status_label`)."""
+        return status_label(self.status, self.hidden_unrun)
 
     @classmethod
     def from_json(cls, data: Any) -> ExerciseProgress:
