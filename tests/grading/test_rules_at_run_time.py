@@ -81,3 +81,13 @@ def fit(X, y):
 '''
     assert grade_source(FIT, FIT.solution, sandbox, include_hidden=True).status == "pass"
     assert grade_source(FIT, autograd_grad, sandbox, include_hidden=True).status == "pass"
+
+
+@pytest.mark.slow
+def test_a_banned_operator_reached_by_its_overload_is_named_as_the_banned_call(sandbox):
+    """The door torch.ops.aten keeps its overloads: the learner reads "called ... which
+    this exercise bans", not an AttributeError from a wrapper."""
+    source = 'def softmax_rows(X):\n    return torch.ops.aten._softmax.default(X, 1, False)\n'
+    report = grade_source(SOFTMAX, source, sandbox, include_hidden=True)
+    assert report.status == "fail" and "which this exercise bans" in rules_message(report)
+    assert "AttributeError" not in report.message

@@ -102,15 +102,15 @@ class Tripwire:
             if not callable(original):
                 continue
 
-            def wrapper(*args: Any, __original: Any = original, **kwargs: Any) -> Any:
-                if name not in self.hits:
-                    self.hits.append(name)
-                return __original(*args, **kwargs)
-
             try:
-                setattr(door, attr, wrapper)
+                setattr(door, attr, _RecordedDoor(original, lambda n=name: self._hit_while_recording(n)))
             except (AttributeError, TypeError):
                 continue
+
+    def _hit_while_recording(self, name: str) -> None:
+        # Only the learner's code counts: torch itself may go through these doors.
+        if self.recording and name not in self.hits:
+            self.hits.append(name)
 
     def _watch_attribute(self, owner: Any, attr: str, name: str, descriptor: Any) -> None:
         """Record reads of a banned attribute while recording (``p.data``, however the
@@ -143,6 +143,26 @@ class Tripwire:
         if corrupted is not result:
             self.corrupted += 1
         return corrupted
+
+
+class _RecordedDoor:
+    """An operator reached through a door such as ``torch.ops.aten``, that records a use
+    and is otherwise the operator itself: its overloads (``.default``) stay reachable, so
+    torch's own code and a learner's ``torch.ops.aten.softmax.int`` behave as before,
+    and the use is reported as the banned call it is, not as a broken attribute."""
+
+    def __init__(self, original: Any, record: Any) -> None:
+        self._original, self._record = original, record
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._record()
+        return self._original(*args, **kwargs)
+
+    def __getattr__(self, item: str) -> Any:
+        value = getattr(self._original, item)
+        if callable(value) and not item.startswith("_"):
+            self._record()  # an overload: torch.ops.aten.cosine_similarity.default(...)
+        return value
 
 
 def _corrupt(value: Any) -> Any:
