@@ -157,3 +157,17 @@ def test_differences_are_exact_for_large_integers_and_never_relative_to_zero():
     assert zero is not None and "max abs diff 3;" in zero.message and "rel diff" not in zero.message
     mixed = compare_values(tensor([1.0, 0.0]), tensor([1.5, 2.0]), "result", aspects)
     assert mixed is not None and "max rel diff 0.5" in mixed.message  # relative to the non-zero one only
+
+
+@pytest.mark.parametrize("expected, got", [(1.5, 10**400), (10**400, 1.5), (float("nan"), 10**400), (-(10**400), math.inf)])
+def test_an_int_past_a_floats_range_fails_the_check_instead_of_overflowing(expected, got):
+    d = diff(expected, got)
+    assert d is not None and "(an int of 401 digits)" in d.message
+
+
+def test_ints_of_hundreds_of_digits_compare_exactly_and_name_their_ends():
+    assert diff(10**400, 10**400) is None
+    d = diff(10**400, 10**400 + 1)
+    assert d is not None
+    assert d.message == ("result: expected 1000000000...0000000000 (an int of 401 digits), "
+                         "got 1000000000...0000000001 (an int of 401 digits)")

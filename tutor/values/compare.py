@@ -179,11 +179,12 @@ def compare_values(expected: Any, got: Any, what: str, compare: set[str],
     if ek == "number":
         if isinstance(expected, float) or isinstance(got, float):
             r, a = (rtol, atol) if rtol is not None and atol is not None else PY_FLOAT_TOL
-            if math.isclose(float(expected), float(got), rel_tol=r, abs_tol=a) or (math.isnan(expected) and math.isnan(got)):
+            if _close(expected, got, r, a) or (expected != expected and got != got):
                 return None
-        elif expected == got:
+        elif expected == got:  # two ints: exact, however many digits
             return None
-        return Difference(what, f"{what}: expected {expected!r}, got {got!r}", repr(expected), repr(got), {"what": what})
+        e_text, g_text = _number_text(expected), _number_text(got)
+        return Difference(what, f"{what}: expected {e_text}, got {g_text}", e_text, g_text, {"what": what})
     if ek in ("bool", "str", "NoneType"):
         if expected == got:
             return None
@@ -338,5 +339,21 @@ def _close(a: Any, b: Any, rtol: float | None, atol: float | None) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool):
-        return math.isclose(a, b, rel_tol=r, abs_tol=t)
+        try:
+            return math.isclose(a, b, rel_tol=r, abs_tol=t)
+        except OverflowError:
+            # An int past a float's range (10**400) is close to no float: ints alone
+            # compare exactly (``==``) before they come here.
+            return a == b
     return a == b
+
+
+def _number_text(value: int | float) -> str:
+    """A number for a message: an int of hundreds of digits is named by its length."""
+    if isinstance(value, float) or value.bit_length() <= 256:
+        return repr(value)
+    try:
+        digits = str(abs(value))
+    except ValueError:  # past Python's int-to-text limit (4300 digits)
+        return f"an int of about {int(value.bit_length() * math.log10(2))} digits"
+    return f"{'-' if value < 0 else ''}{digits[:10]}...{digits[-10:]} (an int of {len(digits)} digits)"
