@@ -68,6 +68,10 @@ class HarnessParams(TypedDict):
     required: list[str]
     device: str
     filename: str
+    #: The prefix of the blobs this run sends: a learner's hidden checks run in a child
+    #: of their own (``h``), beside the visible checks' (``b``), and both records are
+    #: read as one.
+    blob_prefix: NotRequired[str]
 
 
 class SeedError(TypedDict):
@@ -214,6 +218,9 @@ def harness_params(data: JsonObject) -> HarnessParams:
         wire_check(check, f"params.checks[{index}]")
     _strings(data["banned"], "params.banned")
     _strings(data["required"], "params.required")
+    prefix = data.get("blob_prefix", "b")
+    if not isinstance(prefix, str) or not prefix.isalpha():
+        raise BadWire("params.blob_prefix is not a word")
     return cast(HarnessParams, data)
 
 

@@ -39,21 +39,65 @@ _computing: dict[tuple[str, str, str], Future[RunResult]] = {}
 _cache_lock = threading.Lock()
 
 
-def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, filename: str) -> HarnessParams:
+def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, filename: str,
+                    blob_prefix: str = "b") -> HarnessParams:
     return HarnessParams(
         checks=[check_to_wire(c, exercise.seeds) for c in checks],
         banned=list(exercise.rules.banned),
         required=[name for group in exercise.rules.required for name in group],
         device=device,
         filename=filename,
+        blob_prefix=blob_prefix,
     )
 
 
-def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, checks: tuple[Check, ...], device: str, filename: str) -> RunResult:
+def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, checks: tuple[Check, ...], device: str,
+              filename: str, blob_prefix: str = "b") -> RunResult:
     return client.run(RunRequest(
         code=code, filename=filename, task=HARNESS_TASK, device=device, timeout=exercise.timeout,
-        params=_harness_params(checks, exercise, device, filename), inspect=False,
+        params=_harness_params(checks, exercise, device, filename, blob_prefix), inspect=False,
     ))
+
+
+#: The harness record's lists of names, read from each of a learner's runs and joined.
+_NAME_LISTS = ("tripwire", "called", "kernels", "produced", "used")
+
+
+def _learner_runs(client: SandboxClientProtocol, exercise: Exercise, source: str, checks: tuple[Check, ...],
+                  device: str, filename: str, pool: ThreadPoolExecutor) -> RunResult:
+    """The learner's runs: visible checks in one child and hidden ones in another, so
+    that no process that runs a visible check (whose message a learner may see before
+    the due date) holds a hidden check's name or setup. Read back as one record."""
+    visible = tuple(c for c in checks if not c.hidden)
+    hidden = tuple(c for c in checks if c.hidden)
+    if not visible or not hidden:
+        return _run_side(client, exercise, source, checks, device, filename)
+    later = pool.submit(_run_side, client, exercise, source, hidden, device, filename, "h")
+    first = _run_side(client, exercise, source, visible, device, filename, "b")
+    return _joined(first, later.result(), [c.name for c in checks])
+
+
+def _joined(first: RunResult, second: RunResult, order: list[str]) -> RunResult:
+    """One record of two runs of the same code on disjoint checks: the first failed run
+    stands for both; else the results in the checks' order, each list of names joined,
+    and each run's own blobs (a run sends only blobs under its own prefix)."""
+    for run in (first, second):
+        if not run.ok:
+            return run
+    rank = {name: i for i, name in enumerate(order)}
+    results = [r for run in (first, second) for r in _objects(run.data.get("results"))]
+    results.sort(key=lambda r: rank.get(str(r.get("check")), len(rank)))
+    data: JsonObject = {"results": cast(list[Json], results),
+                        "tampered": first.data.get("tampered") is True or second.data.get("tampered") is True}
+    for key in _NAME_LISTS:
+        data[key] = cast(list[Json], list(dict.fromkeys(_strings(first.data.get(key)) + _strings(second.data.get(key)))))
+    blobs = {**{k: v for k, v in first.blobs.items() if k.startswith("b")},
+             **{k: v for k, v in second.blobs.items() if k.startswith("h")}}
+    return replace(first, data=data, blobs=blobs, duration_ms=max(first.duration_ms, second.duration_ms))
+
+
+def _objects(value: object) -> list[JsonObject]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: tuple[Check, ...], device: str) -> RunResult:
@@ -223,9 +267,9 @@ def _run_both(submission: Submission, client: SandboxClientProtocol, include_hid
     if syntax:
         return report("error", f"line {syntax[0].line}: {syntax[0].message}", [])
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         ref_future = pool.submit(reference_result, client, exercise, checks, device)
-        mine = _run_side(client, exercise, source, checks, device, submission.filename)
+        mine = _learner_runs(client, exercise, source, checks, device, submission.filename, pool)
         ref = ref_future.result()
     output = mine.stdout
     if not ref.ok and _sandbox_died(ref):

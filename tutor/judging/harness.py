@@ -237,7 +237,7 @@ def run_checks(code: str, wire: JsonObject, blobs: dict[str, bytes], ctx: Any) -
     # beats a pool per child fighting over the cores (a tiny BatchNorm took 100 ms with
     # two threads under load, 0.03 ms with one). Both sides run alike, so verdicts agree.
     torch.set_num_threads(1)
-    encoder = Encoder("b")
+    encoder = Encoder(params.get("blob_prefix", "b"))
     schedules.install()  # done by the server before forking; here for in-process use
     banned, required = list(params["banned"]), list(params["required"])
     recorder = recorder_for(banned)
