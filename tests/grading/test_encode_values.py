@@ -163,3 +163,88 @@ def test_a_numpy_scalar_keeps_its_type_for_strict_checks_and_its_value_for_the_r
         assert decoded == value.item()  # as a number, the same
         diff = strict_type_difference(value.item(), decoded, "result")
         assert diff is not None and f"got a {name}" in diff.message
+
+
+# --- cheap values that would cost the judge dearly: each fails its own check, fast ---
+
+
+def shared_lists(width: int = 40, depth: int = 8) -> list[Any]:
+    """A list that holds one list ``width`` times, ``depth`` deep: 2 KB in a torch.save
+    file, ``width**depth`` nodes to walk."""
+    value: list[Any] = [0]
+    for _ in range(depth):
+        value = [value] * width
+    return value
+
+
+def judged(value: Any) -> str:
+    """What the judge makes of ``value`` as a learner's result: the message of the
+    BadData it raises (an error of that check), or the comparison's message."""
+    encoder = Encoder("x")
+    node = json.loads(json.dumps(encoder.encode(value)))
+    with pytest.raises(BadData) as raised:
+        decode(node, encoder.blobs)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (shared_lists(), "more than 100,000 parts"),
+    ({"a": shared_lists(10, 6)}, "more than 100,000 parts"),
+    (10**1000, "an int of more than 1000 digits"),
+    (-(10**1200), "an int of more than 1000 digits"),
+    ({10**5000: 1}, "an int of more than 1000 digits"),  # str() of it would raise ValueError
+    (["x" * 2**20] * 17, "more than 16 MiB of text"),
+    (torch.empty(300 * 2**20, dtype=torch.uint8), "a tensor of 300 MiB (at most 256 MiB)"),
+    ([torch.empty(200 * 2**20, dtype=torch.uint8)] * 3, "tensors of more than 512 MiB in all"),
+], ids=["40x-shared-8-deep", "shared-in-a-dict", "int-1001-digits", "negative-int", "int-key", "text", "tensor",
+        "tensors-in-all"])
+def test_a_value_past_a_budget_is_too_large_to_judge_and_keeps_no_blobs(value: Any, reason: str) -> None:
+    encoder = Encoder("x")
+    node = encoder.encode(value)
+    assert node == {"kind": "too_large", "value": node["value"]} and reason in node["value"]
+    assert encoder.blobs == {}
+    assert judged(value).startswith(f"value too large to judge: {node['value']}")
+
+
+def test_the_encoder_stops_walking_a_shared_structure_at_its_node_budget(monkeypatch) -> None:
+    import tutor.values.encode as encode
+
+    visited = 0
+    real = encode.Encoder._count
+
+    def counting(self, nodes=1, text=0):
+        nonlocal visited
+        visited += nodes
+        real(self, nodes, text)
+
+    monkeypatch.setattr(encode.Encoder, "_count", counting)
+    assert Encoder("x").encode(shared_lists())["kind"] == "too_large"
+    assert visited == encode.MAX_NODES + 1  # not 40**8
+
+
+def test_values_within_the_budgets_still_encode_and_the_next_value_is_judged_as_usual() -> None:
+    encoder = Encoder("x")
+    assert encoder.encode(shared_lists())["kind"] == "too_large"
+    assert encoder.encode(shared_lists(10, 4))["kind"] == "list"  # 10**4 nodes
+    assert roundtrip(10**999)[0] == 10**999 and roundtrip(list(range(10_000)))[0].value == list(range(10_000))
+    assert not differs(10**999 + 1, 10**999 + 1) and differs(10**999, 10**999 + 1)
+    t = torch.arange(6.0)
+    assert torch.equal(roundtrip(t)[0].tensor, t)
+
+
+def test_an_encoders_tensor_bytes_are_bounded_across_its_values() -> None:
+    encoder = Encoder("x", max_bytes=3 * 2**20)
+    one_mib = torch.zeros(2**18)  # float32
+    assert [encoder.encode(one_mib)["kind"] for _ in range(4)] == ["tensor", "tensor", "tensor", "too_large"]
+    assert len(encoder.blobs) == 3
+
+
+@pytest.mark.parametrize("node", [
+    {"kind": "py", "value": 10**1000},
+    {"kind": "too_large", "value": "x" * 10_000},
+    {"kind": "list", "items": [{"kind": "list", "items": [{"kind": "py", "value": 0}] * 10_000}] * 11},
+], ids=["int", "long-reason", "nodes"])
+def test_the_judge_holds_forged_data_to_the_same_budgets(node: dict[str, Any]) -> None:
+    with pytest.raises(BadData, match="value too large to judge") as raised:
+        decode(node, {})
+    assert len(str(raised.value)) < 300

@@ -46,6 +46,14 @@ MAX_TENSOR_BYTES = 256 * 1024 * 1024
 MAX_DIMS = 16
 MAX_ELEMENTS = MAX_TENSOR_BYTES
 MAX_DECODED_BYTES = 2 * MAX_TENSOR_BYTES
+# The judge's work per value, so that a cheap value cannot cost it dearly: a list that
+# holds one list 40 times, 8 deep, is 2 KB in a torch.save file and 40**8 nodes to walk;
+# an int's digits and a value's text cost time to print and compare. Past any of these
+# the value is "too large to judge": that check fails with the reason, nothing else does.
+MAX_NODES = 100_000
+MAX_INT_DIGITS = 1000
+MAX_TEXT = 16 * 1024 * 1024
+_INT_LIMIT = 10**MAX_INT_DIGITS
 
 SCALARS = (bool, int, float, str, type(None))
 MAX_TYPE_NAME = 100
@@ -84,14 +92,54 @@ class Node(TypedDict, total=False):
     lrs: list[list[float]]
 
 
-class Encoder:
-    """Collects blobs while turning a value into a JSON tree."""
+class TooLarge(Exception):
+    """A value past the judge's budgets (:data:`MAX_NODES`, :data:`MAX_INT_DIGITS`,
+    :data:`MAX_TEXT`, tensor bytes); the message says which."""
 
-    def __init__(self, prefix: str) -> None:
+
+class Encoder:
+    """Collects blobs while turning a value into a JSON tree. Each value, and all the
+    values of one encoder together, stay within the judge's budgets: past one, the value
+    is encoded as ``too_large`` with the reason, which :func:`decode` reports."""
+
+    def __init__(self, prefix: str, max_bytes: int = MAX_DECODED_BYTES) -> None:
         self.prefix = prefix
         self.blobs: dict[str, bytes] = {}
+        #: Tensor bytes this encoder may still send, all values together.
+        self.bytes_left = max_bytes
+        self._nodes = self._text = self._bytes = 0
+
+    def encode(self, value: Any) -> Node:
+        """``value`` as a JSON tree (its tensors' bytes in :attr:`blobs`), or a
+        ``too_large`` node when it is past a budget; then none of its blobs are kept."""
+        self._nodes = self._text = self._bytes = 0
+        first = len(self.blobs)
+        try:
+            node = self._encode(value)
+        except TooLarge as exc:
+            for key in list(self.blobs)[first:]:
+                del self.blobs[key]
+            return {"kind": "too_large", "value": str(exc)}
+        self.bytes_left -= self._bytes
+        return node
+
+    def _count(self, nodes: int = 1, text: int = 0) -> None:
+        self._nodes += nodes
+        self._text += text
+        if self._nodes > MAX_NODES:
+            raise TooLarge(f"more than {MAX_NODES:,} parts (a list or dict that holds one object many times "
+                           "counts it every time)")
+        if self._text > MAX_TEXT:
+            raise TooLarge(f"more than {MAX_TEXT // 2**20} MiB of text")
 
     def tensor(self, t: torch.Tensor, pytype: str | None = None) -> Node:
+        itemsize = t.element_size() if t.dtype in DTYPES.values() else 8
+        size = t.numel() * itemsize
+        if size > MAX_TENSOR_BYTES:
+            raise TooLarge(f"a tensor of {size / 2**20:,.0f} MiB (at most {MAX_TENSOR_BYTES // 2**20} MiB)")
+        self._bytes += size
+        if self._bytes > min(MAX_DECODED_BYTES, self.bytes_left):
+            raise TooLarge(f"tensors of more than {min(MAX_DECODED_BYTES, self.bytes_left) // 2**20} MiB in all")
         key = f"{self.prefix}{len(self.blobs)}"
         flat = t.detach().to("cpu").contiguous().reshape(-1)
         if flat.dtype not in DTYPES.values():
@@ -116,7 +164,8 @@ class Encoder:
         self.blobs[key] = bytes(data)
         return key
 
-    def encode(self, value: Any, depth: int = 0) -> Node:
+    def _encode(self, value: Any, depth: int = 0) -> Node:
+        self._count()
         if depth > MAX_DEPTH:
             return {"kind": "object", "type": "too deeply nested", "repr": ""}
         kind = _type(value)
@@ -126,6 +175,10 @@ class Encoder:
             # A subclass may lie through __eq__ or __torch_function__; never treat it as a
             # tensor. Its name is all the judge needs to explain the failure.
             return {"kind": "object", "type": f"Tensor subclass {kind.__name__}", "repr": ""}
+        if kind is int and not -_INT_LIMIT < value < _INT_LIMIT:
+            raise TooLarge(f"an int of more than {MAX_INT_DIGITS} digits")
+        if kind is str:
+            self._count(0, len(value))
         if kind is bool or kind is int or kind is str or value is None:
             return {"kind": "py", "value": value}
         if kind is float:
@@ -142,16 +195,16 @@ class Encoder:
         if kind is torch.device:
             return {"kind": "device", "value": str(value)}
         if kind in (list, tuple):
-            items = [self.encode(v, depth + 1) for v in list(value)[:MAX_ITEMS]]
+            items = [self._encode(v, depth + 1) for v in list(value)[:MAX_ITEMS]]
             return {"kind": kind.__name__, "items": items}
         if kind is dict:
-            return {"kind": "dict", "items": {str(k): self.encode(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}}
+            return {"kind": "dict", "items": {self._key(k): self._encode(v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]}}
         if _isinstance(value, dict):
             # An OrderedDict (every state_dict) or a defaultdict: a dict by content, read
             # through dict itself past any override, its type's name beside it.
             pairs = list(dict.items(value))[:MAX_ITEMS]
             return {"kind": "dict", "pytype": kind.__name__[:MAX_TYPE_NAME],
-                    "items": {str(k): self.encode(v, depth + 1) for k, v in pairs}}
+                    "items": {self._key(k): self._encode(v, depth + 1) for k, v in pairs}}
         if _isinstance(value, tuple):
             return self.named_tuple(value, depth)
         if kind is set or kind is frozenset:
@@ -161,7 +214,7 @@ class Encoder:
             if kind is numpy.ndarray:
                 return self.array(value)
             if _isinstance(value, numpy.generic):
-                node = self.encode(value.item(), depth + 1)
+                node = self._encode(value.item(), depth + 1)
                 return Node(**node, pytype=f"numpy.{kind.__name__}") if node["kind"] != "object" else node
         if _isinstance(value, _Module):
             return self.module(value)
@@ -170,6 +223,14 @@ class Encoder:
         if schedules.is_scheduler(value):
             return {"kind": "scheduler", "type": kind.__name__, "lrs": schedules.lrs_of(value)}
         return {"kind": "object", "type": kind.__name__, "repr": _safe_repr(value)}
+
+    def _key(self, key: Any) -> str:
+        """A dict key as the text JSON needs; an int key is held to the int budget."""
+        if _type(key) is int and not -_INT_LIMIT < key < _INT_LIMIT:
+            raise TooLarge(f"an int of more than {MAX_INT_DIGITS} digits")
+        text = str(key)
+        self._count(0, len(text))
+        return text
 
     def named_tuple(self, value: tuple[Any, ...], depth: int) -> Node:
         """A structseq (``torch.return_types.topk``, ``os.stat_result``), a namedtuple or
@@ -185,7 +246,7 @@ class Encoder:
         else:
             name = kind.__qualname__
             fields = getattr(kind, "_fields", None)
-        items = [self.encode(_tuple_item(value, i), depth + 1) for i in range(min(count, MAX_ITEMS))]
+        items = [self._encode(_tuple_item(value, i), depth + 1) for i in range(min(count, MAX_ITEMS))]
         node: Node = {"kind": "tuple", "pytype": str(name)[:MAX_TYPE_NAME], "items": items}
         if (isinstance(fields, tuple) and len(fields) == len(items)
                 and all(_type(f) is str and len(f) <= MAX_TYPE_NAME for f in fields)):
@@ -201,8 +262,8 @@ class Encoder:
         except Exception:  # noqa: BLE001 - mixed types; a learner's __lt__ may raise anything
             pass
         else:
-            return {"kind": "set", "pytype": _type(value).__name__, "items": [self.encode(v, depth + 1) for v in members]}
-        items = _sorted((self.encode(v, depth + 1) for v in members), key=lambda node: json.dumps(node, sort_keys=True))
+            return {"kind": "set", "pytype": _type(value).__name__, "items": [self._encode(v, depth + 1) for v in members]}
+        items = _sorted((self._encode(v, depth + 1) for v in members), key=lambda node: json.dumps(node, sort_keys=True))
         return {"kind": "set", "pytype": _type(value).__name__, "items": items}
 
     def array(self, value: Any) -> Node:
@@ -214,11 +275,14 @@ class Encoder:
         return self.tensor(t, pytype="ndarray")
 
     def module(self, m: torch.nn.Module) -> Node:
+        modules = [[name, _type(sub).__name__] for name, sub in m.named_modules() if name]
+        parameters: list[list[str | list[int]]] = [[name, [int(s) for s in p.shape]] for name, p in m.named_parameters()]
+        self._count(len(modules) + len(parameters))
         return {
             "kind": "module",
             "type": _type(m).__name__,
-            "modules": [[name, _type(sub).__name__] for name, sub in m.named_modules() if name],
-            "parameters": [[name, [int(s) for s in p.shape]] for name, p in m.named_parameters()],
+            "modules": modules,
+            "parameters": parameters,
             "state_dict": {k: self.tensor(v) for k, v in m.state_dict().items() if _type(v) in (_Tensor, _Parameter)},
         }
 
@@ -227,8 +291,12 @@ class Encoder:
         for group in opt.param_groups:
             hyper: JsonObject = {}
             for key, val in group.items():
+                self._count()
                 if key == "params":
+                    self._count(len(val))
                     hyper["params"] = [[int(s) for s in p.shape] for p in val]
+                elif _type(val) is int and not -_INT_LIMIT < val < _INT_LIMIT:
+                    raise TooLarge(f"an int of more than {MAX_INT_DIGITS} digits")
                 elif _type(val) in SCALARS and not (_type(val) is float and not math.isfinite(val)):
                     hyper[key] = val
                 elif _type(val) in (tuple, list) and all(_type(v) in (int, float) for v in val):
@@ -256,17 +324,23 @@ class BadData(Exception):
 
 
 class _Budget:
-    """Bytes one decoded value may still rebuild."""
+    """Bytes one decoded value may still rebuild, and nodes it may still hold."""
 
-    __slots__ = ("left",)
+    __slots__ = ("left", "nodes")
 
     def __init__(self) -> None:
         self.left = MAX_DECODED_BYTES
+        self.nodes = MAX_NODES
 
     def spend(self, size: int) -> None:
         self.left -= size
         if self.left < 0:
             raise BadData("the value's tensors add up to too many bytes")
+
+    def visit(self) -> None:
+        self.nodes -= 1
+        if self.nodes < 0:
+            raise BadData(f"value too large to judge: more than {MAX_NODES:,} parts")
 
 
 class NumpyFloat(float):
@@ -301,9 +375,13 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
     if depth > MAX_DEPTH + 2 or not isinstance(node, dict):
         raise BadData("malformed value")
     budget = budget or _Budget()
+    budget.visit()
     kind = node.get("kind")
     if not isinstance(kind, str):
         raise BadData("malformed value")
+    if kind == "too_large":
+        reason = node.get("value")
+        raise BadData("value too large to judge" + (f": {reason[:200]}" if isinstance(reason, str) else ""))
     if kind == "tensor":
         pytype = node.get("pytype")
         return TensorData(decode_tensor(node, blobs, budget), node.get("requires_grad") is True,
@@ -312,6 +390,8 @@ def decode(node: Any, blobs: dict[str, bytes], depth: int = 0, budget: _Budget |
         value = node.get("value")
         if type(value) not in SCALARS:
             raise BadData("malformed scalar")
+        if type(value) is int and not -_INT_LIMIT < value < _INT_LIMIT:
+            raise BadData(f"value too large to judge: an int of more than {MAX_INT_DIGITS} digits")
         pytype = node.get("pytype")
         if isinstance(pytype, str) and pytype.startswith("numpy."):
             # The value compares as the number it is; strict types still see numpy's.
