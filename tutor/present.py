@@ -51,6 +51,7 @@ class DifferenceView(TypedDict, total=False):
     numel: int
     max_abs_diff: float
     max_rel_diff: float
+    looks_like: str
 
 
 T = TypeVar("T")
@@ -430,14 +431,17 @@ def difference_notes(details: DifferenceView) -> str:
 def check_summary(message: str, details: DifferenceView) -> str:
     """The judge's one-line message, shortened when the table below repeats it:
     ``result: values differ at index [0, 0]: expected 0.68, got 1.5 (...)`` becomes
-    ``result: values differ``."""
+    ``result: values differ``; what the value looks like stays (``; looks like the right
+    values transposed``)."""
     if "expected_value" in details or "expected_preview" in details:
+        like = details.get("looks_like")
+        like_text = f"; looks like {like}" if like else ""
         head, sep, _ = message.partition(" at index ")
         if sep:
-            return head
+            return head + like_text
         head, sep, _ = message.partition(": expected ")
         if sep:
-            return head
+            return head + like_text
     return message
 
 

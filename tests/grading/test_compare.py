@@ -49,7 +49,7 @@ def test_values_within_default_float32_tolerance_pass():
 
 def test_shape_is_strict_no_broadcasting_and_0d_is_not_1_element():
     d = diff(torch.tensor(1.0), torch.tensor([1.0]))
-    assert d is not None and d.message == "result: shape differs: expected (), got (1,)"
+    assert d is not None and d.message.startswith("result: shape differs: expected (), got (1,); looks like the right values")
     d = diff(torch.ones(3, 1), torch.ones(3))
     assert "expected (3, 1), got (3,)" in d.message
 
@@ -171,3 +171,70 @@ def test_ints_of_hundreds_of_digits_compare_exactly_and_name_their_ends():
     assert d is not None
     assert d.message == ("result: expected 1000000000...0000000000 (an int of 401 digits), "
                          "got 1000000000...0000000001 (an int of 401 digits)")
+
+
+# What a wrong tensor looks like: the slip a learner made, named from the values alone.
+_X = torch.arange(1.0, 25.0).reshape(2, 3, 4) ** 1.5  # distinct, unsorted-looking after a shuffle
+_M = torch.tensor([[1.0, 5.0, 2.0], [7.0, 3.0, 9.0], [4.0, 8.0, 6.0], [0.5, 2.5, 1.5]])
+_V = torch.tensor([0.3, -1.2, 2.5, 0.9, -0.4, 1.7])
+
+
+@pytest.mark.parametrize("expected, got, phrase", [
+    (_M, _M.T, "looks like the right values transposed (yours.T matches)"),
+    (_M[:3], _M[:3].T, "looks like the right values transposed"),
+    (_X.permute(1, 0, 2), _X, "dimensions in another order (yours.permute(1, 0, 2) matches)"),  # time-first vs batch-first
+    (_X.permute(1, 0, 2), _X.reshape(3, 2, 4), "a reshape/view where a transpose/permute was needed"),
+    (_M, _M.reshape(3, 4), "another shape (yours.reshape(4, 3) matches)"),
+    (_V, _V[:, None], "more dimensions of size 1 (a keepdim=True, an unsqueeze or a squeeze?)"),
+    (_M, _M[[2, 0, 3, 1]], "the right rows in another order: yours[i] is the expected row [2, 0, 3, 1][i]"),
+    (_V, _V[[3, 0, 5, 1, 4, 2]], "the right values in another order"),
+    (_V, _V.roll(1), "rolled by 1 position along dim 0"),
+    (_M, torch.cat([_M[:1], _M[:-1]]), "shifted by one position along dim 0 (yours[i+1] is the expected [i]"),
+    (_V, _V * 6, "times 6 (a sum where a mean was asked?)"),
+    (_V, _V / 6, "divided by 6"),
+    (_V, -_V, "opposite sign"),
+    (_V * 3.7, (_V * 3.7).to(torch.int64).to(torch.float32), "truncated to integers"),
+    (_M, _M[:-1], "without the last row"),
+    (_M, torch.cat([torch.zeros(1, 3), _M]), "one extra row at the start"),
+    (_V, _V * (1 + 1e-3), "to about 2 digits"),
+    (_V * 1.37, (_V * 1.37).half().float(), "float16/bfloat16 on the way"),
+])
+def test_a_wrong_tensor_is_named_by_what_it_looks_like(expected, got, phrase):
+    d = diff(expected, got)
+    assert d is not None and phrase in d.message
+    assert d.details["looks_like"] in d.message
+
+
+def test_a_value_unlike_the_expected_one_gets_no_guess():
+    """A plain wrong value, or a tensor that is constant along a dim, is not called "shifted"."""
+    e = torch.zeros(2, 3)
+    g = e.clone()
+    g[1, 2] = 0.5
+    assert "looks like" not in diff(e, g).message
+    assert "looks like" not in diff(torch.ones(4), torch.tensor([1.0, 1.0, 1.0, 2.0])).message
+    assert "looks like" not in diff(_V, torch.randn(6, generator=torch.Generator().manual_seed(0))).message
+
+
+def test_a_huge_tensor_is_not_searched_for_a_likeness():
+    big = torch.arange(200_000.0)
+    d = diff(big, -big)
+    assert d is not None and "looks like" not in d.message
+
+
+def test_a_number_and_a_tensor_are_named_by_their_types_with_the_way_between_them():
+    d = diff(0.4991, torch.tensor(0.4991))
+    assert d.message.startswith("result: expected a float (0.4991), got a tensor of shape () and dtype torch.float32")
+    assert ".item()" in d.message
+    d = diff(torch.tensor([0.5, 1.0]), 3)
+    assert d.message.startswith("result: expected a tensor of shape (2,) and dtype torch.float32, got an int (3)")
+    assert "expected a str ('a'), got None" in diff("a", None).message
+
+
+def test_the_apps_short_summary_keeps_what_the_value_looks_like():
+    """The fronts cut the message where the table repeats it; the likeness stays."""
+    from tutor.present import check_summary
+
+    d = diff(_M, _M.T)
+    assert check_summary(d.message, d.details) == "result: shape differs; looks like the right values transposed (yours.T matches)"
+    d = diff(_V, -_V)
+    assert check_summary(d.message, d.details).startswith("result: values differ; looks like the right values with the opposite sign")

@@ -16,6 +16,7 @@ import torch
 
 from tutor.values.details import Details
 from tutor.values.encode import ModuleValue, NumpyFloat, NumpyInt, OptimizerValue, SchedulerValue, Tagged, TensorData
+from tutor.values.likeness import looks_like
 
 # torch.testing.assert_close's default tolerances per dtype (its documented table); kept
 # here because the table itself is private API.
@@ -81,9 +82,10 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
     base = Details(what=what, expected_shape=list(e.shape), got_shape=list(g.shape),
                    expected_dtype=str(e.dtype), got_dtype=str(g.dtype))
     if ("shape" in aspects or "values" in aspects) and list(e.shape) != list(g.shape):
-        return Difference(what, f"{what}: shape differs: expected {_fmt_shape(e.shape)}, got {_fmt_shape(g.shape)}",
-                          _fmt_shape(e.shape), _fmt_shape(g.shape),
-                          {**base, "expected_preview": preview(e), "got_preview": preview(g)})
+        details: Details = {**base, "expected_preview": preview(e), "got_preview": preview(g)}
+        like = _looks_like(e, g, rtol, atol, details) if "values" in aspects else ""
+        return Difference(what, f"{what}: shape differs: expected {_fmt_shape(e.shape)}, got {_fmt_shape(g.shape)}{like}",
+                          _fmt_shape(e.shape), _fmt_shape(g.shape), details)
     if "dtype" in aspects and e.dtype != g.dtype:
         return Difference(what, f"{what}: dtype differs: expected {e.dtype}, got {g.dtype}", str(e.dtype), str(g.dtype), base)
     if "requires_grad" in aspects and expected.requires_grad and not got.requires_grad:
@@ -126,14 +128,31 @@ def compare_tensors(expected: TensorData, got: TensorData, what: str, aspects: s
     where = f" at index {list(index)}" if index else ""
     rel_words = f", max rel diff {max_rel:.3g}" if math.isfinite(max_rel) else ""
     abs_words = f"{int(max_abs)}" if ef.dtype == torch.int64 and gf.dtype == torch.int64 else f"{max_abs:.3g}"
-    message = (f"{what}: values differ{where}: expected {ev}, got {gv} "
-               f"({bad.shape[0]} of {e.numel()} elements differ; max abs diff {abs_words}{rel_words}; "
-               f"rtol={rtol:g}, atol={atol:g})")
-    return Difference(what, message, preview(e), preview(g), {
+    details = {
         **base, "max_abs_diff": max_abs, "max_rel_diff": max_rel, "first_index": list(index),
         "expected_value": ev, "got_value": gv, "mismatched": int(bad.shape[0]), "numel": e.numel(),
         "expected_preview": preview(e), "got_preview": preview(g), "rtol": rtol, "atol": atol,
-    })
+    }
+    like = _looks_like(e, g, rtol, atol, details)
+    message = (f"{what}: values differ{where}: expected {ev}, got {gv} "
+               f"({bad.shape[0]} of {e.numel()} elements differ; max abs diff {abs_words}{rel_words}; "
+               f"rtol={rtol:g}, atol={atol:g}){like}")
+    return Difference(what, message, preview(e), preview(g), details)
+
+
+def _looks_like(e: torch.Tensor, g: torch.Tensor, rtol: float | None, atol: float | None, details: Details) -> str:
+    """``; looks like ...`` for the message (and ``looks_like`` in ``details``) when the
+    wrong tensor resembles the right one, else ``""``."""
+    if rtol is None or atol is None:
+        rtol, atol = DEFAULT_TOLERANCES.get(e.dtype, (0.0, 0.0))
+    phrase = looks_like(e, g, rtol, atol)
+    if phrase is None:
+        if e.dtype != g.dtype:
+            phrase = f"another dtype (yours is {g.dtype}, the expected {e.dtype})"
+        else:
+            return ""
+    details["looks_like"] = phrase
+    return f"; looks like {phrase}"
 
 
 def describe(value: Any) -> str:
@@ -148,7 +167,24 @@ def describe(value: Any) -> str:
         if value.kind == "dict":
             return f"dict with keys {sorted(value.value)}"
         return f"{value.kind} of length {len(value.value)}"
-    return repr(value)
+    if value is None:
+        return "None"
+    # The type first: "expected a float (0.4991), got a tensor" says what to change.
+    return f"{_type_name(value)} ({_short(value)})"
+
+
+def _a(value: Any) -> str:
+    text = describe(value)
+    return text if value is None else ("an " if text[0] in "aeiou" else "a ") + text
+
+
+def _kind_hint(expected: Any, got: Any) -> str:
+    """What usually turns one kind into the other."""
+    if _kind(expected) == "number" and isinstance(got, TensorData) and got.tensor.numel() == 1:
+        return " (.item() turns a one-element tensor into a Python number)"
+    if isinstance(expected, TensorData) and _kind(got) == "number":
+        return " (a tensor was expected: did .item(), float() or a Python loop turn it into a number?)"
+    return ""
 
 
 def _kind(value: Any) -> str:
@@ -169,7 +205,7 @@ def compare_values(expected: Any, got: Any, what: str, compare: set[str],
     by type)."""
     ek, gk = _kind(expected), _kind(got)
     if ek != gk and not (ek == "number" and gk == "number"):
-        return Difference(what, f"{what}: expected a {describe(expected)}, got a {describe(got)}",
+        return Difference(what, f"{what}: expected {_a(expected)}, got {_a(got)}{_kind_hint(expected, got)}",
                           describe(expected), describe(got), {"what": what})
     if ek == "tensor":
         aspects = set(compare) & {"shape", "dtype", "values"}

@@ -32,6 +32,8 @@ class Details(TypedDict, total=False):
     max_rel_diff: float
     rtol: float
     atol: float
+    #: What the wrong value resembles: "the right values transposed (yours.T matches)".
+    looks_like: str
     #: The seed under which the check differed (added by the judge).
     seed: int
 
