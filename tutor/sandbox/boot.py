@@ -125,10 +125,11 @@ def main(server_class: type[Server] | None = None) -> None:
     except ImportError:
         pass
 
-    from tutor.sandbox import inspection, lazy_dynamo, schedules  # noqa: F401 - warm for children
+    from tutor.sandbox import inspection, lazy_dynamo, schedules, warning_paths  # noqa: F401 - warm for children
 
     lazy_dynamo.install()
     schedules.install()
+    warning_paths.install()
     warm_modules(config.get("warm_modules", []))
     warm_up(torch)
     try:
