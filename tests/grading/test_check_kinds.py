@@ -32,6 +32,8 @@ CAUGHT_BY = {
     "a frozen parameter does not train": "parameter weight: expected trainable (requires_grad=True), got frozen",
     "pickles a whole module: weights_only=True refuses it": "could not be read with torch.load(weights_only=True)",
     "a torch.Size is not a tuple of ints": "expected a tuple, got a torch.Size",
+    "the mean made on the CPU meets x on its device": "a tensor made on cpu met the given device",
+    "the row numbers made on the CPU come back on the CPU": "result[1] was made on cpu, expected the given device (meta",
 }
 
 
@@ -102,7 +104,7 @@ def test_tutor_grade_reports_new_kinds_in_json(tmp_path, capsys):
     report = tmp_path / "r.json"
     assert main(["grade", "--lessons", str(KINDS), "--workspace", str(root), "--json", str(report)]) == 1
     payload = json.loads(report.read_text())
-    assert payload["summary"] == {"passed": 0, "failed": 3, "errored": 0}
+    assert payload["summary"] == {"passed": 0, "failed": 4, "errored": 0}
     messages = " | ".join(c["message"] for e in payload["exercises"] for c in e["checks"])
     for reason in ("too few steps: does not converge", "a plain attribute is not a buffer", "a torch.Size is not a tuple of ints"):
         assert CAUGHT_BY[reason] in messages

@@ -15,6 +15,7 @@ from tutor.checks import (
     artifact,
     grad,
     grad_flow,
+    meta,
     module,
     mutation,
     outcome,
@@ -36,6 +37,7 @@ KINDS: tuple[CheckKind, ...] = (
     mutation.KIND,
     artifact.KIND,
     placement.KIND,
+    meta.KIND,
 )
 BY_NAME: dict[str, CheckKind] = {kind.name: kind for kind in KINDS}
 BY_SPEC: dict[type[Spec], CheckKind] = {kind.spec_type: kind for kind in KINDS}

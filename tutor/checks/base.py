@@ -112,6 +112,11 @@ class CheckKind:
         malformed data from either side."""
         raise NotImplementedError
 
+    def explain_error(self, spec: Any, message: str) -> str | None:
+        """The learner's error in this check's words (a device clash on the meta device
+        reads as a tensor made on the wrong device), or ``None`` to keep torch's."""
+        return None
+
 
 Validator = Callable[[Any], bool]
 

@@ -75,7 +75,10 @@ def judge_check(check: WireCheck, expected: Index, got: Index,
             line, stage = err.get("line"), err.get("stage")
             where = f" (line {line})" if isinstance(line, int) else ""
             during = f" while {stage}" if isinstance(stage, str) else ""
-            return _verdict(name, "error", f"{err.get('type', 'Error')}{where}{during}: {err.get('message', '')}", seed)
+            message = str(err.get("message", ""))
+            for kind, spec in kinds:
+                message = kind.explain_error(spec, message) or message
+            return _verdict(name, "error", f"{err.get('type', 'Error')}{where}{during}: {message}", seed)
         try:
             for kind, spec in kinds:
                 sides = Sides(part(ref, kind.name), part(mine, kind.name), eblobs, gblobs, rtol, atol)

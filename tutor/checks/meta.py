@@ -1,0 +1,143 @@
+"""The meta-device kind (``on_meta = ["X", "model"]``): the named ``setup`` variables
+are moved to the ``meta`` device before ``expr`` runs, as a GPU run would move them to
+the GPU. A tensor the answer makes on the CPU (``torch.zeros(N, K)``,
+``torch.tensor(mean)``) then meets the inputs' device and fails, or comes back on the
+CPU, where a CPU-only run could never tell. Meta tensors have shapes and dtypes but no
+values: the judge compares every result tensor's device, shape and dtype with the
+reference's, never values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table, names_list
+
+if TYPE_CHECKING:
+    from tutor.values.compare import Difference
+
+MAX_TENSORS = 1000
+
+#: What torch says when tensors of two devices meet, or a meta tensor is read.
+_DEVICE_TROUBLE = ("meta", "expected device", "same device", "devices")
+
+
+@dataclass(frozen=True)
+class OnMetaSpec(Spec):
+    names: tuple[str, ...] = ()
+
+
+class OnMeta(CheckKind):
+    name = "meta"
+    keys = ("on_meta",)
+    spec_type = OnMetaSpec
+    #: Meta tensors hold no values: there is nothing for the value comparison to read.
+    claims_value = True
+
+    def parse(self, table: Table, common: Common, fail: Fail) -> OnMetaSpec | None:
+        names = table.get("on_meta")
+        if names is None:
+            return None
+        if not names_list(names) or not names:
+            raise fail(f"check '{common.name}': 'on_meta' must list the setup variables to move to the meta device, "
+                       "such as [\"x\", \"model\"]", "on_meta")
+        return OnMetaSpec(tuple(names))
+
+    def before(self, spec: OnMetaSpec, probe: Probe) -> Any:
+        for name in spec.names:
+            if name not in probe.namespace:
+                raise NameError(f"on_meta names {name!r}, which the check's setup does not define")
+            probe.namespace[name] = _to_meta(probe.namespace[name], 0)
+        return None
+
+    def collect(self, spec: OnMetaSpec, probe: Probe, state: Any) -> Any:
+        return tensors_in(probe.value, with_layout=True)
+
+    def judge(self, spec: OnMetaSpec, sides: Sides) -> Difference | None:
+        from tutor.values.compare import Difference
+
+        expected, got = _read(sides.expected), _read(sides.got)
+        for where, (device, shape, dtype) in expected.items():
+            if where not in got:
+                return Difference(where, f"{where}: expected a tensor on the given device, found none there",
+                                  device, "missing", {"what": where})
+            mine = got[where]
+            if mine[0] != device:
+                return Difference(where, f"{where} was made on {mine[0]}, expected the given device ({device}: this "
+                                  "check moves the inputs there, as a GPU run would); make new tensors on the inputs' "
+                                  "device (device=x.device, torch.zeros_like, x.new_zeros)", device, mine[0],
+                                  {"what": where})
+            if mine[1:] != (shape, dtype):
+                return Difference(where, f"{where} on the given device has shape {tuple(mine[1])} and dtype "
+                                  f"{mine[2]}, expected {tuple(shape)} and {dtype}", f"{tuple(shape)} {dtype}",
+                                  f"{tuple(mine[1])} {mine[2]}", {"what": where})
+        return None
+
+    def explain_error(self, spec: OnMetaSpec, message: str) -> str | None:
+        if not any(word in message for word in _DEVICE_TROUBLE):
+            return None
+        return ("a tensor made on cpu met the given device (this check moves the inputs "
+                f"{', '.join(spec.names)} to the meta device, as a GPU run would): make new tensors on the inputs' "
+                f"device (device=x.device, torch.zeros_like, x.new_zeros); torch said: {message}")
+
+
+def _to_meta(value: Any, depth: int) -> Any:
+    import torch
+
+    if depth > 8:
+        return value
+    if isinstance(value, torch.Tensor):
+        moved = value.detach().to("meta")
+        return moved.requires_grad_() if value.requires_grad and value.is_leaf else moved
+    if isinstance(value, torch.nn.Module):
+        return value.to("meta")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_meta(v, depth + 1) for v in value) if type(value) in (list, tuple) else value
+    if type(value) is dict:
+        return {k: _to_meta(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def tensors_in(value: Any, with_layout: bool = False) -> list[list[Any]]:
+    """``[where, device]`` (and the shape and dtype, ``with_layout``) of every tensor in
+    ``value``: a tensor, a module's parameters and buffers, the items of a list, tuple
+    or dict."""
+    import torch
+
+    found: list[list[Any]] = []
+
+    def walk(item: Any, where: str, depth: int) -> None:
+        if len(found) >= MAX_TENSORS or depth > 8:
+            return
+        if isinstance(item, torch.Tensor):
+            found.append([where, item.device.type, [int(s) for s in item.shape], str(item.dtype)] if with_layout
+                         else [where, item.device.type])
+        elif isinstance(item, torch.nn.Module):
+            for name, tensor in [*item.named_parameters(), *item.named_buffers()]:
+                walk(tensor, f"{where}.{name}", depth + 1)
+        elif isinstance(item, (list, tuple)):
+            for i, part in enumerate(item):
+                walk(part, f"{where}[{i}]", depth + 1)
+        elif isinstance(item, dict):
+            for key, part in item.items():
+                walk(part, f"{where}[{key!r}]", depth + 1)
+
+    walk(value, "result", 0)
+    return found
+
+
+def _read(data: Any) -> dict[str, tuple[str, list[int], str]]:
+    from tutor.values.encode import BadData
+
+    if not isinstance(data, list) or len(data) > MAX_TENSORS:
+        raise BadData("malformed meta-device data")
+    out: dict[str, tuple[str, list[int], str]] = {}
+    for entry in data:
+        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) and isinstance(entry[1], str)
+                and isinstance(entry[2], list) and all(type(s) is int for s in entry[2]) and isinstance(entry[3], str)):
+            raise BadData("malformed meta-device data")
+        out[entry[0]] = (entry[1], entry[2], entry[3])
+    return out
+
+
+KIND = OnMeta()
