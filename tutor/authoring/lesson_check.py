@@ -13,6 +13,7 @@ from tutor.authoring.scaffold import REFERENCE_PLACEHOLDER
 from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.lessons.output_match import output_mismatch
+from tutor.lessons.translate import catalogue_problems, translated_count, update_catalogue
 from tutor.sandbox.api import RunResult
 
 
@@ -96,4 +97,28 @@ def check_exercises(lessons: LessonSet, device: str = "cpu") -> int:
         print(f"{len(problems)} problem(s)", file=sys.stderr)
         return 1
     print("every reference passes, every starter fails, every wrong answer fails, every snippet prints its output")
+    return 0
+
+
+def check_translations(lessons: LessonSet, lang: str, *, update: bool = False) -> int:
+    """Check the ``lang`` catalogues of ``lessons`` (text only; nothing runs): print each
+    missing, stale or broken entry as ``FILE:LINE: message`` of the English source on
+    stderr. With ``update``, bring the catalogues up to date first. Exit status: 0 every
+    entry translated and sound, 1 any problem."""
+    problems = []
+    done = total = 0
+    for lesson in lessons.lessons:
+        if update:
+            change = update_catalogue(lesson, lang)
+            print(f"{change.path}: {change.entries} entries, {change.added} new, {change.stale} stale, "
+                  f"{change.obsolete} obsolete", file=sys.stderr)
+        problems.extend(catalogue_problems(lesson, lang))
+        translated, entries = translated_count(lesson, lang)
+        done, total = done + translated, total + entries
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"{len(problems)} problem(s); {done} of {total} entries translated to {lang}", file=sys.stderr)
+        return 1
+    print(f"{lang}: {done} of {total} entries translated in {len(lessons.lessons)} lesson(s), none missing, stale or broken")
     return 0

@@ -12,6 +12,7 @@ from pathlib import Path
 from tutor.errors import LessonError, UsageError
 from tutor.lessons.model import Exercise, Lesson
 from tutor.lessons.parser import parse_lesson_file
+from tutor.lessons.translate import current_language, translated_lesson
 
 SKIP_NAMES = {"README.md"}
 
@@ -116,11 +117,14 @@ def lesson_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def load_lessons(paths: list[Path] | Path | None = None) -> LessonSet:
+def load_lessons(paths: list[Path] | Path | None = None, lang: str | None = None) -> LessonSet:
     """Parse every lesson under ``paths``; collect errors instead of stopping at one.
 
-    Two files declaring the same lesson id are an error on the second file.
+    Two files declaring the same lesson id are an error on the second file. Each lesson's
+    words are in ``lang`` where its catalogue has them (default: the language ``--lang``,
+    ``TUTOR_LANG`` or the locale chose; see ``tutor.lessons.translate``).
     """
+    lang = lang or current_language()
     if paths is None:
         paths = [default_lessons_dir()]
     elif isinstance(paths, Path):
@@ -138,7 +142,7 @@ def load_lessons(paths: list[Path] | Path | None = None) -> LessonSet:
             result.errors.append(LessonError(file, _id_line(file), f"duplicate lesson id '{lesson.id}' (also in {first.path})"))
             continue
         seen[lesson.id] = lesson
-        result.lessons.append(lesson)
+        result.lessons.append(translated_lesson(lesson, lang))
     result.lessons.sort(key=lambda l: (l.order, l.id))
     return result
 
