@@ -15,10 +15,19 @@ from tutor import __version__
 from tutor.errors import TutorError
 from tutor.export import KINDS as EXPORT_KINDS
 from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT, GRADESCOPE_VISIBILITIES
+from tutor.lessons.translate import LANGUAGES, choose_language, language_tag
 
 DEVICES = ("auto", "cpu", "cuda")
 LESSONS_HELP = "lessons directory (default: the lessons that ship with tutor)"
 WORKSPACE_HELP = "workspace of your solutions (default: $TUTOR_WORKSPACE, else ~/tutor-workspace)"
+LANG_HELP = f"the course's language: {', '.join(LANGUAGES)} (default: $TUTOR_LANG, else the locale)"
+
+
+def _language(text: str) -> str:
+    tag = language_tag(text)
+    if tag is None:
+        raise argparse.ArgumentTypeError(f"unknown language {text!r} (known: {', '.join(LANGUAGES)})")
+    return tag
 
 
 def _positive_float(text: str) -> float:
@@ -38,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--lessons", type=Path, metavar="DIR", default=argparse.SUPPRESS,
         help=LESSONS_HELP,
     )
+    common.add_argument("--lang", type=_language, metavar="LANG", default=argparse.SUPPRESS, help=LANG_HELP)
     parser = argparse.ArgumentParser(
         prog="tutor",
         description="Learn PyTorch in the terminal. With no command, opens the interactive tutor.",
@@ -45,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Options accepted before and after the command are SUPPRESSed in the subparsers,
     # else a subparser's default would erase `tutor --workspace W hint ID`.
     parser.add_argument("--lessons", type=Path, metavar="DIR", default=None, help=LESSONS_HELP)
+    parser.add_argument("--lang", type=_language, metavar="LANG", default=None, help=LANG_HELP)
     parser.add_argument("--version", action="version", version=f"tutor {__version__}")
     parser.add_argument("--workspace", type=Path, metavar="DIR", default=None, help=WORKSPACE_HELP)
     parser.add_argument("--device", choices=DEVICES, default="auto", help="where code runs (default: auto)")
@@ -109,7 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=EXPORT_KINDS, metavar="KIND",
                    help=f"{', '.join(EXPORT_KINDS[:-1])} or {EXPORT_KINDS[-1]}")
     p.add_argument("out", type=Path, metavar="OUT", help="the directory to write into")
-    p.add_argument("--public", action="store_true", help="lessons: the learners' copy, without hidden checks and wrong answers")
+    p.add_argument("--public", action="store_true",
+                   help="lessons: the learners' copy: no solutions, wrong answers or hidden checks; the reference's "
+                        "values for the visible checks instead (runs the references in the sandbox)")
+    p.add_argument("--keep-code-hints", action="store_true",
+                   help="lessons --public: keep each exercise's last hint, the code (left out by default)")
+    p.add_argument("--exercises", metavar="ID,ID", default=None,
+                   help="kits: grade only these exercises (ids, or lesson ids for all of a lesson's exercises)")
+    p.add_argument("--image", metavar="NAME", default=None,
+                   help="prairielearn: the grader image the questions name (default: tutor-grader); build and push "
+                        "it under this name")
 
     p = sub.add_parser("check-lessons", parents=[common], help="validate lesson files")
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -120,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Here the default is the CPU, the device every learner has, whatever `tutor --device` says.
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS,
                    help="where the snippets and exercises run (default: cpu; cuda proves the course on a GPU)")
+    p.add_argument("--update-catalogue", action="store_true",
+                   help="with --lang: bring the lessons' catalogues up to date with the English first")
     p.set_defaults(device="cpu")
 
     p = sub.add_parser("new", parents=[common], help="scaffold a lesson or an exercise (authors)")
@@ -152,6 +174,7 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a :class:`TutorError` becomes one stderr line and its exit code."""
     args = build_parser().parse_args(argv)
+    choose_language(args.lang)
     if args.command == "grade" and args.batch is None and (args.gradebook or args.budget):
         print("tutor: --gradebook and --budget go with --batch DIR", file=sys.stderr)
         return 2
