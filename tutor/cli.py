@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade a class: one workspace per student folder in DIR, resumable")
     p.add_argument("--gradebook", type=Path, metavar="FILE", default=None,
                    help="with --batch: the gradebook, .json or .csv (default: DIR-gradebook.json)")
+    p.add_argument("--allow-unhidden", action="store_true",
+                   help="grade even where student code could read the lessons (no mount namespace, and "
+                        "the lessons readable by other users)")
     p.add_argument("--budget", type=_positive_float, default=None, metavar="S",
                    help="with --batch: seconds of grading per student at most")
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Protocol, cast
 
-from tutor.errors import SandboxError, TutorError, WorkspaceError
+from tutor.errors import LessonsExposed, SandboxError, TutorError, WorkspaceError
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise, LessonSet, default_lessons_dir
-from tutor.sandbox.api import RunRequest, RunResult, SandboxClientProtocol, resolve_device
+from tutor.sandbox.api import HIDING_LAYERS, RunRequest, RunResult, SandboxClientProtocol, resolve_device
 
 if TYPE_CHECKING:
     from tutor.workspace import Workspace
@@ -68,6 +68,36 @@ def hidden_paths(lessons: LessonSet) -> list[Path]:
     shipped = default_lessons_dir()
     paths = [*lessons.directories(), *([shipped.resolve()] if shipped.is_dir() else [])]
     return sorted(set(paths))
+
+
+def open_to_others(path: Path) -> bool:
+    """Whether a uid that neither owns ``path`` nor shares its group could read it: every
+    folder on the way searchable by others, and the path itself readable by them."""
+    try:
+        if not path.exists():
+            return False
+        for folder in path.parents:
+            if not folder.stat().st_mode & 0o001:
+                return False
+        return bool(path.stat().st_mode & 0o004)
+    except OSError:
+        return False
+
+
+def exposure(isolation: Sequence[str], hidden: Sequence[Path]) -> str:
+    """What stops the sandbox hiding the lessons here, and what would fix it, in one line."""
+    if "mountns" in isolation:
+        how = "mounts could not cover them"
+    elif os.geteuid() == 0:
+        how = "the kernel refused a mount namespace (a container without CAP_SYS_ADMIN)"
+    else:
+        how = "the kernel refused a user namespace, and the runs share your uid"
+    open_paths = [str(p) for p in hidden if open_to_others(p)]
+    where = f"; readable by other users: {', '.join(open_paths)}" if open_paths else ""
+    fix = ("make them private to root (chmod 700) and run as root" if os.geteuid() == 0 or open_paths
+           else "run as root, or where user namespaces are allowed")
+    return (f"student code could read the lessons and their solutions here: {how}{where}; {fix}, "
+            f"or pass --allow-unhidden to grade anyway")
 
 
 #: Where a learner's sandbox server writes its stderr, in the workspace's state folder:
@@ -161,6 +191,17 @@ class Tutor:
                 raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}") from None
             finally:
                 self._ready.set()
+
+    def require_hidden_lessons(self) -> None:
+        """Refuse to grade (:class:`LessonsExposed`) unless a run reports the lessons
+        hidden from it: a grade is only worth something where learner code cannot read
+        the reference solutions. One trivial run asks; it costs a fork."""
+        result = self.client().run(RunRequest(code="pass", inspect=False, timeout=30.0))
+        if result.status == "ok" and HIDING_LAYERS & set(result.isolation):
+            return
+        if result.status != "ok":
+            raise SandboxUnavailable(f"sandbox unavailable: {result.error.message if result.error else result.status}")
+        raise LessonsExposed(exposure(result.isolation, self.hidden_paths), title="tutor grade")
 
     @property
     def state(self) -> SandboxState:

@@ -54,3 +54,8 @@ class SandboxError(TutorError):
     """The sandbox server could not be started or died."""
 
     exit_code = 1
+
+
+class LessonsExposed(TutorError):
+    """Grading refused: learner code could read the lessons (and so the references)
+    because the sandbox could hide them neither by mounts nor by permissions."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -64,6 +66,7 @@ CLAIMS = {
     "private-proc": lambda f: f["procs"] == [str(f["pid"])],
     "netns": lambda f: set(f["interfaces"]) <= {"lo"},
     "hidden-paths": lambda f: f["lessons"] == [],
+    "hidden-by-permissions": lambda f: f["lessons"] == [],
     "private-scratch": lambda f: f["tmp_error"] == "EROFS",
     "rlimits": lambda f: f["fsize"] == Limits.file_size,
     "nproc": lambda f: f["nproc"] == Limits.processes,
@@ -168,3 +171,66 @@ print("allowed" if libc.unshare(0x10000000) == 0 else errno.errorcode[ctypes.get
     result = sandbox.run(RunRequest(code=code, timeout=30))
     assert result.ok, result.error
     assert result.stdout.split() == ["True", "EPERM", "EPERM"]
+
+
+# Starts a sandbox the way Docker starts a grader: root, the kernel refusing unshare()
+# (its seccomp profile), and no CAP_DAC_READ_SEARCH (not in its capability set). The
+# lessons folder ``{lessons}`` is private to root: with no mount to cover it, its
+# permissions are what hide it.
+LIKE_DOCKER = '''
+import ctypes, errno, json, os, sys
+import pyseccomp as sc
+libc = ctypes.CDLL(None, use_errno=True)
+assert libc.prctl(24, 2, 0, 0, 0) == 0  # PR_CAPBSET_DROP CAP_DAC_READ_SEARCH
+class Header(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+class Data(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+header, data = Header(0x20080522, 0), (Data * 2)()
+assert libc.capget(ctypes.byref(header), data) == 0
+for field in ("effective", "permitted", "inheritable"):
+    setattr(data[0], field, getattr(data[0], field) & ~(1 << 2))
+assert libc.capset(ctypes.byref(header), data) == 0
+refuse = sc.SyscallFilter(sc.ALLOW)
+refuse.add_rule(sc.ERRNO(errno.EPERM), "unshare")
+refuse.load()
+from tutor.sandbox.api import RunRequest
+from tutor.sandbox.client import SandboxClient
+lessons = sys.argv[1]
+code = f"import os\\ntry:\\n    print(os.listdir({lessons!r}))\\nexcept OSError as exc:\\n    print(type(exc).__name__)"
+with SandboxClient(hide_paths=[lessons], device="cpu") as sandbox:
+    result = sandbox.run(RunRequest(code=code, inspect=False))
+print(json.dumps({"status": result.status, "stdout": result.stdout, "isolation": result.isolation,
+                  "error": result.error and result.error.message}))
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a container's grader runs as root")
+@pytest.mark.parametrize("private", [True, False], ids=["lessons-private", "lessons-open"])
+def test_as_docker_runs_a_grader_runs_run_and_the_lessons_hide_by_permissions(private: bool) -> None:
+    """Docker's root has no CAP_DAC_READ_SEARCH and no mount namespace: runs used to die
+    on ``capset``. They run now, with what they can get; a lessons folder only root may
+    enter is out of their reach, and the run says so; an open one is not claimed hidden."""
+    pytest.importorskip("pyseccomp")
+    course = Path(tempfile.mkdtemp(prefix="tutor-course-"))  # pytest's tmp_path is private to root
+    try:
+        lessons = course / "lessons"
+        lessons.mkdir()
+        (lessons / "01-secret.md").write_text("the reference")
+        course.chmod(0o700 if private else 0o755)
+        done = subprocess.run([sys.executable, "-c", LIKE_DOCKER, str(lessons)], capture_output=True, text=True,
+                              timeout=120, check=False, cwd=REPO)
+    finally:
+        shutil.rmtree(course)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["status"] == "ok", result["error"]
+    layers = set(result["isolation"])
+    assert {"uid", "rlimits", "no_new_privs", "seccomp"} <= layers
+    assert layers.isdisjoint({"mountns", "hidden-paths", "fs-view"})
+    if private:
+        assert result["stdout"] == "PermissionError\n"
+        assert "hidden-by-permissions" in layers
+    else:
+        assert result["stdout"] == "['01-secret.md']\n"
+        assert "hidden-by-permissions" not in layers

@@ -36,7 +36,7 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError(f"{gradebook}: is a directory; give a file name for the gradebook")
     out = Path(f"{submissions.resolve()}-reports")
     started = time.perf_counter()
-    with start_tutor(lessons, args) as core:
+    with start_tutor(lessons, args, grading=True) as core:
         batch = Batch(core, submissions, out, exercises, budget=args.budget,
                       seed=args.seed if args.seed is not None else draw_seed())
         try:

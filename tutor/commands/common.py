@@ -35,12 +35,18 @@ def existing_workspace(args: argparse.Namespace, lessons: LessonSet) -> Workspac
     return Workspace(root, lessons)
 
 
-def start_tutor(lessons: LessonSet, args: argparse.Namespace, workspace: Workspace | None = None) -> Tutor:
+def start_tutor(lessons: LessonSet, args: argparse.Namespace, workspace: Workspace | None = None, *,
+                grading: bool = False) -> Tutor:
     """The headless core for one command, its sandbox started and device resolved
-    (``--device cuda`` without CUDA is a usage error). Close it when done."""
+    (``--device cuda`` without CUDA is a usage error). Close it when done.
+
+    ``grading``: refuse (exit 2) where the runs cannot hide the lessons, unless
+    ``--allow-unhidden`` says the grader accepts that."""
     core = Tutor(lessons, workspace, device=getattr(args, "device", "auto") or "auto")
     try:
         core.start()
+        if grading and not getattr(args, "allow_unhidden", False):
+            core.require_hidden_lessons()
     except BaseException:
         core.close()
         raise

@@ -38,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
     # No file: not started. Still an error in the reports (nothing was handed in), but
     # the learner's progress keeps it "not started" and the summary says so.
     missing = {e.id for e in exercises if not workspace.path_for(e).exists()}
-    with _reporter(len(exercises), missing) as reporter, start_tutor(lessons, args, workspace) as core:
+    with _reporter(len(exercises), missing) as reporter, start_tutor(lessons, args, workspace, grading=True) as core:
         reporter.grading()
         session = Session(core)
         session.subscribe(_warn)

@@ -133,6 +133,11 @@ class RunJson(TypedDict):
     missing_package: str | None
 
 
+#: The layers that hide the lessons from a run: covered by empty mounts (or left out of
+#: its filesystem view), or out of its uid's reach by their permissions alone.
+HIDING_LAYERS = frozenset({"hidden-paths", "hidden-by-permissions"})
+
+
 @dataclass
 class RunRequest:
     """One unit of work for a fresh sandbox child.

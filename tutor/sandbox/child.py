@@ -237,8 +237,13 @@ def _lock_down(job: ChildJob, lifeline: int) -> list[str]:
         os.chown(job.workdir, job.uid, job.uid)
     # Real root ignores RLIMIT_NPROC; a dropped uid or a user namespace does not.
     applied += isolation.set_limits(job.limits, counted=job.uid is not None or "userns" in applied)
+    covered = "hidden-paths" in applied
     if job.uid is not None:
-        applied += isolation.drop_privileges(job.uid, keep_read_search=not job.fs_view)
+        # Reading past permissions is kept only where covers stand over the lessons: with
+        # nothing covering them it would read them, and permissions are all that hide them.
+        applied += isolation.drop_privileges(job.uid, keep_read_search=covered and not job.fs_view)
+    if job.hide_paths and not covered and isolation.unreachable(job.hide_paths):
+        applied.append("hidden-by-permissions")
     isolation.die_with_parent(lifeline)
     applied += isolation.no_new_privs()
     applied += isolation.seccomp_filter(() if job.in_pid_namespace else job.protected_pids)

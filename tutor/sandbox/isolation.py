@@ -260,6 +260,16 @@ def _keep_only_capability(cap: int) -> None:
     check(_libc.capset(ctypes.byref(header), data), "capset")
 
 
+def holds_capability(cap: int) -> bool:
+    """Whether ``cap`` is in our permitted set. A container's root lacks many: Docker's
+    default set has no ``CAP_DAC_READ_SEARCH``, and asking to keep it fails (EPERM)."""
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if _libc.capget(ctypes.byref(header), data) != 0:
+        return False
+    return bool(data[cap // 32].permitted & (1 << (cap % 32)))
+
+
 def drop_privileges(uid: int, *, keep_read_search: bool = False) -> list[str]:
     """Become an unprivileged uid (root only), with no capability left: no writes to the
     system, no signals to the server, no reading past permissions, and an RLIMIT_NPROC
@@ -272,14 +282,28 @@ def drop_privileges(uid: int, *, keep_read_search: bool = False) -> list[str]:
     filter refuses ``open_by_handle_at``, the one way that capability could reach under
     them. In the view the interpreter's directories are reachable without it.
     """
-    if keep_read_search:
+    # Where we never held it (a container's root), the run goes on without it: the
+    # interpreter then has to be readable by any uid, which it is in the usual images.
+    keep = keep_read_search and holds_capability(CAP_DAC_READ_SEARCH)
+    if keep:
         _libc.prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0)
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)  # without KEEPCAPS this clears every capability
-    if keep_read_search:
+    if keep:
         _keep_only_capability(CAP_DAC_READ_SEARCH)
     return ["uid"]
+
+
+def unreachable(paths: Sequence[Path]) -> bool:
+    """Whether none of ``paths`` can be entered or read by us, as we are now. Asked by a
+    run after it dropped its uid and capabilities, where no mount covers the paths (a
+    container refuses mount namespaces): a lessons folder that only root may enter is
+    then hidden by its permissions alone."""
+    # A path we cannot even stat (an ancestor we may not search) is not a directory to
+    # us, and not readable either.
+    return not any(os.access(path, os.R_OK) or (os.path.isdir(path) and os.access(path, os.X_OK))
+                   for path in paths)
 
 
 def die_with_parent_pid(parent: int) -> None:
