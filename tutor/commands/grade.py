@@ -20,6 +20,7 @@ from tutor.grading.formats import to_gradescope, to_json, to_junit, write_atomic
 from tutor.grading.results import ExerciseReport
 from tutor.present import count
 from tutor.session import Event, Notice, Session
+from tutor.textsafe import for_terminal_line
 
 STATUS_STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 
@@ -66,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
 
 def _warn(event: Event) -> None:
     if isinstance(event, Notice):
-        print(f"tutor: warning: {event.message}", file=sys.stderr)
+        print(f"tutor: warning: {for_terminal_line(event.message)}", file=sys.stderr)
 
 
 NOT_STARTED = "NOT STARTED"
@@ -77,11 +78,14 @@ def _label(report: ExerciseReport, missing: set[str]) -> str:
 
 
 def _line(report: ExerciseReport, missing: set[str]) -> str:
+    # The message quotes the hand-in (an exception's type name and text): one line of
+    # data, never a line of its own that reads as a verdict or a CI command.
+    message = for_terminal_line(report.message)
     if report.id in missing:
-        return f"{NOT_STARTED} {report.id}\n      {report.message}"
-    text = f"{report.status.upper():5} {report.id}  ({report.duration_ms / 1000:.2f} s)"
+        return f"{NOT_STARTED} {for_terminal_line(report.id)}\n      {message}"
+    text = f"{report.status.upper():5} {for_terminal_line(report.id)}  ({report.duration_ms / 1000:.2f} s)"
     if report.status != "pass":
-        text += f"\n      {report.message}"
+        text += f"\n      {message}"
     return text
 
 
@@ -119,8 +123,9 @@ class _Bar(_Lines):
         from rich.markup import escape
 
         style = "dim" if report.id in self.missing else STATUS_STYLE[report.status]
-        self.progress.console.print(f"[{style}]{_label(report, self.missing)}[/] {escape(report.id)}"
-                                    + ("" if report.status == "pass" else f"\n      [dim]{escape(report.message)}[/]"))
+        self.progress.console.print(f"[{style}]{_label(report, self.missing)}[/] {escape(for_terminal_line(report.id))}"
+                                    + ("" if report.status == "pass" else
+                                       f"\n      [dim]{escape(for_terminal_line(report.message))}[/]"))
         self.progress.advance(self.task)
 
 

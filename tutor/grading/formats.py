@@ -1,4 +1,9 @@
-"""Grade report formats: the JSON contract, JUnit XML and Gradescope's ``results.json``."""
+"""Grade report formats: the JSON contract, JUnit XML and Gradescope's ``results.json``.
+
+Names, messages and output come from a hand-in (an exception's type name, what the code
+printed): each passes through :mod:`tutor.textsafe` for its format, so none forges a line,
+an element or a test, and every file reads back with a parser.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from tutor.atomic import atomic_write
 from tutor.errors import UsageError
 from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT, GRADESCOPE_VISIBILITIES
 from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseJson, ExerciseReport, ExerciseStatus
+from tutor.textsafe import for_json, for_terminal, for_terminal_line, for_xml, for_xml_line
 
 REPORT_VERSION = 1
 
@@ -77,16 +83,17 @@ def to_json(reports: list[ExerciseReport]) -> GradeJson:
         ),
         score=sum(r.score for r in reports),
         max_score=sum(r.max_score for r in reports),
-        exercises=[r.to_json() for r in reports],
+        exercises=[for_json(r.to_json()) for r in reports],
     )
 
 
 def _check_lines(checks: list[CheckResult]) -> str:
+    """One line per check; a message of many lines stays on its check's line."""
     lines = []
     for check in checks:
-        line = f"[{check.status}] {check.name}"
+        line = f"[{check.status}] {for_terminal_line(check.name)}"
         if check.message:
-            line += f": {check.message}"
+            line += f": {for_terminal_line(check.message)}"
         if check.seed is not None and check.status != "pass":
             line += f" (seed {check.seed})"
         lines.append(line)
@@ -104,12 +111,14 @@ def to_junit(reports: list[ExerciseReport]) -> bytes:
     })
     for report in reports:
         lesson, _, name = report.id.partition("/")
-        case = ET.SubElement(suite, "testcase", {"classname": lesson, "name": name or report.id, "time": f"{report.duration_ms / 1000:.3f}"})
+        case = ET.SubElement(suite, "testcase", {"classname": for_xml_line(lesson), "name": for_xml_line(name or report.id),
+                                                 "time": f"{report.duration_ms / 1000:.3f}"})
         if report.status in ("fail", "error"):
-            element = ET.SubElement(case, "failure" if report.status == "fail" else "error", {"message": report.message})
-            element.text = _check_lines(report.checks)
+            element = ET.SubElement(case, "failure" if report.status == "fail" else "error",
+                                    {"message": for_xml_line(report.message)})
+            element.text = for_xml(_check_lines(report.checks))
         if report.output:
-            ET.SubElement(case, "system-out").text = report.output
+            ET.SubElement(case, "system-out").text = for_xml(report.output)
     suites = ET.Element("testsuites")
     suites.append(suite)
     ET.indent(suites)
@@ -132,31 +141,34 @@ def to_gradescope(reports: list[ExerciseReport], hidden_visibility: str = GRADES
         if report.status == "error" or not report.checks or rules:
             reason = ("this answer breaks the exercise's rules, so it scores nothing: "
                       + "; ".join(c.message for c in rules)) if rules else report.message
-            tests.append(GradescopeTest(name=report.id, score=0.0, max_score=report.max_score, status="failed",
-                                        output=reason or "could not be graded", visibility="visible"))
+            tests.append(GradescopeTest(name=for_terminal_line(report.id), score=0.0, max_score=report.max_score,
+                                        status="failed", output=for_terminal(reason or "could not be graded"),
+                                        visibility="visible"))
             continue
         for check in report.checks:
             tests.append(GradescopeTest(
-                name=f"{report.id}: {check.name}", score=check.score, max_score=check.max_score,
+                name=for_terminal_line(f"{report.id}: {check.name}"), score=check.score, max_score=check.max_score,
                 status="passed" if check.status == "pass" else "failed",
                 output=_check_output(check),
                 visibility=hidden_visibility if check.hidden else "visible",
             ))
-    return GradescopeJson(
+    return for_json(GradescopeJson(
         score=float(sum(r.score for r in reports)),
         output=f"{sum(r.status == 'pass' for r in reports)} of {len(reports)} exercises passed",
         visibility="visible",
         stdout_visibility="hidden",
         tests=tests,
-    )
+    ))
 
 
 def _check_output(check: CheckResult) -> str:
+    """The message on the first line, where no line of it can pass for the
+    ``expected:``/``got:`` lines after it."""
     if check.status == "pass":
         return "passed"
-    lines = [check.message or check.status]
+    lines = [for_terminal_line(check.message or check.status)]
     if check.expected or check.got:
-        lines += [f"expected: {check.expected}", f"got: {check.got}"]
+        lines += [f"expected: {for_terminal(check.expected)}", f"got: {for_terminal(check.got)}"]
     if check.seed is not None:
         lines.append(f"seed: {check.seed}")
     return "\n".join(lines)
@@ -174,5 +186,6 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_json(path: Path, payload: Mapping[str, object]) -> None:
-    """``payload`` as indented JSON, written like :func:`write_atomic`."""
-    write_atomic(path, (json.dumps(payload, indent=2) + "\n").encode())
+    """``payload`` as indented JSON, written like :func:`write_atomic`; its strings are
+    :func:`~tutor.textsafe.for_json`-safe."""
+    write_atomic(path, (json.dumps(for_json(dict(payload)), indent=2) + "\n").encode())
