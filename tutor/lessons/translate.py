@@ -143,7 +143,7 @@ def _locate(lines: list[str], file_lines: list[str], start: int) -> list[int]:
     return found
 
 
-def _rewrite_code(code: str, first_line: int, kind: str, translate: Translate) -> str:
+def _rewrite_code(code: str, first_line: int, where: str, translate: Translate) -> str:
     """``code`` with its comments translated; ``first_line`` is the file line of its first
     line. Only the text after ``#`` changes, so the code itself is the English."""
     try:
@@ -156,7 +156,7 @@ def _rewrite_code(code: str, first_line: int, kind: str, translate: Translate) -
         if not _has_words(text) or token.string.startswith("#!") or text.startswith(("type:", "noqa", "fmt:")):
             continue  # a pragma is for tools, not for the learner
         row, col = token.start
-        new = translate(Unit(text, first_line + row - 1, kind, COMMENT_CONTEXT))
+        new = translate(Unit(text, first_line + row - 1, f"comment in {where}", COMMENT_CONTEXT))
         if new:
             line = lines[row - 1]
             lines[row - 1] = line[:col] + "# " + new + line[token.end[1]:]
@@ -178,7 +178,7 @@ def _rewrite_markdown(text: str, file_lines: list[str], start: int, where: str, 
         if token.type == "fence" and token.map and token.info.split()[:1] == ["python"]:
             first, end = token.map
             body = "\n".join(lines[first + 1 : end - 1])
-            new_body = _rewrite_code(body, at[first + 1] if first + 1 < len(at) else at[first] + 1, f"code in {where}", translate)
+            new_body = _rewrite_code(body, at[first + 1] if first + 1 < len(at) else at[first] + 1, f"the code in {where}", translate)
             if new_body != body:
                 edits.append((first + 1, end - 1, new_body.split("\n")))
             continue
