@@ -93,7 +93,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="grade even where student code could read the lessons (no mount namespace, and "
                         "the lessons readable by other users)")
     p.add_argument("--budget", type=_positive_float, default=None, metavar="S",
-                   help="with --batch: seconds of grading per student at most")
+                   help="with --batch: seconds of grading per student at most (the rest is graded by the next run)")
+    p.add_argument("--roster", type=Path, metavar="CSV", default=None,
+                   help="with --batch: the class list (columns id, name, email, folder): a gradebook row for every student on it")
+    p.add_argument("--regrade", action="store_true",
+                   help="with --batch: grade every student again (default: only those whose hand-in or lessons changed)")
+    p.add_argument("--gradebook-format", choices=("json", "csv", "canvas"), default=None,
+                   help="with --batch: the gradebook's format (default: from its suffix; canvas: a CSV Canvas imports)")
+    p.add_argument("--assignment", metavar="NAME", default=None,
+                   help="with --gradebook-format canvas: the assignment's column (default: tutor)")
 
     p = sub.add_parser("watch", parents=[common],
                        help="check an exercise on every save from your own editor, then move on to the next")
@@ -147,6 +155,28 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --lang: bring the lessons' catalogues up to date with the English first")
     p.set_defaults(device="cpu")
 
+    p = sub.add_parser("serve", parents=[common], help="serve the app to browsers; a class signs in with tokens (--roster)")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", type=Path, metavar="DIR", default=argparse.SUPPRESS,
+                      help="the server's data: tokens and learners' workspaces (default: the user data directory)")
+    p.add_argument("--data", type=Path, metavar="DIR", default=None,
+                   help="the server's data: tokens and learners' workspaces (default: the user data directory)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1; put a reverse proxy in front for HTTPS)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--roster", type=Path, metavar="FILE", default=None,
+                   help="the learners who may sign in, one name a line; each without a token is issued one")
+    p.add_argument("--public-url", metavar="URL", default=None, help="the address learners use (https://... makes the cookie Secure)")
+    p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="without --roster: the one workspace served")
+    p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
+    actions = p.add_subparsers(dest="serve_action", metavar="ACTION")
+    q = actions.add_parser("tokens", help="issue, revoke and list learners' sign-in tokens (instructors)")
+    tokens = q.add_subparsers(dest="tokens_action", metavar="ACTION", required=True)
+    r = tokens.add_parser("issue", parents=[data], help="a new token for each NAME (an older one stops working); shown once")
+    r.add_argument("names", nargs="+", metavar="NAME")
+    r = tokens.add_parser("revoke", parents=[data], help="NAME can no longer sign in (their workspace stays)")
+    r.add_argument("names", nargs="+", metavar="NAME")
+    tokens.add_parser("list", parents=[data], help="the names that hold a token")
+
     p = sub.add_parser("new", parents=[common], help="scaffold a lesson or an exercise (authors)")
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
     q = kinds.add_parser("lesson", parents=[common], help="write DIR/NN-ID.md: a lesson with one exercise to fill in")
@@ -171,6 +201,7 @@ COMMANDS = {
     "check-lessons": "tutor.commands.check_lessons",
     "export": "tutor.commands.export",
     "new": "tutor.commands.new",
+    "serve": "tutor.web.launch",  # the browser front: a front of its own, reached by name
 }
 
 
@@ -178,8 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; a :class:`TutorError` becomes one stderr line and its exit code."""
     args = build_parser().parse_args(argv)
     choose_language(args.lang)
-    if args.command == "grade" and args.batch is None and (args.gradebook or args.budget):
-        print("tutor: --gradebook and --budget go with --batch DIR", file=sys.stderr)
+    batch_only = ("gradebook", "budget", "roster", "regrade", "gradebook_format", "assignment")
+    if args.command == "grade" and args.batch is None and any(getattr(args, name) for name in batch_only):
+        print("tutor: --gradebook, --budget, --roster, --regrade, --gradebook-format and --assignment go with --batch DIR",
+              file=sys.stderr)
         return 2
     if args.command == "grade" and args.gradescope_hidden_visibility and not args.gradescope:
         print("tutor: --gradescope-hidden-visibility goes with --gradescope FILE", file=sys.stderr)

@@ -1,10 +1,13 @@
-"""``tutor grade --batch SUBMISSIONS/``: grade a class, one workspace per student folder.
+"""``tutor grade --batch SUBMISSIONS/``: grade a class, one hand-in per student folder.
 
 Students are graded in parallel on one warm sandbox. Each student's JSON and JUnit report
 lands in ``SUBMISSIONS-reports/`` as soon as the student is done, so a crash or Ctrl+C
-loses nothing and the next run resumes. The gradebook (``--gradebook FILE.json`` or
-``.csv``, default ``SUBMISSIONS-gradebook.json``) is written at the end. Exit 0 when every
-student was graded, 1 if any folder could not be, 2 for bad usage.
+loses nothing and the next run resumes: it keeps each report whose hand-in, lessons and
+seed are unchanged and grades the rest (``--regrade``: everyone). The gradebook
+(``--gradebook FILE.json`` or ``.csv``, default ``SUBMISSIONS-gradebook.json``;
+``--gradebook-format canvas`` for Canvas's import) is written at the end, with a row for
+every student of ``--roster CSV``. Exit 0 when every student was graded, 1 if any could
+not be (an error, a student missing, exercises left by ``--budget``), 2 for bad usage.
 """
 
 from __future__ import annotations
@@ -16,9 +19,17 @@ import time
 from pathlib import Path
 
 from tutor.atomic import atomic_write
-from tutor.batch import Batch, StudentResult, gradebook_csv, gradebook_json, students_in
+from tutor.batch import (
+    Batch,
+    GradebookFormat,
+    StudentResult,
+    gradebook_canvas,
+    gradebook_csv,
+    gradebook_json,
+    read_roster,
+    students_in,
+)
 from tutor.commands.common import lessons_from, start_tutor
-from tutor.core import draw_seed
 from tutor.errors import UsageError
 
 
@@ -28,36 +39,58 @@ def main(args: argparse.Namespace) -> int:
     exercises = list(dict.fromkeys(lessons.resolve(i) for i in args.ids)) if args.ids else lessons.exercises()
     if not exercises:
         raise UsageError("no exercises to grade")
-    students = students_in(submissions)
+    roster = read_roster(args.roster) if args.roster else None
     gradebook: Path = args.gradebook or Path(f"{submissions.resolve()}-gradebook.json")
-    if gradebook.suffix not in (".json", ".csv"):
-        raise UsageError(f"{gradebook}: the gradebook must be a .json or .csv file")
+    kind = _format(gradebook, args.gradebook_format)
+    if args.assignment and kind != "canvas":
+        raise UsageError("--assignment goes with --gradebook-format canvas")
     if gradebook.is_dir():
         raise UsageError(f"{gradebook}: is a directory; give a file name for the gradebook")
+    students_in(submissions, roster)  # a bad folder is said before the sandbox starts
     out = Path(f"{submissions.resolve()}-reports")
     started = time.perf_counter()
-    with start_tutor(lessons, args, grading=True) as core:
-        batch = Batch(core, submissions, out, exercises, budget=args.budget,
-                      seed=args.seed if args.seed is not None else draw_seed())
+    with start_tutor(lessons, args) as core:
+        batch = Batch(core, submissions, out, exercises, budget=args.budget, seed=args.seed, roster=roster,
+                      regrade=args.regrade)
+        students = batch.students()
         try:
             results = _run(batch, len(students), args.jobs or os.cpu_count() or 1)
         except KeyboardInterrupt:
-            done = sum(1 for s in students if batch.done(s.name) is not None)
+            done = sum(1 for s in students if s.folder is not None and batch.done(s.name) is not None)
             print(f"tutor: interrupted: {done} of {len(students)} students graded; run the same command again to "
                   "grade the rest", file=sys.stderr)
             return 130
-    body = gradebook_csv(results, exercises) if gradebook.suffix == ".csv" else gradebook_json(results)
+    if kind == "canvas":
+        body = gradebook_canvas(results, args.assignment or "tutor")
+    elif kind == "csv":
+        body = gradebook_csv(results, exercises, batch.provenance)
+    else:
+        body = gradebook_json(results, batch.provenance)
     try:
         gradebook.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(gradebook, body)
     except OSError as exc:
         raise UsageError(f"{gradebook}: cannot write the gradebook ({exc.strerror or exc})") from None
-    errored = [r for r in results if r.status == "error"]
+    counts = {status: sum(r.status == status for r in results) for status in ("error", "missing", "incomplete")}
     total = sum(r.score for r in results)
+    said = ", ".join(f"{n} {status}" for status, n in counts.items() if n) or "no errors"
     print(f"{len(results)} student{'s' if len(results) != 1 else ''} graded in {time.perf_counter() - started:.1f} s "
-          f"({len(errored)} with errors); mean score {total / max(len(results), 1):.2f} of "
-          f"{results[0].max_score if results else 0:g}; gradebook: {gradebook}; reports: {out}")
-    return 1 if errored else 0
+          f"({said}); mean score {total / max(len(results), 1):.2f} of "
+          f"{max((r.max_score for r in results), default=0):g}; seed {batch.seed}; gradebook: {gradebook}; reports: {out}")
+    if counts["incomplete"]:
+        print("tutor: the time budget left exercises not graded; run the same command again to grade them", file=sys.stderr)
+    return 1 if any(counts.values()) else 0
+
+
+def _format(gradebook: Path, chosen: str | None) -> GradebookFormat:
+    """The gradebook's format: the one asked for, else the file's suffix."""
+    if chosen in ("csv", "canvas") and gradebook.suffix != ".csv" or chosen == "json" and gradebook.suffix != ".json":
+        raise UsageError(f"{gradebook}: a {chosen} gradebook must be a {'.json' if chosen == 'json' else '.csv'} file")
+    if chosen == "canvas":
+        return "canvas"
+    if gradebook.suffix not in (".json", ".csv"):
+        raise UsageError(f"{gradebook}: the gradebook must be a .json or .csv file")
+    return "csv" if gradebook.suffix == ".csv" else "json"
 
 
 def _line(result: StudentResult, resumed: bool) -> str:

@@ -1,0 +1,54 @@
+"""A student's folder name as data: the name shown in the gradebook and the name of their
+report files, whatever bytes the folder's name holds.
+
+A folder name is the student's to choose (an LMS export keeps what they typed): it may
+not be UTF-8, may be longer than a report file name can be once ``.xml`` and a temporary
+suffix are added, and may hold line breaks or terminal escapes. Each of those costs only
+that student: their report files get a stable short name, and what is shown is escaped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+
+#: Longest name (in bytes) kept as is for report files: ``NAME.json`` and the temporary
+#: ``.NAME.json.XXXXXXXX.tmp`` of an atomic write stay far below the usual 255-byte limit.
+MAX_PLAIN_STEM_BYTES = 100
+#: Of a name that cannot be kept, the part kept before its hash.
+KEPT_PREFIX_CHARS = 40
+
+
+def shown_name(name: str) -> str:
+    """The folder name as the gradebook and the terminal show it: bytes that are not UTF-8
+    as ``\\xe9``, control, format (bidi) and separator characters as ``\\u202e``-style
+    escapes, so that a name is one line of plain text that reads back as the same name.
+
+    A stand-in until one sanitiser serves every output format: it only escapes, and two
+    different folder names never show alike (a backslash is escaped too)."""
+    out = []
+    for char in name:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode keeps it
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def report_stem(name: str) -> str:
+    """The stem of a student's report files (``STEM.json``, ``STEM.xml``): the folder name
+    itself when it is short, UTF-8 and plain text; else a readable prefix and a hash of the
+    name's bytes, the same on every run."""
+    if shown_name(name) == name and not name.startswith(".") and len(name.encode()) <= MAX_PLAIN_STEM_BYTES:
+        return name
+    raw = os.fsencode(name)
+    prefix = re.sub(r"[^A-Za-z0-9._-]+", "_", raw.decode("ascii", "replace"))[:KEPT_PREFIX_CHARS].strip("._-")
+    return f"{prefix or 'student'}-{hashlib.sha256(raw).hexdigest()[:12]}"
+
