@@ -151,15 +151,17 @@ def _rewrite_code(code: str, first_line: int, where: str, translate: Translate) 
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return code
     lines = code.split("\n")
-    for token in reversed(tokens):
+    edits = []
+    for token in tokens:
         text = token.string[1:].strip()
         if not _has_words(text) or token.string.startswith("#!") or text.startswith(("type:", "noqa", "fmt:")):
             continue  # a pragma is for tools, not for the learner
         row, col = token.start
         new = translate(Unit(text, first_line + row - 1, f"comment in {where}", COMMENT_CONTEXT))
         if new:
-            line = lines[row - 1]
-            lines[row - 1] = line[:col] + "# " + new + line[token.end[1]:]
+            edits.append((row - 1, col, token.end[1], new))
+    for row, col, end, new in reversed(edits):
+        lines[row] = lines[row][:col] + "# " + new + lines[row][end:]
     return "\n".join(lines)
 
 
