@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 
 from tutor.app.app import make_app
 from tutor.lessons import default_lessons_dir, load_lessons
@@ -15,7 +16,12 @@ def main(args: argparse.Namespace) -> int:
     """Load lessons and the workspace, run the app until the learner quits."""
     lessons = load_lessons([args.lessons or default_lessons_dir()])
     workspace = Workspace(getattr(args, "workspace", None) or default_workspace(), lessons)
-    make_app(lessons, workspace, device=getattr(args, "device", "auto") or "auto").run()
+    app = make_app(lessons, workspace, device=getattr(args, "device", "auto") or "auto")
+    if os.environ.get("TUTOR_FRONT") == "web":  # in a browser page (tutor serve)
+        from tutor.app.browser import BrowserTutorApp
+
+        app = BrowserTutorApp(app.session)
+    app.run()
     # Everything the app built dies with the process. Left to the interpreter's last
     # garbage collection, tens of thousands of widgets and styles cost most of a second
     # before the shell prompt comes back (benchmarks/bench_quit.py); frozen, they are

@@ -1,0 +1,70 @@
+"""``tutor serve``: the CLI reaches it by name (``tutor.cli.COMMANDS``), as it reaches
+the app; ``tutor serve tokens issue|revoke|list`` are the instructor's commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tutor.errors import UsageError
+
+
+def data_dir(args: argparse.Namespace) -> Path:
+    chosen = getattr(args, "data", None)
+    if chosen is not None:
+        return Path(chosen).expanduser()
+    from tutor.web.server import default_data_dir
+
+    return default_data_dir()
+
+
+def tokens_command(args: argparse.Namespace) -> int:
+    from tutor.web.tokens import TokenStore
+
+    store = TokenStore(data_dir(args))
+    if args.tokens_action == "list":
+        for name in store.names():
+            print(name)
+        return 0
+    if args.tokens_action == "issue":
+        # Printed once, here only: the server keeps hashes and cannot show a token again.
+        for name in args.names:
+            issued = store.issue(name)
+            print(f"{issued.name}\t{issued.token}")
+        return 0
+    missing = [name for name in args.names if not store.revoke(name)]
+    if missing:
+        raise UsageError(f"no token to revoke for: {', '.join(missing)}")
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    if getattr(args, "serve_action", None) == "tokens":
+        return tokens_command(args)
+    try:
+        from tutor.web.server import ServeOptions, TutorServer
+    except ImportError as exc:
+        raise UsageError(f"tutor serve needs the web extra: pip install 'tutor[web]' ({exc.name} is missing)") from None
+    from tutor.web.tokens import TokenStore, read_roster
+
+    directory = data_dir(args)
+    roster = read_roster(args.roster) if args.roster is not None else None
+    if roster is not None:
+        store = TokenStore(directory)
+        held = set(store.names())
+        new = [store.issue(name) for name in roster if name not in held]
+        if new:
+            print(f"tutor: {len(new)} new sign-in tokens (shown once; `tutor serve tokens issue NAME` makes another):")
+            for issued in new:
+                print(f"{issued.name}\t{issued.token}")
+            sys.stdout.flush()
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port {args.port}: not a port")
+    options = ServeOptions(
+        data_dir=directory, host=args.host, port=args.port, roster=roster,
+        workspace=getattr(args, "workspace", None), lessons=args.lessons,
+        device=getattr(args, "device", "auto") or "auto", public_url=args.public_url,
+    )
+    TutorServer(options).serve()
+    return 0

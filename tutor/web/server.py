@@ -1,0 +1,417 @@
+"""``tutor serve``: the app in the browser, one app process per connected learner.
+
+textual-serve does the terminal in the page (xterm.js) and the pipe to each app
+process; this module adds what a class needs around it:
+
+* sign-in: a learner types the token the instructor gave them; the server keeps a
+  session id for it in an HttpOnly cookie. Wrong tokens are rate-limited per address.
+  Tokens travel only in the sign-in form's body, never in a URL, and are never logged;
+* each learner's own workspace, chosen on the server from the signed-in name (never
+  from a path in the URL), passed to their app process as ``--workspace``;
+* one place per learner: a reload or a second tab ends the previous app process first
+  (which saves the editor on its way out), and the new one resumes where it was;
+* a page that loads nothing from other hosts (textual-serve's own page fetches a web
+  font from a public font host: the template here serves the bundled font instead)
+  and asks before leaving while the editor holds unsaved text;
+* the learner's workspace as a zip, to hand in.
+
+Without a roster (one learner, e.g. inside a JupyterHub container or on a laptop)
+there is no sign-in and the app opens the one workspace; that mode only binds to a
+loopback address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import ipaddress
+import json
+import logging
+import os
+import secrets
+import sys
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp_jinja2
+import jinja2
+import textual_serve
+from aiohttp import WSMsgType, web
+from textual_serve.app_service import AppService
+from textual_serve.server import Server
+
+from tutor.errors import UsageError
+from tutor.web.limits import SignInLimiter
+from tutor.web.tokens import TokenStore, token_hash
+
+log = logging.getLogger("tutor.web")
+
+COOKIE = "tutor_session"
+#: How long a sign-in lasts (a term's day of classes, with room).
+SESSION_SECONDS = 7 * 24 * 3600
+#: The page may use only this server: scripts, styles, the font, the WebSocket.
+CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; frame-ancestors 'self'; "
+    "form-action 'self'; base-uri 'none'"
+)
+TEMPLATES = Path(__file__).parent / "templates"
+TEXTUAL_SERVE_STATIC = Path(textual_serve.__file__).parent / "static"
+#: The meta packet the app sends when its editor's text becomes saved or unsaved.
+UNSAVED_META = "tutor_unsaved"
+
+
+def default_data_dir() -> Path:
+    """Where the server keeps tokens and learners' workspaces (platformdirs' user data
+    directory, ``tutor/serve`` under it)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("tutor", appauthor=False)) / "serve"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class ServeOptions:
+    """What ``tutor serve`` was asked for."""
+
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: The learners who may sign in; None: no sign-in, one workspace (``workspace``).
+    roster: Sequence[str] | None = None
+    workspace: Path | None = None
+    lessons: Path | None = None
+    device: str = "auto"
+    public_url: str | None = None
+    #: The app's command line, before ``--workspace DIR`` (default: this interpreter's tutor).
+    app_command: Sequence[str] = field(default_factory=lambda: (sys.executable, "-m", "tutor"))
+    limiter: SignInLimiter = field(default_factory=SignInLimiter)
+
+    def check(self) -> None:
+        if self.roster is None and not is_loopback(self.host):
+            raise UsageError(
+                f"--host {self.host}: without --roster there is no sign-in and everyone who reaches the server "
+                "shares one workspace; serve a class with --roster FILE (or keep the default 127.0.0.1)"
+            )
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    name: str
+    digest: str
+    until: float
+
+
+class LearnerAppService(AppService):
+    """One learner's app process: started without a shell, with their workspace."""
+
+    def __init__(self, argv: Sequence[str], *, on_unsaved: Any, **kwargs: Any) -> None:
+        super().__init__(" ".join(argv), **kwargs)
+        self.argv = list(argv)
+        self.on_unsaved = on_unsaved
+        self.pid: int | None = None
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        environment = super()._build_environment(width, height)
+        environment["TUTOR_FRONT"] = "web"  # the app's browser keys and autosave
+        return environment
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
+        self._process = process = await asyncio.create_subprocess_exec(
+            *self.argv,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self._build_environment(width=width, height=height),
+        )
+        assert process.stdin is not None
+        self._stdin = process.stdin
+        self.pid = process.pid
+        return process
+
+    async def on_meta(self, data: bytes) -> None:
+        meta = json.loads(data)
+        if meta.get("type") == UNSAVED_META:
+            await self.on_unsaved(bool(meta.get("unsaved")))
+            return
+        await super().on_meta(data)
+
+    async def wait_closed(self) -> None:
+        """Until the app process has exited (its editor saved)."""
+        if self._process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                await self._process.wait()
+
+
+class TutorServer(Server):
+    """textual-serve's server with sign-in, a workspace per learner and a local page."""
+
+    def __init__(self, options: ServeOptions) -> None:
+        options.check()
+        super().__init__(
+            command="tutor",
+            host=options.host,
+            port=options.port,
+            title="tutor",
+            public_url=options.public_url,
+            statics_path=TEXTUAL_SERVE_STATIC,
+            templates_path=TEMPLATES,
+        )
+        self.options = options
+        self.tokens = TokenStore(options.data_dir)
+        self.limiter = options.limiter
+        self.roster = frozenset(options.roster) if options.roster is not None else None
+        self.sessions: dict[str, SignedIn] = {}
+        #: Each learner's running app, so a new connection ends the previous one first.
+        self.running: dict[str, LearnerAppService] = {}
+        self.secure_cookies = (options.public_url or "").startswith("https:")
+
+    # -- who is asking ------------------------------------------------------------
+
+    @property
+    def open_mode(self) -> bool:
+        return self.roster is None
+
+    def learner(self, request: web.Request) -> str | None:
+        """The signed-in learner's name ("" without a roster), else None."""
+        if self.open_mode:
+            return ""
+        sid = request.cookies.get(COOKIE)
+        signed = self.sessions.get(sid) if sid else None
+        if signed is None:
+            return None
+        assert self.roster is not None
+        if signed.until < time.time() or signed.name not in self.roster or not self.tokens.holds(signed.name, signed.digest):
+            self.sessions.pop(sid or "", None)  # revoked, reissued, off the roster, or expired
+            return None
+        return signed.name
+
+    def workspace(self, name: str) -> Path:
+        if self.open_mode:
+            from tutor.workspace import default_workspace
+
+            return self.options.workspace or default_workspace()
+        return self.tokens.workspace_for(name)
+
+    def app_argv(self, name: str) -> list[str]:
+        argv = [*self.options.app_command, "--workspace", str(self.workspace(name)), "--device", self.options.device]
+        if self.options.lessons is not None:
+            argv += ["--lessons", str(self.options.lessons)]
+        return argv
+
+    # -- the web application ------------------------------------------------------
+
+    async def _make_app(self) -> web.Application:
+        app = web.Application(middlewares=[self._headers])
+        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        app.add_routes([
+            web.get("/", self.handle_index, name="index"),
+            web.post("/signin", self.handle_signin, name="signin"),
+            web.post("/signout", self.handle_signout, name="signout"),
+            web.get("/ws", self.handle_websocket, name="websocket"),
+            web.get("/workspace.zip", self.handle_zip, name="zip"),
+            web.get("/download/{key}", self.handle_download, name="download"),
+            web.static("/static", self.statics_path, name="static"),
+        ])
+        app.on_startup.append(self.on_startup)
+        app.on_shutdown.append(self.on_shutdown)
+        return app
+
+    async def make_app(self) -> web.Application:
+        """The aiohttp application (tests and the benchmark run it in their own loop)."""
+        return await self._make_app()
+
+    @web.middleware
+    async def _headers(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        response: web.StreamResponse = await handler(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.path in ("/", "/workspace.zip"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    async def on_startup(self, app: web.Application) -> None:
+        who = "no sign-in, one workspace" if self.open_mode else f"{len(self.roster or ())} learners on the roster"
+        self.console.print(f"tutor: serving on {self.public_url} ({who}); Ctrl+C stops")
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        await asyncio.gather(*(service.stop() for service in list(self.running.values())), return_exceptions=True)
+
+    def _page(self, request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
+        return aiohttp_jinja2.render_template(template, request, context, status=status)
+
+    async def handle_index(self, request: web.Request) -> web.Response:
+        name = self.learner(request)
+        if name is None:
+            return self._page(request, "signin.html")
+        return self._page(
+            request, "app_index.html",
+            learner=name, signed_in=not self.open_mode,
+            font_size=max(8, min(40, _to_int(request.query.get("fontsize", "16"), 16))),
+        )
+
+    async def handle_signin(self, request: web.Request) -> web.Response:
+        if self.open_mode:
+            raise web.HTTPSeeOther("./")
+        address = request.remote or "?"
+        wait = self.limiter.retry_after(address)
+        if wait > 0:
+            response = self._page(request, "signin.html", status=429,
+                                  error=f"Too many wrong tokens from here: try again in {int(wait) + 1} s.")
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
+        form = await request.post()
+        token = str(form.get("token", "")).strip()
+        name = self.tokens.learner_for(token) if token else None
+        if name is None or (self.roster is not None and name not in self.roster):
+            self.limiter.failed(address)
+            log.info("sign-in refused from %s", address)  # never the token itself
+            return self._page(request, "signin.html", status=403, error="That token is not valid here.")
+        self.limiter.succeeded(address)
+        sid = secrets.token_urlsafe(32)
+        self.sessions[sid] = SignedIn(name, token_hash(token), time.time() + SESSION_SECONDS)
+        log.info("signed in: %s from %s", name, address)
+        response = web.HTTPSeeOther("./")
+        response.set_cookie(COOKIE, sid, httponly=True, samesite="Strict", secure=self.secure_cookies,
+                            max_age=SESSION_SECONDS, path="/")
+        raise response
+
+    async def handle_signout(self, request: web.Request) -> web.Response:
+        sid = request.cookies.get(COOKIE)
+        if sid:
+            self.sessions.pop(sid, None)
+        response = web.HTTPSeeOther("./")
+        response.del_cookie(COOKIE, path="/")
+        raise response
+
+    async def handle_zip(self, request: web.Request) -> web.Response:
+        name = self.learner(request)
+        if name is None:
+            raise web.HTTPForbidden(text="sign in first")
+        data = await asyncio.to_thread(zip_workspace, self.workspace(name))
+        filename = f"tutor-workspace-{name}.zip" if name else "tutor-workspace.zip"
+        return web.Response(body=data, content_type="application/zip",
+                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    async def handle_download(self, request: web.Request) -> web.StreamResponse:
+        if self.learner(request) is None:
+            raise web.HTTPForbidden(text="sign in first")
+        return await super().handle_download(request)
+
+    def _same_origin(self, request: web.Request) -> bool:
+        """A browser's WebSocket from a page of this server (not another site's page
+        riding the learner's cookie). Clients that are not browsers send no Origin."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return True
+        host = request.headers.get("X-Forwarded-Host") or request.host
+        return urlsplit(origin).netloc == host
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        name = self.learner(request)
+        if name is None:
+            raise web.HTTPForbidden(text="sign in first")
+        if not self._same_origin(request):
+            raise web.HTTPForbidden(text="cross-origin connection refused")
+        previous = self.running.pop(name, None)
+        if previous is not None:
+            # A reload or a second tab: the older app saves and ends before the new one
+            # reads the workspace, so the new one resumes from what was last typed.
+            await previous.stop()
+            await previous.wait_closed()
+
+        websocket = web.WebSocketResponse(heartbeat=15)
+        width = _to_int(request.query.get("width", "80"), 80)
+        height = _to_int(request.query.get("height", "24"), 24)
+        service: LearnerAppService | None = None
+
+        async def on_unsaved(unsaved: bool) -> None:
+            await websocket.send_str(json.dumps([UNSAVED_META, unsaved]))
+
+        try:
+            await websocket.prepare(request)
+            self.workspace(name).mkdir(parents=True, exist_ok=True, mode=0o700)
+            service = LearnerAppService(
+                self.app_argv(name), on_unsaved=on_unsaved,
+                write_bytes=websocket.send_bytes, write_str=websocket.send_str, close=websocket.close,
+                download_manager=self.download_manager, debug=self.debug,
+            )
+            self.running[name] = service
+            await service.start(width, height)
+            await self._pump(websocket, service)
+        except asyncio.CancelledError:
+            await websocket.close()
+        except Exception as error:  # noqa: BLE001 - one learner's failure must not stop the server
+            log.exception(error)
+        finally:
+            if service is not None:
+                await service.stop()
+                if self.running.get(name) is service:
+                    del self.running[name]
+        return websocket
+
+    async def _pump(self, websocket: web.WebSocketResponse, service: AppService) -> None:
+        """textual-serve's message loop (keys, resize, ping, focus)."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                kind, data = message.json()
+            except (ValueError, TypeError):
+                continue
+            if kind == "stdin" and isinstance(data, str):
+                await service.send_bytes(data.encode("utf-8"))
+            elif kind == "resize" and isinstance(data, dict):
+                await service.set_terminal_size(_to_int(str(data.get("width")), 80), _to_int(str(data.get("height")), 24))
+            elif kind == "ping":
+                await websocket.send_json(["pong", data])
+            elif kind == "blur":
+                await service.blur()
+            elif kind == "focus":
+                await service.focus()
+
+    def serve(self, debug: bool = False) -> None:
+        """Run until Ctrl+C. The access log shows paths and addresses only: tokens
+        travel in POST bodies and never appear in it."""
+        self.debug = debug
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+        web.run_app(self._make_app(), host=self.host, port=self.port, print=lambda *args: None,
+                    access_log_format='%a "%r" %s %b')
+
+
+def _to_int(text: str, default: int) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return default
+
+
+def zip_workspace(root: Path) -> bytes:
+    """The workspace as a zip: every regular file under ``root`` (links are not
+    followed, so nothing outside the workspace can come along)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        if root.is_dir():
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames.sort()
+                for filename in sorted(filenames):
+                    path = Path(dirpath) / filename
+                    if path.is_symlink() or not path.is_file():
+                        continue
+                    archive.write(path, path.relative_to(root).as_posix())
+    return buffer.getvalue()
