@@ -85,6 +85,30 @@ def test_a_request_nested_too_deeply_is_refused_before_it_is_sent(sandbox: Sandb
     assert_recovered(sandbox)
 
 
+def test_values_past_the_request_s_result_cap_end_that_run_only(sandbox: SandboxClient) -> None:
+    """A grading run's values are capped per request (the judge gets every exercise's
+    values at once): past the cap the run fails as too large, the next run is fine."""
+    attack = "report(data={'x': 'a' * (3 << 20)})"
+    result = sandbox.run(RunRequest(code=FORGE + attack, filename="evil.py", timeout=20.0, max_result_bytes=1 << 20))
+    assert result.status == "error" and result.error is not None, result.error
+    assert result.error.type == "ResultTooLarge" and "1 MiB" in result.error.message, result.error
+    assert_recovered(sandbox)
+
+
+def test_blobs_past_the_frame_bound_are_refused_before_they_are_sent(sandbox: SandboxClient,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Five exercises of 440 MB each once made one 2.2 GB request: the server dropped its
+    front and every student graded beside lost their runs. The sender refuses instead."""
+    from tutor.sandbox import protocol
+
+    monkeypatch.setattr(protocol, "MAX_BLOBS_TOTAL", 1 << 20)
+    result = sandbox.run(RunRequest(task="tutor.sandbox.tasks:echo", blobs={"a": b"x" * (1 << 20), "b": b"y"}))
+    assert result.status == "error" and result.error is not None and result.error.type == "RequestError"
+    assert "more than 1 MiB" in result.error.message
+    monkeypatch.undo()
+    assert_recovered(sandbox)
+
+
 def test_a_header_past_the_size_bound_ends_its_run_only(sandbox: SandboxClient) -> None:
     attack = "report(data={'x': 'a' * (25 << 20)})"
     assert_malformed(forged(sandbox, attack), "too large")

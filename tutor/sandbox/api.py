@@ -160,6 +160,9 @@ class RunRequest:
     params: Mapping[str, object] = field(default_factory=dict)
     blobs: dict[str, bytes] = field(default_factory=dict)
     inspect: bool = True
+    #: The most bytes the run's result may take (its values, encoded); past it the run
+    #: fails with ``ResultTooLarge``. None: the server's own cap.
+    max_result_bytes: int | None = None
 
 
 @dataclass

@@ -336,6 +336,8 @@ class SandboxClient(SandboxClientProtocol):
             device=device, timeout=request.timeout, params=request.params,
             inspect=request.inspect,
         ))
+        if request.max_result_bytes is not None:
+            header["request"]["max_result_bytes"] = request.max_result_bytes
         try:
             frame = encode(header, request.blobs)
         except (ValueError, TypeError, ProtocolError) as exc:

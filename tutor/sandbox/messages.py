@@ -41,6 +41,7 @@ class RequestJson(TypedDict):
     timeout: float
     params: Mapping[str, object]
     inspect: bool
+    max_result_bytes: NotRequired[int]
 
 
 class RunOp(TypedDict):
@@ -198,6 +199,8 @@ def run_op(header: JsonObject) -> RunOp:
                        ("timeout", (int, float)), ("inspect", (bool,))):
         _field(request, key, types, "run.request")
     _object(request.get("params"), "run.request.params")
+    if "max_result_bytes" in request:
+        _field(request, "max_result_bytes", (int,), "run.request")
     return cast(RunOp, header)
 
 

@@ -46,6 +46,13 @@ class Frame:
 def encode(header: Mapping[str, object], blobs: dict[str, bytes] | None = None) -> bytes:
     """Serialise one frame. ``header`` must not use the key ``"blobs"`` itself."""
     blobs = blobs or {}
+    # The peer refuses a frame past these, and a front that sent one would lose its
+    # server: so the sender refuses first, and only this request fails.
+    if len(blobs) > MAX_BLOB_COUNT:
+        raise ProtocolError(f"{len(blobs)} blobs, more than {MAX_BLOB_COUNT}")
+    total = sum(len(data) for data in blobs.values())
+    if total > MAX_BLOBS_TOTAL:
+        raise ProtocolError(f"{total / 2**20:.0f} MiB of values, more than {MAX_BLOBS_TOTAL / 2**20:.0f} MiB")
     body = dict(header)
     body["blobs"] = [[name, len(data)] for name, data in blobs.items()]
     # NaN and infinities are allowed: a comparison may well report an infinite

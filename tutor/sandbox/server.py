@@ -57,9 +57,11 @@ class Run:
     output_dropped: bool = False
     decoder: FrameDecoder = field(default_factory=_child_decoder)
     result_bytes: int = 0
+    max_result_bytes: int = MAX_RESULT_BYTES
     frames: list[Frame] = field(default_factory=list)
     bad_result: str | None = None
-    ending: str | None = None  # "timeout" | "killed" once we decided to end it
+    too_large: bool = False
+    ending: str | None = None  # "timeout" | "killed" | "too-large" once we decided to end it
 
 
 class Server:
@@ -227,7 +229,8 @@ class Server:
         for fd in (out_r, res_r):
             os.set_blocking(fd, False)
         run = Run(id=run_id, pid=pid, out_fd=out_r, result_fd=res_r,
-                  workdir=workdir, nonce=nonce, device=device, deadline=started + timeout, started=started)
+                  workdir=workdir, nonce=nonce, device=device, deadline=started + timeout, started=started,
+                  max_result_bytes=min(MAX_RESULT_BYTES, max(0, request.get("max_result_bytes", MAX_RESULT_BYTES))))
         self.runs[run_id] = run
         self.selector.register(out_r, selectors.EVENT_READ, ("out", run))
         self.selector.register(res_r, selectors.EVENT_READ, ("result", run))
@@ -270,7 +273,9 @@ class Server:
             return
         run.result_bytes += len(data)
         try:
-            if run.result_bytes > MAX_RESULT_BYTES:
+            if run.result_bytes > run.max_result_bytes:
+                run.too_large = True
+                self._kill(run, "too-large")
                 raise ProtocolError("result too large")
             run.frames += run.decoder.feed(data)
             if len(run.frames) > 1:

@@ -60,6 +60,10 @@ def decide(run: Run, status: int) -> tuple[ResultJson, dict[str, bytes]]:
         limit = run.deadline - run.started
         result = ResultJson(status="timeout",
                             error=error("Timeout", f"the run took longer than {limit:g} s and was stopped"))
+    elif run.too_large:
+        result = ResultJson(status="error", error=error(
+            "ResultTooLarge", f"the run's result took more than {run.max_result_bytes / 2**20:g} MiB "
+                              "(the values it returns are too large)"))
     elif run.ending == "killed":
         result = ResultJson(status="killed", error=error("Killed", "the run was cancelled"))
     elif os.WIFSIGNALED(status):
