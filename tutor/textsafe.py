@@ -39,13 +39,15 @@ _ESCAPES = re.compile(
 # C0 controls but tab and newline, DEL, C1; and the bidi controls, which reorder what a
 # reader sees (U+202E shows "txt.exe" as "exe.txt"): LRE..RLO, LRI..PDI, LRM, RLM, ALM.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
+# Lone surrogates cannot be encoded; U+FFFE and U+FFFF are no characters at all (and
+# make an XML file unparseable): each becomes U+FFFD.
+_NOT_TEXT = re.compile("[\ud800-\udfff\ufffe\uffff]")
 # Unicode's own line breaks, which str.splitlines and many viewers honour.
 _LINE_SEPARATORS = re.compile("[\u2028\u2029]")
 # A GitHub Actions workflow command (``::notice::``, ``::add-mask::``) or a legacy one
 # (``##[set-output]``) is read from any line that starts with it after spaces.
 _LOG_COMMAND = re.compile(r"^([ \t]*)(::|##\[)", re.MULTILINE)
-# Not XML 1.0 characters (surrogates are already U+FFFD by then).
+# Not XML 1.0 characters (surrogates, U+FFFE and U+FFFF are already U+FFFD by then).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # A spreadsheet reads a cell that starts with one of these as a formula (full-width
 # forms included: some spreadsheets fold them).
@@ -62,11 +64,11 @@ def for_terminal(text: str) -> str:
     """``text`` of many lines, safe to print on a terminal: no escape sequences, no
     control characters but newline and tab, no bidi controls; carriage returns and
     Unicode line separators become newlines (progress bars stay readable); a lone
-    surrogate (``\\udc80``, from JSON escapes or ``surrogateescape``) becomes U+FFFD, so
-    the text encodes to UTF-8."""
+    surrogate (``\\udc80``, from JSON escapes or ``surrogateescape``), U+FFFE and U+FFFF
+    become U+FFFD, so the text encodes to UTF-8 and fits in XML."""
     if text.isprintable():  # the common case, fast: False for every character below, and newline
         return text
-    text = _SURROGATES.sub("\ufffd", text)
+    text = _NOT_TEXT.sub("\ufffd", text)
     text = _LINE_SEPARATORS.sub("\n", text.replace("\r\n", "\n").replace("\r", "\n"))
     return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
