@@ -32,7 +32,7 @@ CAUGHT_BY = {
     "a frozen parameter does not train": "parameter weight: expected trainable (requires_grad=True), got frozen",
     "pickles a whole module: weights_only=True refuses it": "could not be read with torch.load(weights_only=True)",
     "a torch.Size is not a tuple of ints": "expected a tuple, got a torch.Size",
-    "the mean made on the CPU meets x on its device": "a tensor made on cpu met the given device",
+    "the mean made on the CPU meets x on its device": "torch.tensor(...) at line 3 made a tensor on cpu, expected the given device",
     "the row numbers made on the CPU come back on the CPU": "result[1] was made on cpu, expected the given device (meta",
 }
 
@@ -193,3 +193,20 @@ def test_a_check_whose_value_cannot_be_compared_is_a_lesson_bug_not_a_pass(sandb
     report = grade_source(exercise, exercise.solution, sandbox, include_hidden=True)
     assert report.status == "error" or report.checks[0].status == "error"
     assert "which the grader cannot compare: please report this lesson bug" in report.checks[0].message
+
+
+def test_on_the_meta_device_an_answer_that_reads_a_value_is_not_held_against(sandbox):
+    # A GPU run may read a value (.item(), .tolist()); the meta device cannot. Such an
+    # answer passes when right, and the one made on the CPU still fails.
+    exercise = EXERCISES["on-device"]
+    reads = """
+def centre(x, mean):
+    out = x - x.new_tensor(mean)
+    if float(out.abs().max()) > 1e30:
+        raise ValueError("too large")
+    return out, torch.arange(x.shape[0], device=x.device)
+"""
+    assert grade_source(exercise, reads, sandbox, include_hidden=True).status == "pass"
+    on_cpu = reads.replace("x - x.new_tensor(mean)", "x - torch.tensor(mean)")
+    report = grade_source(exercise, on_cpu, sandbox, include_hidden=True)
+    assert report.status == "fail" and "made a tensor on cpu, expected the given device" in report.message

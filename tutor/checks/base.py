@@ -8,6 +8,7 @@ parses lessons with the same module and must never import torch.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeGuard
 
@@ -100,6 +101,10 @@ class CheckKind:
     def before(self, spec: Any, probe: Probe) -> Any:
         """After ``setup``, before ``expr``; the return value reaches :meth:`collect`."""
         return None
+
+    def during(self, spec: Any, probe: Probe) -> AbstractContextManager[None]:
+        """Around ``expr``'s evaluation (e.g. watch which tensors the answer makes)."""
+        return nullcontext()
 
     def collect(self, spec: Any, probe: Probe, state: Any) -> Any:
         """After ``expr`` (and the backward pass, if asked): this kind's data, JSON-able."""

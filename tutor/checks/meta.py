@@ -8,6 +8,7 @@ reference's, never values."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,16 @@ if TYPE_CHECKING:
 
 MAX_TENSORS = 1000
 
-#: What torch says when tensors of two devices meet, or a meta tensor is read.
-_DEVICE_TROUBLE = ("meta", "expected device", "same device", "devices")
+#: What torch says when tensors of two devices meet.
+_DEVICE_CLASH = ("is not on the expected device", "same device", "Cannot copy out of meta tensor")
+#: What torch says when an answer reads a value, which a GPU run allows and the meta
+#: device cannot do: such a run proves nothing either way, and is not held against it.
+_VALUE_READS = ("cannot be called on meta tensors", "Cannot copy out of meta tensor", "register_meta function",
+                "no fake impl or Meta kernel", "meta tensor without", "can't convert meta device")
+#: Torch functions that make a tensor from nothing but sizes or data: on the CPU unless
+#: told otherwise.
+_FACTORIES = frozenset({"tensor", "as_tensor", "zeros", "ones", "empty", "full", "arange", "linspace", "logspace",
+                        "eye", "rand", "randn", "randint", "randperm", "from_numpy", "stack", "cat"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,10 @@ class OnMeta(CheckKind):
     spec_type = OnMetaSpec
     #: Meta tensors hold no values: there is nothing for the value comparison to read.
     claims_value = True
+
+    def __init__(self) -> None:
+        #: Each run's watch over the tensors ``expr`` makes, by probe, until collected.
+        self._watches: dict[int, _Watch] = {}
 
     def parse(self, table: Table, common: Common, fail: Fail) -> OnMetaSpec | None:
         names = table.get("on_meta")
@@ -50,12 +63,22 @@ class OnMeta(CheckKind):
             probe.namespace[name] = _to_meta(probe.namespace[name], 0)
         return None
 
+    def during(self, spec: OnMetaSpec, probe: Probe) -> AbstractContextManager[None]:
+        watch = _Watch()
+        self._watches[id(probe)] = watch
+        return watch
+
     def collect(self, spec: OnMetaSpec, probe: Probe, state: Any) -> Any:
+        watch = self._watches.pop(id(probe), None)
+        if watch is not None and watch.excused:
+            return {"excused": watch.excused}
         return tensors_in(probe.value, with_layout=True)
 
     def judge(self, spec: OnMetaSpec, sides: Sides) -> Difference | None:
         from tutor.values.compare import Difference
 
+        if isinstance(sides.got, dict) and isinstance(sides.got.get("excused"), str):
+            return None  # the answer read a value, as a GPU run may: nothing here to judge
         expected, got = _read(sides.expected), _read(sides.got)
         for where, (device, shape, dtype) in expected.items():
             if where not in got:
@@ -74,11 +97,77 @@ class OnMeta(CheckKind):
         return None
 
     def explain_error(self, spec: OnMetaSpec, message: str) -> str | None:
-        if not any(word in message for word in _DEVICE_TROUBLE):
+        if "expected the given device" in message or not any(words in message for words in _DEVICE_CLASH):
             return None
         return ("a tensor made on cpu met the given device (this check moves the inputs "
                 f"{', '.join(spec.names)} to the meta device, as a GPU run would): make new tensors on the inputs' "
                 f"device (device=x.device, torch.zeros_like, x.new_zeros); torch said: {message}")
+
+
+class _Watch:
+    """While ``expr`` runs: the first tensor of at least one dimension that a torch
+    factory made on the CPU (a 0-d one meets any device, on a GPU too), and where. On
+    the way out, a device clash after such a tensor is said to be about it; an error that
+    only reads a value (``.item()``, ``.tolist()``) is excused."""
+
+    def __init__(self) -> None:
+        self.made: str | None = None
+        self.excused: str | None = None
+        self._mode: Any = None
+
+    def __enter__(self) -> None:
+        from torch.overrides import TorchFunctionMode
+
+        watch = self
+
+        class CpuFactories(TorchFunctionMode):
+            def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
+                out = func(*args, **(kwargs or {}))
+                name = getattr(func, "__name__", "")
+                if watch.made is None and name in _FACTORIES and _on_cpu(out):
+                    watch.made = f"torch.{name}(...){_where()}"
+                return out
+
+        self._mode = CpuFactories()
+        self._mode.__enter__()
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+        self._mode.__exit__(None, None, None)
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        message = str(exc)
+        clash = any(words in message for words in _DEVICE_CLASH)
+        if self.made is not None and clash:
+            raise RuntimeError(f"{self.made} made a tensor on cpu, expected the given device (this check moves the "
+                               "inputs to the meta device, as a GPU run would): make new tensors on the inputs' device "
+                               f"(device=x.device, torch.zeros_like, x.new_zeros); torch then said: "
+                               f"{(message.splitlines() or [''])[0][:200]}") from None
+        if any(words in message for words in _VALUE_READS) and not any(w in message for w in _DEVICE_CLASH[:2]):
+            # A value read (``.item()``, ``.tolist()``; a copy out of a meta tensor with no
+            # CPU tensor made before it): fine on a GPU, so nothing is held against it.
+            self.excused = (message.splitlines() or [""])[0][:200]
+            return True
+        return False
+
+
+def _on_cpu(value: Any) -> bool:
+    import torch
+
+    return isinstance(value, torch.Tensor) and value.device.type == "cpu" and value.dim() > 0
+
+
+def _where() -> str:
+    """`` at line N``: the innermost frame of the answer's code (not torch's, not this
+    package's) that made the call."""
+    import sys
+
+    frame: Any = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not any(part in name for part in ("/torch/", "/tutor/", "<frozen")):
+            return f" at line {frame.f_lineno}" if name != "<check>" else ""
+        frame = frame.f_back
+    return ""
 
 
 def _to_meta(value: Any, depth: int) -> Any:

@@ -374,7 +374,9 @@ def _run_one(compiled: Any, check: WireCheck, kinds: list[tuple[CheckKind, Spec]
             stage = f"evaluating {check['expr']}"
             tripwire.recording = True
             try:
-                with _window(recorder):
+                with _window(recorder), contextlib.ExitStack() as around:
+                    for kind, spec in kinds:
+                        around.enter_context(kind.during(spec, probe))
                     probe.value = probe.evaluate(check["expr"])
                 if keep is not None:
                     keep.append(probe.value)
