@@ -55,6 +55,9 @@ _CHINESE_LOCALE_RE = re.compile(r"^zh(?:[_-](?:cn|hans|sg))?(?:[_.@-]|$)", re.IG
 COMMENT_CONTEXT = "code comment"
 
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+# The block structure is all a unit needs (an inline token's content is its raw text);
+# inline parsing would double the cost of loading a translated course.
+_markdown.core.ruler.disable(["inline", "text_join"])
 
 
 # --- the language ----------------------------------------------------------------------
@@ -146,6 +149,8 @@ def _locate(lines: list[str], file_lines: list[str], start: int) -> list[int]:
 def _rewrite_code(code: str, first_line: int, where: str, translate: Translate) -> str:
     """``code`` with its comments translated; ``first_line`` is the file line of its first
     line. Only the text after ``#`` changes, so the code itself is the English."""
+    if "#" not in code:
+        return code
     try:
         tokens = [t for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.COMMENT]
     except (tokenize.TokenError, SyntaxError, IndentationError):
