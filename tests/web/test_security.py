@@ -1,0 +1,171 @@
+"""The class's server keeps learners apart (issue 30): tokens stored hashed and never
+logged, wrong tokens refused and rate-limited, each learner's app and zip from their
+own workspace whatever the URL says."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tutor.errors import UsageError
+from tutor.web.tokens import TokenStore, read_roster, token_hash
+
+from .conftest import WEB_EXTRA, Served
+
+pytest.importorskip("textual_serve", reason=WEB_EXTRA)
+
+import aiohttp  # noqa: E402 - the web extra's
+
+from tutor.web.server import COOKIE, ServeOptions, TutorServer  # noqa: E402
+
+
+def test_the_token_file_holds_hashes_only_and_only_its_owner_reads_it(tmp_path: Path) -> None:
+    store = TokenStore(tmp_path / "data")
+    issued = store.issue("alice")
+    text = store.path.read_text()
+    assert issued.token not in text
+    assert json.loads(text)["alice"]["sha256"] == token_hash(issued.token)
+    assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert len(issued.token) >= 43  # 32 random bytes, URL-safe base64
+    assert store.learner_for(issued.token) == "alice"
+    assert store.learner_for(issued.token[:-1] + ("A" if issued.token[-1] != "A" else "B")) is None
+
+    again = store.issue("alice")  # reissued: the old token stops working
+    assert store.learner_for(issued.token) is None
+    assert store.learner_for(again.token) == "alice"
+    assert store.revoke("alice") and store.learner_for(again.token) is None
+    assert not store.revoke("alice")
+
+
+@pytest.mark.parametrize("name", ["../bob", "..", ".hidden", "a/b", "Alice", "", "x" * 65, "bob\x00"])
+def test_a_name_is_always_one_plain_directory(tmp_path: Path, name: str) -> None:
+    with pytest.raises(UsageError):
+        TokenStore(tmp_path).issue(name)
+
+
+def test_a_roster_is_names_one_a_line(tmp_path: Path) -> None:
+    roster = tmp_path / "class.csv"
+    roster.write_text("name,email\n# the Monday group\nAlice,a@example.org\n\nbob\nalice\n")
+    assert read_roster(roster) == ["alice", "bob"]
+    roster.write_text("alice\n../etc\n")
+    with pytest.raises(UsageError, match=r"class.csv:2:"):
+        read_roster(roster)
+
+
+def test_without_a_roster_the_server_only_listens_on_this_machine(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--roster"):
+        TutorServer(ServeOptions(data_dir=tmp_path, host="0.0.0.0"))
+    TutorServer(ServeOptions(data_dir=tmp_path, host="0.0.0.0", roster=["alice"]))  # a class: fine
+
+
+async def test_a_wrong_token_is_refused_and_repeated_tries_are_rate_limited(served: Served) -> None:
+    page = await served.client.get("/")
+    assert 'name="token"' in await page.text()  # not signed in: the sign-in form, no app
+
+    for _ in range(3):
+        refused = await served.sign_in("not-a-token")
+        assert refused.status == 403
+        assert "not valid" in await refused.text()
+    limited = await served.sign_in(served.tokens["alice"])  # even the right one, for a while
+    assert limited.status == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert COOKIE not in limited.cookies
+
+    served.server.limiter.clock = lambda: 1e12  # a minute later, as far as the limiter knows
+    welcome = await served.sign_in(served.tokens["alice"])
+    assert welcome.status == 303 and COOKIE in welcome.cookies
+    cookie = welcome.cookies[COOKIE]
+    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+
+
+async def test_a_learner_off_the_roster_cannot_sign_in(served: Served) -> None:
+    assert (await served.sign_in(served.tokens["carol"])).status == 403
+
+
+async def test_tokens_never_reach_the_logs(served: Served, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await served.sign_in("wrong-" + served.tokens["bob"])
+    await served.sign_in(served.tokens["alice"])
+    await served.client.get("/")
+    assert "signed in: alice" in caplog.text
+    for token in served.tokens.values():
+        assert token not in caplog.text
+
+
+async def test_the_page_loads_nothing_from_other_hosts(served: Served) -> None:
+    await served.sign_in(served.tokens["alice"])
+    page = await served.client.get("/")
+    html = await page.text()
+    assert "static/js/textual.js" in html  # the app page, not the sign-in form
+    assert not re.findall(r"""(?:src|href)\s*=\s*["'](?:https?:)?//""", html)
+    assert "@import" not in html and "fonts.googleapis" not in html
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    font = await served.client.get("/static/fonts/RobotoMono-VariableFont_wght.ttf")
+    assert font.status == 200
+
+
+async def _connect(served: Served, session: aiohttp.ClientSession, **headers: str) -> None:
+    """Open the app's WebSocket as the session's learner, wait for the app to start, close."""
+    async with session.ws_connect(served.client.make_url("/ws?width=80&height=24"), headers=headers) as ws:
+        assert (await ws.receive_bytes()) == b"started"
+
+
+async def test_each_learner_app_opens_their_own_workspace_whatever_the_url(served: Served, tmp_path: Path) -> None:
+    data = served.server.options.data_dir
+    for name in ("alice", "bob"):
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+            signed = await session.post(served.client.make_url("/signin"), data={"token": served.tokens[name]},
+                                        allow_redirects=False)
+            assert signed.status == 303
+            await _connect(served, session)
+    workspaces = [argv[argv.index("--workspace") + 1] for argv in served.commands()]
+    assert workspaces == [str(data / "learners" / "alice"), str(data / "learners" / "bob")]
+
+    # Nothing in the URL picks a workspace: extra query parameters and paths are ignored or 404.
+    await served.sign_in(served.tokens["alice"])
+    (data / "learners" / "bob" / "01-basics").mkdir(parents=True)
+    (data / "learners" / "bob" / "01-basics" / "secret.py").write_text("bob's answer")
+    (data / "learners" / "alice" / "01-basics").mkdir(parents=True)
+    (data / "learners" / "alice" / "01-basics" / "mine.py").write_text("alice's answer")
+    for url in ("/workspace.zip", "/workspace.zip?workspace=../bob", "/workspace.zip?learner=bob"):
+        response = await served.client.get(url)
+        names = zipfile.ZipFile(io.BytesIO(await response.read())).namelist()
+        assert names == ["01-basics/mine.py"], url
+    for url in ("/static/../learners/bob/01-basics/secret.py", "/static/%2e%2e/learners/bob/01-basics/secret.py",
+                "/learners/bob/01-basics/secret.py", "/download/..%2Flearners%2Fbob"):
+        response = await served.client.get(url)
+        assert response.status in (403, 404), url
+        assert "bob's answer" not in await response.text()
+
+
+async def test_without_sign_in_there_is_no_app_and_no_zip(served: Served) -> None:
+    async with aiohttp.ClientSession() as session:
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await session.ws_connect(served.client.make_url("/ws"))
+        assert refused.value.status == 403
+    assert (await served.client.get("/workspace.zip")).status == 403
+    assert served.commands() == []
+
+
+async def test_another_sites_page_cannot_open_a_learners_app(served: Served) -> None:
+    await served.sign_in(served.tokens["alice"])
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await served.client.ws_connect("/ws", headers={"Origin": "https://evil.example"})
+    assert refused.value.status == 403
+    assert served.commands() == []
+
+
+async def test_a_revoked_token_ends_the_sign_in(served: Served) -> None:
+    await served.sign_in(served.tokens["alice"])
+    assert (await served.client.get("/workspace.zip")).status == 200
+    TokenStore(served.server.options.data_dir).revoke("alice")
+    assert (await served.client.get("/workspace.zip")).status == 403
+    assert 'name="token"' in await (await served.client.get("/")).text()

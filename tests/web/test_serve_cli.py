@@ -1,0 +1,45 @@
+"""The instructor's commands: `tutor serve tokens issue|revoke|list`, and `tutor serve`'s
+refusals, through the CLI's entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tutor.cli import main
+
+from .conftest import WEB_EXTRA
+
+pytest.importorskip("textual_serve", reason=WEB_EXTRA)
+
+
+def test_tokens_are_shown_once_stored_hashed_and_revoked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    assert main(["serve", "tokens", "issue", "alice", "bob", "--data", str(data)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    issued = dict(line.split("\t") for line in lines)
+    assert sorted(issued) == ["alice", "bob"]
+    stored = (data / "tokens.json").read_text()
+    assert all(token not in stored for token in issued.values())
+    assert sorted(json.loads(stored)) == ["alice", "bob"]
+
+    assert main(["serve", "--data", str(data), "tokens", "revoke", "alice"]) == 0
+    assert main(["serve", "tokens", "list", "--data", str(data)]) == 0
+    assert capsys.readouterr().out.split() == ["bob"]
+
+
+def test_bad_names_and_unknown_learners_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert main(["serve", "tokens", "issue", "../root", "--data", data]) == 2
+    assert main(["serve", "tokens", "revoke", "nobody", "--data", data]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("tutor: '../root': a learner's name is")
+    assert err[1] == "tutor: no token to revoke for: nobody"
+    assert not (tmp_path / "data" / "tokens.json").exists()
+
+
+def test_serving_everyone_one_workspace_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--data", str(tmp_path), "--host", "0.0.0.0"]) == 2
+    assert "without --roster there is no sign-in" in capsys.readouterr().err
