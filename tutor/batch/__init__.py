@@ -16,7 +16,6 @@ from tutor.batch.gradebook import (
     gradebook_canvas,
     gradebook_csv,
     gradebook_json,
-    safe_cell,
 )
 from tutor.batch.grader import Batch, Student, lessons_hash, saved_seed, students_in
 from tutor.batch.roster import RosterEntry, read_roster
@@ -24,5 +23,5 @@ from tutor.batch.roster import RosterEntry, read_roster
 __all__ = [
     "GRADEBOOK_VERSION", "Batch", "ExerciseScore", "GradebookFormat", "GradebookRow", "Provenance", "RosterEntry",
     "Student", "StudentResult", "StudentStatus", "gradebook_canvas", "gradebook_csv", "gradebook_json",
-    "lessons_hash", "read_roster", "safe_cell", "saved_seed", "students_in",
+    "lessons_hash", "read_roster", "saved_seed", "students_in",
 ]

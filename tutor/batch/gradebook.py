@@ -3,7 +3,8 @@
 Every file says what produced it (the seed, a hash of the lessons, the tutor version), so
 that a grade can be defended and reproduced. The CSVs open cleanly in a spreadsheet: UTF-8
 with a BOM (Excel reads "Zoë", not "ZoÃ«"), and no cell a spreadsheet would run as a
-formula (a name starting with ``=``, ``+``, ``-`` or ``@`` is quoted with a ``'``).
+formula (a name starting with ``=``, ``+``, ``-`` or ``@`` is quoted with a ``'``, by
+:func:`tutor.textsafe.for_csv_cell`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Literal, NotRequired, TypedDict, get_args
 
 from tutor.grading.results import ExerciseStatus
 from tutor.lessons import Exercise
+from tutor.textsafe import for_csv_cell
 
 GRADEBOOK_VERSION = 1
 #: ``graded``: every exercise decided; ``error``: the folder could not be graded (a link,
@@ -26,8 +28,6 @@ StudentStatus = Literal["graded", "error", "missing", "incomplete"]
 #: starter) or ``not_graded`` (the time budget ran out before it; the next run grades it).
 ScoreStatus = ExerciseStatus | Literal["not_started", "not_graded"]
 GradebookFormat = Literal["json", "csv", "canvas"]
-#: A cell starting with one of these is a formula to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExerciseScore(TypedDict):
@@ -137,9 +137,9 @@ def gradebook_csv(results: list[StudentResult], exercises: list[Exercise], prove
     rows: list[list[str]] = [["student", "score", "max_score", *(e.id for e in exercises), *EXTRA_COLUMNS]]
     made = provenance.to_json() if provenance else {}
     for r in results:
-        rows.append([safe_cell(r.student), _number(r.score), _number(r.max_score),
+        rows.append([for_csv_cell(r.student), _number(r.score), _number(r.max_score),
                      *(_number(r.exercises[e.id]["score"] if e.id in r.exercises else 0) for e in exercises),
-                     r.status, safe_cell(r.message), *(safe_cell(r.roster.get(k, "")) for k in ("id", "name", "email")),
+                     r.status, for_csv_cell(r.message), *(for_csv_cell(r.roster.get(k, "")) for k in ("id", "name", "email")),
                      str(made.get("seed", "")), str(made.get("lessons_hash", "")), str(made.get("tutor_version", ""))])
     return _csv_bytes(rows)
 
@@ -149,18 +149,12 @@ def gradebook_canvas(results: list[StudentResult], assignment: str) -> bytes:
     points, after a "Points Possible" row. ``ID`` is the roster's ``canvas_id``,
     ``SIS User ID`` its ``id``."""
     possible = max((r.max_score for r in results), default=0)
-    rows = [["Student", "ID", "SIS User ID", "Section", safe_cell(assignment)],
+    rows = [["Student", "ID", "SIS User ID", "Section", for_csv_cell(assignment)],
             ["    Points Possible", "", "", "", _number(possible)]]
     for r in results:
-        rows.append([safe_cell(r.roster.get("name") or r.student), safe_cell(r.roster.get("canvas_id", "")),
-                     safe_cell(r.roster.get("id", "")), safe_cell(r.roster.get("section", "")), _number(r.score)])
+        rows.append([for_csv_cell(r.roster.get("name") or r.student), for_csv_cell(r.roster.get("canvas_id", "")),
+                     for_csv_cell(r.roster.get("id", "")), for_csv_cell(r.roster.get("section", "")), _number(r.score)])
     return _csv_bytes(rows)
-
-
-def safe_cell(text: str) -> str:
-    """A text cell no spreadsheet runs as a formula: one starting with ``= + - @``, a tab
-    or a carriage return gets a leading ``'`` (OWASP's advice for CSV injection)."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _csv_bytes(rows: list[list[str]]) -> bytes:

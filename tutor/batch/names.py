@@ -4,7 +4,8 @@ report files, whatever bytes the folder's name holds.
 A folder name is the student's to choose (an LMS export keeps what they typed): it may
 not be UTF-8, may be longer than a report file name can be once ``.xml`` and a temporary
 suffix are added, and may hold line breaks or terminal escapes. Each of those costs only
-that student: their report files get a stable short name, and what is shown is escaped.
+that student: their report files get a stable short name, and what is shown is made safe
+by the one sanitiser, :mod:`tutor.textsafe`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
+
+from tutor.textsafe import for_terminal_line
 
 #: Longest name (in bytes) kept as is for report files: ``NAME.json`` and the temporary
 #: ``.NAME.json.XXXXXXXX.tmp`` of an atomic write stay far below the usual 255-byte limit.
@@ -22,31 +24,18 @@ KEPT_PREFIX_CHARS = 40
 
 
 def shown_name(name: str) -> str:
-    """The folder name as the gradebook and the terminal show it: bytes that are not UTF-8
-    as ``\\xe9``, control, format (bidi) and separator characters as ``\\u202e``-style
-    escapes, so that a name is one line of plain text that reads back as the same name.
-
-    A stand-in until one sanitiser serves every output format: it only escapes, and two
-    different folder names never show alike (a backslash is escaped too)."""
-    out = []
-    for char in name:
-        code = ord(char)
-        if char == "\\":
-            out.append("\\\\")
-        elif 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, as os.fsdecode keeps it
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(char)
-    return "".join(out)
+    """The folder name as the gradebook and the terminal show it: one line of plain text
+    (:func:`tutor.textsafe.for_terminal_line`), bytes that are not UTF-8 shown as
+    ``\\xe9`` rather than all alike as U+FFFD, so that two folders never show as one."""
+    escaped = "".join(f"\\x{ord(char) - 0xDC00:02x}" if "\udc80" <= char <= "\udcff" else char for char in name)
+    return for_terminal_line(escaped)
 
 
 def report_stem(name: str) -> str:
     """The stem of a student's report files (``STEM.json``, ``STEM.xml``): the folder name
     itself when it is short, UTF-8 and plain text; else a readable prefix and a hash of the
     name's bytes, the same on every run."""
-    if shown_name(name) == name and not name.startswith(".") and len(name.encode()) <= MAX_PLAIN_STEM_BYTES:
+    if shown_name(name) == name and "\\" not in name and not name.startswith(".") and len(name.encode()) <= MAX_PLAIN_STEM_BYTES:
         return name
     raw = os.fsencode(name)
     prefix = re.sub(r"[^A-Za-z0-9._-]+", "_", raw.decode("ascii", "replace"))[:KEPT_PREFIX_CHARS].strip("._-")
