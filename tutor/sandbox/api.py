@@ -31,9 +31,37 @@ class ValuesJson(TypedDict, total=False):
     preview: str
 
 
+class GraphLeafJson(TypedDict, total=False):
+    """A tensor where the graph ends: a leaf that requires grad (reached through its
+    ``AccumulateGrad``), or an input that does not (a constant to autograd). ``name``
+    is the snippet's name for it where it has one (``w``, ``model.0.weight``)."""
+
+    name: str | None
+    shape: list[int] | None
+    requires_grad: bool
+
+
+class GraphNodeJson(TypedDict, total=False):
+    """One node of the graph: ``op`` is the ``grad_fn``'s class (``MulBackward0``,
+    ``AccumulateGrad``), ``None`` for an input that does not require grad; ``next`` are
+    the indices of the nodes its gradient flows on to."""
+
+    op: str | None
+    next: list[int]
+    leaf: GraphLeafJson
+
+
+class GraphJson(TypedDict, total=False):
+    """A tensor's autograd graph, from its ``grad_fn`` (``nodes[0]``) back to its
+    leaves; ``truncated`` when it had more nodes than were kept."""
+
+    nodes: list[GraphNodeJson]
+    truncated: bool
+
+
 class VariableJson(TypedDict, total=False):
-    """A top-level name: a tensor (``shape`` ... ``values``) or a plain value (``value``,
-    ``length``)."""
+    """A top-level name: a tensor (``shape`` ... ``values``, and ``graph`` when it has a
+    ``grad_fn``) or a plain value (``value``, ``length``)."""
 
     name: str
     type: str
@@ -48,6 +76,7 @@ class VariableJson(TypedDict, total=False):
     value: Json
     length: int
     preview: str
+    graph: GraphJson
 
 
 #: A gradient's L2 norm: None before a backward, "nan"/"inf"/"-inf" or "?" without a number.

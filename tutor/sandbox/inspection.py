@@ -6,6 +6,10 @@ with the L2 norm of its ``.grad`` (``None`` before a backward). A curve is also 
 a ``series`` for plotting: a list or tuple of two or more numbers, or a 1-D
 floating-point tensor of two or more values whose name ends in one of
 :data:`SERIES_SUFFIXES` (``losses``, ``val_loss``, ``lr_curve``, ``loss_history``).
+A tensor with a ``grad_fn`` also carries its autograd ``graph``: the nodes from its
+``grad_fn`` back to the leaves, each leaf named as the snippet names it (``w``,
+``model.0.weight``) and marked as requiring grad or not; at most
+:data:`MAX_GRAPH_NODES` nodes, for the last :data:`MAX_GRAPHS` such tensors.
 Every description is bounded in size, and a value that fails to describe itself is
 skipped rather than failing the run.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import math
 import types
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +29,9 @@ from tutor.sandbox import schedules
 from tutor.sandbox.api import (
     BufferJson,
     GradNorm,
+    GraphJson,
+    GraphLeafJson,
+    GraphNodeJson,
     ModuleJson,
     OptimizerJson,
     ParameterJson,
@@ -44,6 +52,8 @@ MAX_SERIES = 10_000  # values; a longer list or tensor is not plotted
 #: A 1-D float tensor is a curve when its name (any case) ends in one of these.
 SERIES_SUFFIXES = ("loss", "losses", "curve", "history")
 PREDEFINED = frozenset({"torch", "nn", "F", "DEVICE"})
+MAX_GRAPH_NODES = 40
+MAX_GRAPHS = 20
 
 
 @dataclass
@@ -103,6 +113,102 @@ def describe_tensor(name: str, tensor: torch.Tensor) -> VariableJson:
         values=values["values"],
         preview=values["preview"],
     )
+
+
+def _saved_constants(fn: Any) -> list[torch.Tensor]:
+    """The tensors a node saved for its backward that do not require grad, in the
+    order of their names (``_saved_other`` before ``_saved_self``): the inputs that
+    appear as ``None`` among its ``next_functions``. Unreadable after a backward that
+    freed them: then none."""
+    found = []
+    for attr in sorted(a for a in dir(fn) if a.startswith("_saved_")):
+        try:
+            value = getattr(fn, attr)
+        except Exception:  # noqa: BLE001 - freed by a backward, or not a tensor to read
+            continue
+        if isinstance(value, torch.Tensor) and not value.requires_grad:
+            found.append(value)
+    return found
+
+
+def _graph_leaf(tensor: torch.Tensor | None, names: dict[int, str], requires_grad: bool) -> GraphLeafJson:
+    if tensor is None:
+        return GraphLeafJson(name=None, shape=None, requires_grad=requires_grad)
+    name = names.get(id(tensor))
+    base = tensor._base
+    if name is None and base is not None and id(base) in names:
+        name = f"view of {names[id(base)]}"  # x.unsqueeze(0) inside a layer
+    return GraphLeafJson(name=name, shape=list(tensor.shape), requires_grad=requires_grad)
+
+
+def describe_graph(tensor: torch.Tensor, names: dict[int, str]) -> GraphJson | None:
+    """The autograd graph behind ``tensor``, breadth first from its ``grad_fn``: a node
+    reached twice (a tensor used twice) is one node with two parents. ``names`` maps
+    ``id()`` of the snippet's tensors to their names, for the leaves."""
+    root = tensor.grad_fn
+    if root is None:
+        return None
+    nodes: list[GraphNodeJson] = []
+    index: dict[int, int] = {}
+    # Held so that no node object is freed while walking: its id() could come back.
+    held: list[Any] = []
+    queue: deque[Any] = deque()
+    truncated = False
+
+    def add(node: GraphNodeJson) -> int | None:
+        nonlocal truncated
+        if len(nodes) >= MAX_GRAPH_NODES:
+            truncated = True
+            return None
+        nodes.append(node)
+        return len(nodes) - 1
+
+    def visit(fn: Any) -> int | None:
+        if id(fn) in index:
+            return index[id(fn)]
+        variable = getattr(fn, "variable", None)  # AccumulateGrad: the leaf it fills
+        node = GraphNodeJson(op=type(fn).__name__, next=[])
+        if isinstance(variable, torch.Tensor):
+            node["leaf"] = _graph_leaf(variable, names, variable.requires_grad)
+        at = add(node)
+        if at is not None:
+            index[id(fn)] = at
+            held.append(fn)
+            queue.append(fn)
+        return at
+
+    visit(root)
+    while queue:
+        fn = queue.popleft()
+        here = nodes[index[id(fn)]]["next"]
+        constants = _saved_constants(fn)
+        for child, _ in fn.next_functions:
+            if child is None:  # an input that does not require grad
+                at = add(GraphNodeJson(op=None, next=[], leaf=_graph_leaf(constants.pop(0) if constants else None,
+                                                                              names, False)))
+            else:
+                at = visit(child)
+            if at is not None:
+                here.append(at)
+    return GraphJson(nodes=nodes, truncated=truncated)
+
+
+def _tensor_names(namespace: dict[str, Any]) -> dict[int, str]:
+    """``id()`` of each tensor the snippet named, and of each module's parameters
+    (``model.0.weight``), to its name: how a graph's leaves are called."""
+    names: dict[int, str] = {}
+    for name, value in namespace.items():
+        if name.startswith("_") or name in PREDEFINED:
+            continue
+        if isinstance(value, torch.Tensor):
+            names.setdefault(id(value), name)
+        elif isinstance(value, nn.Module):
+            try:
+                for pname, parameter in list(value.named_parameters())[:MAX_PARAMETERS]:
+                    names.setdefault(id(parameter), f"{name}.{pname}")
+            except Exception:  # noqa: BLE001 - a module that fails to list itself names nothing
+                continue
+    return names
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
@@ -228,6 +334,7 @@ def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
     """Describe the top-level names a snippet defined (the predefined ones excluded)."""
     found = Inspection()
     names: dict[int, str] = {}
+    with_graph: list[tuple[VariableJson, torch.Tensor]] = []
     for name, value in list(namespace.items()):
         if name.startswith("_") or name in PREDEFINED:
             continue
@@ -245,11 +352,22 @@ def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
                 described = describe_variable(name, value)
                 if described is not None:
                     found.variables.append(described)
+                    if isinstance(value, torch.Tensor) and value.grad_fn is not None:
+                        with_graph.append((described, value))
                 series = _as_series(name, value)
                 if series is not None:
                     found.series.append(SeriesJson(name=name, values=series))
         except Exception:  # noqa: BLE001 - a strange object must not sink the run
             continue
+    if with_graph:
+        tensor_names = _tensor_names(namespace)
+        for described, tensor in with_graph[-MAX_GRAPHS:]:  # the last: the loss is made late
+            try:
+                graph = describe_graph(tensor, tensor_names)
+            except Exception:  # noqa: BLE001 - a graph that cannot be walked is left out
+                continue
+            if graph is not None:
+                described["graph"] = graph
     for index, (scheduler, steps) in enumerate(schedules.recorded(), start=1):
         name = names.get(id(scheduler), f"<{type(scheduler).__name__} #{index}>")
         found.schedules.append(ScheduleJson(name=name, type=type(scheduler).__name__, steps=steps))

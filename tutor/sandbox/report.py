@@ -92,10 +92,15 @@ def obj(**fields: Spec) -> Spec:
 
 
 SHAPE = list_of(INT)
+GRAPH = obj(
+    nodes=list_of(obj(op=optional(TEXT), next=list_of(INT),
+                      leaf=obj(name=optional(TEXT), shape=optional(SHAPE), requires_grad=BOOL))),
+    truncated=BOOL,
+)
 VARIABLE = obj(
     name=TEXT, type=TEXT, shape=SHAPE, dtype=TEXT, device=TEXT, requires_grad=BOOL, is_leaf=BOOL,
     grad_fn=optional(TEXT), grad=optional(obj(shape=SHAPE, values=ANY, preview=TEXT)), values=ANY,
-    value=ANY, preview=TEXT, length=INT,
+    value=ANY, preview=TEXT, length=INT, graph=GRAPH,
 )
 MODULE = obj(
     name=TEXT, type=TEXT, parameters=INT, trainable=INT,
