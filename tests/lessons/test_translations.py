@@ -91,6 +91,10 @@ def test_new_english_is_missing_and_broken_translations_are_named(lesson_copy, c
     po.find("field").msgstr = "字段 {name}"
     hint = next(e for e in po if e.msgid.startswith("Every value is an attribute"))
     hint.msgstr = hint.msgstr.replace("`grad_fn`", "grad_fn")
+    # Every marker is there, yet CommonMark does not close ** after full-width punctuation
+    # when a letter follows: the learner would read the asterisks.
+    prompt = next(e for e in po if e.msgid.startswith("Write a function `describe(t)`"))
+    prompt.msgstr = "写一个函数 `describe(t)`，为张量 `t` 返回一个**元组：**它由五个值组成"
     po.save(str(catalogue))
 
     assert main(["check-lessons", "--lang", "zh-CN", str(lesson_copy)]) == 1
@@ -101,6 +105,9 @@ def test_new_english_is_missing_and_broken_translations_are_named(lesson_copy, c
     assert "placeholders differ (the translation has '{name}')" in err
     assert f"{lesson_copy}:{line_of(lesson_copy, 'Every value is an attribute')}: " in err
     assert "code spans differ (the English has 'grad_fn')" in err
+    [unclosed] = [line for line in err.splitlines() if "renders 0 bold where the English renders 1" in line]
+    assert unclosed.startswith(f"{lesson_copy}:{line_of(lesson_copy, 'Write a function `describe(t)`')}: the translation "
+                               "of the paragraph in the prompt of 'describe'")
 
 
 def test_a_translation_changes_words_only(lesson_copy):

@@ -458,6 +458,30 @@ def _markup(text: str) -> dict[str, list[str]]:
     }
 
 
+_inline = MarkdownIt("commonmark", {"html": False})
+_RENDERED = {"strong_open": "bold", "em_open": "italic", "link_open": "link"}
+
+
+def _rendered(text: str) -> dict[str, int]:
+    """How many bold, italic, code and link runs Markdown makes of ``text``: markers that
+    are all there can still fail to render, as ``**注意：**然后`` does (CommonMark does not
+    close emphasis after punctuation when a letter follows), so the parse is compared too."""
+    counts = dict.fromkeys([*_RENDERED.values(), "literal '*'", "emphasis inside emphasis"], 0)
+    for block in _inline.parseInline(text):
+        depth = 0
+        for token in block.children or []:
+            if token.type in ("strong_open", "em_open"):
+                counts["emphasis inside emphasis"] += depth > 0
+                depth += 1
+            elif token.type in ("strong_close", "em_close"):
+                depth -= 1
+            if token.type in _RENDERED:
+                counts[_RENDERED[token.type]] += 1
+            elif token.type == "text":
+                counts["literal '*'"] += token.content.count("*")
+    return counts
+
+
 def _markup_problem(msgid: str, msgstr: str) -> str | None:
     english, translated = _markup(msgid), _markup(msgstr)
     for what in english:
@@ -469,6 +493,11 @@ def _markup_problem(msgid: str, msgstr: str) -> str | None:
                 f"the translation has {', '.join(map(repr, extra))}" if extra else "",
             ) if part)
             return f"breaks the Markdown: {what} differ ({said})"
+    shown, made = _rendered(msgid), _rendered(msgstr)
+    for what in shown:
+        if shown[what] != made[what]:
+            return (f"breaks the Markdown: it renders {made[what]} {what} where the English renders {shown[what]} "
+                    "(an emphasis that ends in full-width punctuation before a letter does not close: put the punctuation outside)")
     return None
 
 
