@@ -15,6 +15,7 @@ from textual.worker import get_current_worker
 
 from tutor.app.messages import SANDBOX_GROUP, OpenEntry, cancel_sandbox_work
 from tutor.app.widgets.code_cell import CodeCell
+from tutor.app.widgets.graph_view import GraphScreen, TensorGraph, tensor_graphs
 from tutor.errors import TutorError
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
 from tutor.session import Session
@@ -62,6 +63,9 @@ class LessonScreen(Screen[None]):
         Binding("R", "run_all", "Run all"),
         Binding("escape", "cancel_or_back", "Back"),
         Binding("x", "next_exercise", "Exercise"),
+        # Named in the result panel ("g shows the autograd graph"), not the footer: with
+        # "p Plots" beside it, a training cell's footer would lose "q Quit" at 80 columns.
+        Binding("g", "show_graph", "Graph", show=False),
         Binding("j", "focus_cell(1)", "Next", show=False),
         Binding("k", "focus_cell(-1)", "Previous", show=False),
         Binding("slash", "app.search", "Search", show=False),
@@ -262,6 +266,24 @@ class LessonScreen(Screen[None]):
             self.notify("Run cancelled.")
         else:
             self.app.pop_screen()
+
+    # -- the autograd graph ----------------------------------------------------
+
+    def _focused_graphs(self) -> list[TensorGraph]:
+        cell = self.focused
+        result = cell.result if isinstance(cell, CodeCell) else None
+        return tensor_graphs(result.variables) if result is not None else []
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``g`` is offered only on a cell whose result has a graph."""
+        if action == "show_graph":
+            return bool(self._focused_graphs())
+        return True
+
+    def action_show_graph(self) -> None:
+        graphs = self._focused_graphs()
+        if graphs:
+            self.app.push_screen(GraphScreen(graphs))
 
     # -- moving around ---------------------------------------------------------
 

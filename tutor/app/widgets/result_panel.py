@@ -17,6 +17,8 @@ from textual.reactive import reactive
 from textual.widgets import Label, LoadingIndicator, Static
 
 from tutor import present as fmt
+from tutor.app.widgets.graph_view import HINT as GRAPH_HINT
+from tutor.app.widgets.graph_view import tensor_graphs
 from tutor.app.widgets.info_table import InfoTable
 from tutor.app.widgets.plot import Plot
 from tutor.explain import explain_result
@@ -113,7 +115,7 @@ class ResultPanel(Vertical):
                 yield Static(Text(f"learn more: {explanation.section}"), classes="where")
         tensors = fmt.tensor_rows(result.variables)
         if tensors:
-            yield Label("tensors", classes="section")
+            yield Label("tensors" + (f" · {GRAPH_HINT}" if tensor_graphs(result.variables) else ""), classes="section")
             yield InfoTable(fmt.TENSOR_COLUMNS, tensors, wrap=("grad",), classes="tensors")
         values = fmt.value_rows(result.variables)
         if values:
