@@ -248,3 +248,28 @@ def test_the_judge_holds_forged_data_to_the_same_budgets(node: dict[str, Any]) -
     with pytest.raises(BadData, match="value too large to judge") as raised:
         decode(node, {})
     assert len(str(raised.value)) < 300
+
+
+@pytest.mark.slow
+def test_a_class_with_cheap_huge_values_costs_each_only_its_own_check(sandbox) -> None:
+    """Through the real sandbox, one judge for the whole hand-in: a 2 KB checkpoint of
+    shared lists (40**8 nodes) and a 401-digit epoch each fail the checkpoint check with a
+    message; their other check, and an honest answer judged beside them, are untouched."""
+    from pathlib import Path
+
+    from tutor.grading.grade import Submission, grade_sources
+    from tutor.lessons import load_lessons
+
+    ckpt = load_lessons([Path(__file__).parent / "data" / "kinds"]).exercise("kinds/ckpt")
+    shape_of = "def shape_of(t):\n    return tuple(t.shape)\n"
+    shared = ("def save(path):\n    x = [0]\n    for _ in range(8):\n        x = [x] * 40\n"
+              "    torch.save({'epoch': 3, 'weights': x}, path)\n" + shape_of)
+    digits = "def save(path):\n    torch.save({'epoch': 10**400, 'weights': torch.arange(4.0)}, path)\n" + shape_of
+    reports = grade_sources([Submission(ckpt, shared), Submission(ckpt, ckpt.solution), Submission(ckpt, digits)],
+                            sandbox, include_hidden=True)
+    verdicts = [[(c.name, c.status) for c in r.checks] for r in reports]
+    assert verdicts == [[("the checkpoint", "error"), ("a tuple of ints", "pass")],
+                        [("the checkpoint", "pass"), ("a tuple of ints", "pass")],
+                        [("the checkpoint", "fail"), ("a tuple of ints", "pass")]], [r.message for r in reports]
+    assert "value too large to judge: more than 100,000 parts" in reports[0].checks[0].message
+    assert reports[2].checks[0].message == "ckpt.pt['epoch']: expected 3, got 1000000000...0000000000 (an int of 401 digits)"
