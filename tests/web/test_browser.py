@@ -1,0 +1,82 @@
+"""A class in the browser (issue 30), in a real headless Chromium: a learner signs in
+with their token, opens a lesson, runs a cell and sees its tensor table, types in an
+exercise, reloads the page and lands where they were with their text kept; a wrong
+token is refused; a second learner sees none of the first one's work. Screenshots of
+each step are kept under the test's tmp_path (shots/)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from .browser import Browser, browser_missing, serving
+from .conftest import WEB_EXTRA
+
+pytest.importorskip("textual_serve", reason=WEB_EXTRA)
+if reason := browser_missing():
+    pytest.skip(reason, allow_module_level=True)
+
+from tutor.web.server import ServeOptions, TutorServer  # noqa: E402
+from tutor.web.tokens import TokenStore  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow
+
+
+def test_a_class_in_the_browser(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    store = TokenStore(data)
+    alice, bob = store.issue("alice").token, store.issue("bob").token
+    server = TutorServer(ServeOptions(data_dir=data, roster=("alice", "bob"), lessons=REPO / "lessons", device="cpu",
+                                      app_command=(sys.executable, "-m", "tutor")))
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    with serving(server) as url:
+        first = Browser(shots, "alice")
+        try:
+            first.sign_in(url, "not-" + alice)
+            first.wait_for(lambda: "not valid" in first.driver.page_source, "refusal")
+            first.shot("wrong-token")
+
+            first.sign_in(url, alice)
+            first.wait_text("What a tensor carries")
+            first.wait_text("sandbox ready")
+            first.shot("lesson-list")
+
+            first.keys("\ue007")  # enter: open lesson 1
+            first.wait_text("R Run all")
+            seen = first.mark()
+            first.keys("\ue007")  # enter: run the first cell
+            first.wait_text("float64", since=seen)
+            first.wait_text("(2, 3)", since=seen)
+            first.shot("cell-result")
+
+            first.keys("x")  # the lesson's exercise
+            first.wait_text("describe")
+            first.keys("# my unsaved note")
+            first.shot("exercise-typed")
+            first.driver.refresh()  # at once: the app saves on its way out
+            first.wait_text("# my unsaved note")
+            first.shot("after-reload")
+            mine = data / "learners" / "alice"
+            assert "# my unsaved note" in (mine / "tensor-attributes" / "describe.py").read_text()
+        finally:
+            first.close()
+
+        second = Browser(shots, "bob")
+        try:
+            second.sign_in(url, bob)
+            second.wait_text("What a tensor carries")
+            second.shot("second-learner")
+            second.wait_text("0/1 passed")
+            zip_names = second.driver.execute_async_script("""
+                const done = arguments[0];
+                fetch("workspace.zip").then(r => r.arrayBuffer()).then(b => done(new TextDecoder("latin1").decode(b)));
+            """)
+            assert "describe.py" not in zip_names and "my unsaved note" not in second.screen_text()
+        finally:
+            second.close()
+    assert not (data / "learners" / "bob" / "tensor-attributes").exists()
+    assert len(list(shots.glob("*.png"))) >= 6
