@@ -71,7 +71,8 @@ def _node_label(node: GraphNodeJson) -> Text:
             label.append(f" ({op})", style="dim")
     else:
         label.append("○ ", style="dim")
-        label.append(str(name) if name else "a tensor", style="bold")
+        # Without a name or a shape it was not a tensor of the snippet's: the 1 in w + 1.
+        label.append(str(name) if name else "a tensor" if shape else "a constant", style="bold")
         label.append(f" {shape}".rstrip())
         label.append(" · no grad", style="dim")
     return label
