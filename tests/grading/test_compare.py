@@ -238,3 +238,19 @@ def test_the_apps_short_summary_keeps_what_the_value_looks_like():
     assert check_summary(d.message, d.details) == "result: shape differs; looks like the right values transposed (yours.T matches)"
     d = diff(_V, -_V)
     assert check_summary(d.message, d.details).startswith("result: values differ; looks like the right values with the opposite sign")
+
+
+@pytest.mark.parametrize("node", [
+    {"kind": "optimizer", "type": "SGD", "param_groups": [{"lr": 10**400}]},
+    {"kind": "scheduler", "type": "StepLR", "lrs": [[10**400]]},
+], ids=["optimizer-lr", "scheduler-lr"])
+def test_a_forged_401_digit_rate_fails_the_comparison_instead_of_overflowing(node):
+    reference = {"optimizer": {"kind": "optimizer", "type": "SGD", "param_groups": [{"lr": 0.1}]},
+                 "scheduler": {"kind": "scheduler", "type": "StepLR", "lrs": [[0.1]]}}[node["kind"]]
+    d = compare_values(decode(reference, {}), decode(node, {}), "result", set())
+    assert d is not None and "expected" in d.message
+
+
+def test_a_forged_complex_number_past_a_floats_range_is_bad_data():
+    with pytest.raises(BadData, match="malformed complex number"):
+        decode({"kind": "complex", "value": [10**400, 0.0]}, {})

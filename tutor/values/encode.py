@@ -54,6 +54,7 @@ MAX_NODES = 100_000
 MAX_INT_DIGITS = 1000
 MAX_TEXT = 16 * 1024 * 1024
 _INT_LIMIT = 10**MAX_INT_DIGITS
+_FLOAT_MAX = int(sys.float_info.max)
 
 SCALARS = (bool, int, float, str, type(None))
 MAX_TYPE_NAME = 100
@@ -522,7 +523,8 @@ def _type_name(value: Any, default: str) -> str:
 
 
 def _is_part(value: Any) -> bool:
-    return type(value) in (int, float) or value in NONFINITE
+    # An int is a part only where a float holds it (10**400 would overflow in complex()).
+    return type(value) is float or (type(value) is int and abs(value) <= _FLOAT_MAX) or value in NONFINITE
 
 
 def _pairs(value: Any) -> list[tuple[Any, Any]]:
