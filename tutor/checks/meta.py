@@ -105,17 +105,23 @@ class OnMeta(CheckKind):
 
 
 class _Watch:
-    """While ``expr`` runs: the first tensor of at least one dimension that a torch
-    factory made on the CPU (a 0-d one meets any device, on a GPU too), and where. On
+    """While ``expr`` runs: the tensors of at least one dimension that torch's factories
+    made on the CPU (a 0-d one meets any device, on a GPU too), and where. On
     the way out, a device clash after such a tensor is said to be about it; an error that
     only reads a value (``.item()``, ``.tolist()``) is excused."""
 
     def __init__(self) -> None:
-        self.made: str | None = None
+        #: The CPU tensors torch's factories made: (not an integer tensor, the call and where).
+        self.calls: list[tuple[bool, str]] = []
         self.excused: str | None = None
         self._mode: Any = None
 
+    @property
+    def made(self) -> str | None:
+        return next((call for values, call in self.calls if values), self.calls[0][1] if self.calls else None)
+
     def __enter__(self) -> None:
+        import torch
         from torch.overrides import TorchFunctionMode
 
         watch = self
@@ -124,8 +130,11 @@ class _Watch:
             def __torch_function__(self, func: Any, types: Any, args: Any = (), kwargs: Any = None) -> Any:
                 out = func(*args, **(kwargs or {}))
                 name = getattr(func, "__name__", "")
-                if watch.made is None and name in _FACTORIES and _on_cpu(out):
-                    watch.made = f"torch.{name}(...){_where()}"
+                if name in _FACTORIES and _on_cpu(out) and len(watch.calls) < 100:
+                    # An integer tensor on the CPU may be an index, which a GPU tensor
+                    # accepts: a clash is laid first at a float or bool tensor's door.
+                    watch.calls.append((out.is_floating_point() or out.dtype.is_complex or out.dtype == torch.bool,
+                                        f"torch.{name}(...){_where()}"))
                 return out
 
         self._mode = CpuFactories()
