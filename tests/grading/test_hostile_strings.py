@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from tutor.commands.grade import _Lines
 from tutor.grading.formats import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.grading.results import CheckResult, ExerciseReport
-from tutor.textsafe import for_csv_cell, for_log, for_markdown, for_terminal, for_terminal_line
+from tutor.textsafe import for_csv_cell, for_json, for_log, for_markdown, for_terminal, for_terminal_line, for_xml
 
 HOSTILE = {
     "forged-grade-line": "bob\nGRADED zed  7/7",
@@ -67,6 +67,25 @@ def reports() -> list[ExerciseReport]:
         out.append(ExerciseReport(id=f"grading/{key}-{text}", status="fail", message=f"TypeError{text} (line 2): {text}",
                                   output=f"printed {text}\n", checks=checks))
     return out
+
+
+@pytest.mark.parametrize(("function", "text", "safe"), [
+    (for_terminal, "\x1b[31mred\x1b[0m\r\nnext\u2028line\u202e", "red\nnext\nline"),
+    (for_terminal_line, "bob\nGRADED zed  7/7", "bob\\nGRADED zed  7/7"),
+    (for_terminal_line, "  ::notice::7/7\tpass", "  \\::notice::7/7 pass"),
+    (for_log, "out\n  ::error::x\n##[warning]y", "out\n  \\::error::x\n\\##[warning]y"),
+    (for_xml, "a\uffffb\x00c\ud800", "a\ufffdbc\ufffd"),
+    (for_csv_cell, '=HYPERLINK("http://e")', '\'=HYPERLINK("http://e")'),
+    (for_csv_cell, "alice", "alice"),
+    (for_markdown, "[x](http://e) <b>", "\\[x\\]\\(http\\:\\/\\/e\\) \\<b\\>"),
+], ids=["terminal", "line", "line-ci-command", "log", "xml", "csv-formula", "csv-plain", "markdown"])
+def test_each_target_keeps_the_text_and_drops_only_its_power(function, text: str, safe: str) -> None:
+    assert function(text) == safe
+    assert function(safe) == safe or function is for_markdown  # safe text stays as it is
+
+
+def test_json_data_keeps_its_shape_with_every_string_made_safe() -> None:
+    assert for_json({"k\udc80": ["\u202ex", 1, None, {"n": "\x1b[2Jy"}]}) == {"k\ufffd": ["x", 1, None, {"n": "y"}]}
 
 
 # --- the report files --------------------------------------------------------------
