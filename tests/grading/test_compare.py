@@ -254,3 +254,14 @@ def test_a_forged_401_digit_rate_fails_the_comparison_instead_of_overflowing(nod
 def test_a_forged_complex_number_past_a_floats_range_is_bad_data():
     with pytest.raises(BadData, match="malformed complex number"):
         decode({"kind": "complex", "value": [10**400, 0.0]}, {})
+
+
+def test_no_relative_difference_against_an_expected_value_of_about_zero():
+    """torch.sin of pi is -8.7e-8 in float32, not 0: a difference of 1 against it is not
+    'max rel diff 1.1e+07'."""
+    e = torch.sin(torch.tensor([math.pi, math.pi / 2])) * 2
+    assert e[0] != 0
+    d = diff(e, torch.tensor([1.0, 2.0]))
+    assert d is not None and "max abs diff 1;" in d.message and "rel diff" not in d.message
+    d = diff(torch.tensor([1e-9, 4.0]), torch.tensor([1.0, 5.0]))
+    assert "max rel diff 0.25" in d.message  # the 4 -> 5 only
