@@ -21,13 +21,25 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 #: so a test can wait for words on the terminal (the WebGL renderer leaves no DOM text).
 COLLECT_OUTPUT = """
 window.tutorOutput = "";
+window.tutorGuard = [];
 const Native = window.WebSocket;
 window.WebSocket = class extends Native {
   constructor(...args) {
     super(...args);
     const decoder = new TextDecoder();
     this.addEventListener("message", (event) => {
-      if (typeof event.data !== "string") window.tutorOutput += decoder.decode(event.data, {stream: true});
+      if (typeof event.data !== "string") {
+        window.tutorOutput += decoder.decode(event.data, {stream: true});
+        return;
+      }
+      const [kind, value] = JSON.parse(event.data);
+      if (kind !== "tutor_unsaved") return;
+      // Once the page has taken the news: would leaving now ask "leave page?"?
+      setTimeout(() => {
+        const leaving = new Event("beforeunload", {cancelable: true});
+        window.dispatchEvent(leaving);
+        window.tutorGuard.push([value, leaving.defaultPrevented]);
+      }, 0);
     });
   }
 };
@@ -129,6 +141,10 @@ class Browser:
     def mark(self) -> int:
         """A position in the screen text: wait_text(..., since=mark) looks only at what came after."""
         return len(self.screen_text())
+
+    def guard(self) -> list[list[bool]]:
+        """Each time the app said its editor became unsaved (or saved): [unsaved, would the page ask before leaving]."""
+        return list(self.driver.execute_script("return window.tutorGuard"))
 
     def keys(self, *keys: str) -> None:
         """Keys typed into the terminal (xterm.js listens on its hidden textarea)."""

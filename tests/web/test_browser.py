@@ -55,13 +55,16 @@ def test_a_class_in_the_browser(tmp_path: Path) -> None:
 
             first.keys("x")  # the lesson's exercise
             first.wait_text("describe")
-            first.keys("# my unsaved note")
+            first.keys("# my note")
+            first.wait_for(lambda: [True, True] in first.guard(), "leave-page guard while unsaved")
+            first.wait_for(lambda: first.guard()[-1] == [False, False], "autosave (and the guard lifted)")
+            first.keys(" and my unsaved note")
             first.shot("exercise-typed")
             first.driver.refresh()  # at once: the app saves on its way out
-            first.wait_text("# my unsaved note")
+            first.wait_text("# my note and my unsaved note")
             first.shot("after-reload")
             mine = data / "learners" / "alice"
-            assert "# my unsaved note" in (mine / "tensor-attributes" / "describe.py").read_text()
+            assert "# my note and my unsaved note" in (mine / "tensor-attributes" / "describe.py").read_text()
         finally:
             first.close()
 

@@ -27,7 +27,6 @@ from tutor.app.screens.exercise import ExerciseScreen
 #: The browser's key -> the app's key it stands for.
 BROWSER_KEYS = {"f9": "ctrl+r", "f8": "ctrl+t"}
 SHOWN_AS = {app_key: browser_key.upper() for browser_key, app_key in BROWSER_KEYS.items()}
-#: Seconds after the last keystroke before the editor is saved.
 AUTOSAVE_DELAY = 0.4
 #: The driver meta packet the server passes on to the page (tutor.web.server.UNSAVED_META).
 UNSAVED_META = "tutor_unsaved"
@@ -60,6 +59,8 @@ class BrowserTutorApp(TutorApp):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._autosave: Timer | None = None
         self._unsaved = False
+        #: Seconds after the last keystroke before the editor is saved.
+        self.autosave_delay = AUTOSAVE_DELAY
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and event.key in BROWSER_KEYS:
@@ -83,7 +84,7 @@ class BrowserTutorApp(TutorApp):
         self._tell_unsaved(self._editor_unsaved())
         if self._autosave is not None:
             self._autosave.stop()
-        self._autosave = self.set_timer(AUTOSAVE_DELAY, self.save_editor)
+        self._autosave = self.set_timer(self.autosave_delay, self.save_editor)
 
     def _exercise_screen(self) -> ExerciseScreen | None:
         for screen in reversed(self.screen_stack):
@@ -95,6 +96,11 @@ class BrowserTutorApp(TutorApp):
         screen = self._exercise_screen()
         # The screen marks its editor -modified when the text differs from the file's.
         return screen is not None and screen.is_mounted and screen.editor.has_class("-modified")
+
+    @property
+    def autosave_pending(self) -> bool:
+        """Whether a save waits for typing to stop."""
+        return self._autosave is not None
 
     def save_editor(self) -> None:
         """Save the exercise editor if it holds unsaved text."""
