@@ -44,9 +44,11 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 _NOT_TEXT = re.compile("[\ud800-\udfff\ufffe\uffff]")
 # Unicode's own line breaks, which str.splitlines and many viewers honour.
 _LINE_SEPARATORS = re.compile("[\u2028\u2029]")
-# A GitHub Actions workflow command (``::notice::``, ``::add-mask::``) or a legacy one
-# (``##[set-output]``) is read from any line that starts with it after spaces.
-_LOG_COMMAND = re.compile(r"^([ \t]*)(::|##\[)", re.MULTILINE)
+# GitHub's runner reads a workflow command (``::notice::``, ``::add-mask::``) from a line
+# that starts with ``::`` after any Unicode white space (.NET's TrimStart), and a legacy
+# one (``##[set-output ...]``) from ``##[`` anywhere in a line.
+_LOG_COMMAND = re.compile(r"^([^\S\n]*)::", re.MULTILINE)
+_LEGACY_LOG_COMMAND = "##["
 # Not XML 1.0 characters (surrogates, U+FFFE and U+FFFF are already U+FFFD by then).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # A spreadsheet reads a cell that starts with one of these as a formula (full-width
@@ -74,13 +76,14 @@ def for_terminal(text: str) -> str:
 
 
 def _disarm_log_commands(text: str) -> str:
-    return _LOG_COMMAND.sub(r"\1\\\2", text)
+    return _LOG_COMMAND.sub(r"\1\\::", text).replace(_LEGACY_LOG_COMMAND, "##\\[")
 
 
 def for_log(text: str) -> str:
-    """``text`` of many lines for a CI log: :func:`for_terminal`, and no line starts a
-    GitHub Actions workflow command (a backslash goes before its ``::`` or ``##[``). Its
-    ``%0A`` escapes mean something only inside a command, so none is left to decode."""
+    """``text`` of many lines for a CI log: :func:`for_terminal`, and no line holds a
+    GitHub Actions workflow command (a backslash goes before a line's leading ``::``, and
+    into every ``##[``). Its ``%0A`` escapes mean something only inside a command, so
+    none is left to decode."""
     return _disarm_log_commands(for_terminal(text))
 
 

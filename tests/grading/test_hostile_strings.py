@@ -28,7 +28,8 @@ HOSTILE = {
     "carriage-return": "boom\r7 passed, 0 failed",
     "unicode-line-separator": "a\u2028PASS b\u2029FAIL c",
     "actions-notice": "::notice title=graded::7/7 pass",
-    "actions-after-newline": "x\n  ::error::forged\n##[warning]old",
+    "actions-after-newline": "x\n  ::error::forged\n##[warning]old\n\u3000::add-mask::k",
+    "actions-legacy-mid-line": "see ##[set-output name=score;]7",
     "actions-percent-newline": "::notice::a%0A::error::b",
     "esc-sequences": "\x1b[2J\x1b[H\x1b]0;owned\x07\x1b[31mred\x1b[0m \x9b31m",
     "bidi": "\u202egnp.exe \u2066x\u2069 \u200e\u200f\u061c \u202a\u202b\u202c\u202d",
@@ -73,7 +74,7 @@ def reports() -> list[ExerciseReport]:
     (for_terminal, "\x1b[31mred\x1b[0m\r\nnext\u2028line\u202e", "red\nnext\nline"),
     (for_terminal_line, "bob\nGRADED zed  7/7", "bob\\nGRADED zed  7/7"),
     (for_terminal_line, "  ::notice::7/7\tpass", "  \\::notice::7/7 pass"),
-    (for_log, "out\n  ::error::x\n##[warning]y", "out\n  \\::error::x\n\\##[warning]y"),
+    (for_log, "out\n  ::error::x\n\u00a0::add-mask::k\nsee ##[warning]y", "out\n  \\::error::x\n\u00a0\\::add-mask::k\nsee ##\\[warning]y"),
     (for_xml, "a\uffffb\x00c\ud800", "a\ufffdbc\ufffd"),
     (for_csv_cell, '=HYPERLINK("http://e")', '\'=HYPERLINK("http://e")'),
     (for_csv_cell, "alice", "alice"),
@@ -144,9 +145,9 @@ def test_gradescope_results_read_back_with_one_test_per_check_and_one_line_names
 
 # --- the terminal and the CI log -----------------------------------------------------
 
-# GitHub's runner reads a workflow command from a line that starts with "::" (or the
-# legacy "##[") after leading spaces.
-ACTIONS_COMMAND = re.compile(r"^\s*(::|##\[)")
+# GitHub's runner reads a workflow command from a line that starts with "::" after
+# leading white space, or a legacy one from "##[" anywhere in a line.
+ACTIONS_COMMAND = re.compile(r"^\s*::|##\[")
 
 
 def test_tutor_grades_printed_lines_are_one_line_per_verdict_and_no_ci_command(capsys) -> None:
@@ -159,7 +160,7 @@ def test_tutor_grades_printed_lines_are_one_line_per_verdict_and_no_ci_command(c
         assert verdict.startswith(f"FAIL  grading/{key}-") and message.startswith("      TypeError")
     for line in lines:
         assert_inert(line, one_line=True)
-        assert not ACTIONS_COMMAND.match(line), line
+        assert not ACTIONS_COMMAND.search(line), line
         assert not re.match(r"\s*(GRADED|PASS|\d+ passed)", line), line
 
 
@@ -167,7 +168,7 @@ def test_tutor_grades_printed_lines_are_one_line_per_verdict_and_no_ci_command(c
 def test_text_of_many_lines_for_a_log_starts_no_ci_command(key: str) -> None:
     text = for_log(f"stdout of the run\n{HOSTILE[key]}\n")
     assert_inert(text, one_line=False)
-    assert not any(ACTIONS_COMMAND.match(line) for line in text.splitlines()), text
+    assert not any(ACTIONS_COMMAND.search(line) for line in text.splitlines()), text
     assert for_terminal(text) == text  # idempotent: safe text stays as it is
 
 
@@ -223,7 +224,7 @@ def test_an_exception_type_name_with_line_breaks_forges_nothing_in_any_format(sa
     _Lines(missing=set()).done(report)
     printed = capsys.readouterr().out.splitlines()
     assert len(printed) == 2 and printed[0].startswith("FAIL  grading/softmax-rows")
-    assert not any(ACTIONS_COMMAND.match(line) or line.lstrip().startswith(("PASS", "3 passed")) for line in printed)
+    assert not any(ACTIONS_COMMAND.search(line) or line.lstrip().startswith(("PASS", "3 passed")) for line in printed)
     assert "Boom\\nPASS" in printed[1]  # the line break shown, not made
 
     write_atomic(tmp_path / "junit.xml", to_junit([report]))
