@@ -193,7 +193,7 @@ def judged(value: Any) -> str:
     (10**1000, "an int of more than 1000 digits"),
     (-(10**1200), "an int of more than 1000 digits"),
     ({10**5000: 1}, "an int of more than 1000 digits"),  # str() of it would raise ValueError
-    (["x" * 2**20] * 17, "more than 16 MiB of text"),
+    (["x" * 2**16] * 17, "more than 1 MiB of text"),
     (torch.empty(300 * 2**20, dtype=torch.uint8), "a tensor of 300 MiB (at most 256 MiB)"),
     ([torch.empty(200 * 2**20, dtype=torch.uint8)] * 3, "tensors of more than 512 MiB in all"),
 ], ids=["40x-shared-8-deep", "shared-in-a-dict", "int-1001-digits", "negative-int", "int-key", "text", "tensor",

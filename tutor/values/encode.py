@@ -52,7 +52,7 @@ MAX_DECODED_BYTES = 2 * MAX_TENSOR_BYTES
 # the value is "too large to judge": that check fails with the reason, nothing else does.
 MAX_NODES = 100_000
 MAX_INT_DIGITS = 1000
-MAX_TEXT = 16 * 1024 * 1024
+MAX_TEXT = 1024 * 1024
 _INT_LIMIT = 10**MAX_INT_DIGITS
 _FLOAT_MAX = int(sys.float_info.max)
 
