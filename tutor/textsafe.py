@@ -37,7 +37,7 @@ _ESCAPES = re.compile(
     re.VERBOSE,
 )
 # C0 controls but tab and newline, DEL, C1; and the bidi controls, which reorder what a
-# reader sees (U+202E shows "txt.exe" as "exe.txt"): LRE..RLO, LRI..PDI, LRM, RLM, ALM.
+# reader sees (U+202E before "gnp.exe" shows "exe.png"): LRE..RLO, LRI..PDI, LRM, RLM, ALM.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 # Lone surrogates cannot be encoded; U+FFFE and U+FFFF are no characters at all (and
 # make an XML file unparseable): each becomes U+FFFD.
