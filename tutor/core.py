@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: How long a run waits for the sandbox to finish starting (it imports torch once).
 SANDBOX_START_TIMEOUT = 120.0
 #: Modules the sandbox server imports before forking, so no graded run imports them.
-GRADING_TASK_MODULES = ("tutor.judging.harness", "tutor.judging.judge")
+GRADING_TASK_MODULES = ("tutor.judging.harness", "tutor.judging.judge", "tutor.judging.heldout")
 
 
 class SandboxUnavailable(SandboxError):

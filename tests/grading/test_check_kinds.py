@@ -33,6 +33,8 @@ CAUGHT_BY = {
     "pickles a whole module: weights_only=True refuses it": "could not be read with torch.load(weights_only=True)",
     "a torch.Size is not a tuple of ints": "expected a tuple, got a torch.Size",
     "the mean made on the CPU meets x on its device": "torch.tensor(...) at line 3 made a tensor on cpu, expected the given device",
+    "never trained: its forward finds the labels of the points it is asked about in the caller's frames":
+        "held-out points that your code never saw, below 0.9",
     "the row numbers made on the CPU come back on the CPU": "result[1] was made on cpu, expected the given device (meta",
 }
 
@@ -104,7 +106,7 @@ def test_tutor_grade_reports_new_kinds_in_json(tmp_path, capsys):
     report = tmp_path / "r.json"
     assert main(["grade", "--lessons", str(KINDS), "--workspace", str(root), "--json", str(report)]) == 1
     payload = json.loads(report.read_text())
-    assert payload["summary"] == {"passed": 0, "failed": 4, "errored": 0}
+    assert payload["summary"] == {"passed": 0, "failed": 5, "errored": 0}
     messages = " | ".join(c["message"] for e in payload["exercises"] for c in e["checks"])
     for reason in ("too few steps: does not converge", "a plain attribute is not a buffer", "a torch.Size is not a tuple of ints"):
         assert CAUGHT_BY[reason] in messages
@@ -210,3 +212,24 @@ def centre(x, mean):
     on_cpu = reads.replace("x - x.new_tensor(mean)", "x - torch.tensor(mean)")
     report = grade_source(exercise, on_cpu, sandbox, include_hidden=True)
     assert report.status == "fail" and "made a tensor on cpu, expected the given device" in report.message
+
+
+def test_the_learners_process_never_holds_the_held_out_data(sandbox):
+    # The code that makes the held-out points stays with the reference and the judge:
+    # an answer that reads the checks its process was given finds it emptied.
+    exercise = EXERCISES["held-out"]
+    snoop = exercise.solution + """
+import sys
+
+def train(x, y):
+    frame = sys._getframe()
+    while frame is not None:
+        params = frame.f_locals.get("params")
+        if isinstance(params, dict) and "checks" in params:
+            kinds = dict(params["checks"][0]["kinds"])
+            raise ValueError("held-out data: " + repr(kinds["heldout"]["data"]))
+        frame = frame.f_back
+    raise ValueError("no checks found")
+"""
+    report = grade_source(exercise, snoop, sandbox, include_hidden=True)
+    assert "held-out data: ''" in report.message, report.message

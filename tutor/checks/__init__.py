@@ -15,6 +15,7 @@ from tutor.checks import (
     artifact,
     grad,
     grad_flow,
+    heldout,
     meta,
     module,
     mutation,
@@ -29,6 +30,7 @@ from tutor.checks.base import CheckKind, Common, Fail, Spec
 KINDS: tuple[CheckKind, ...] = (
     value.KIND,
     outcome.KIND,
+    heldout.KIND,
     module.KIND,
     stdout.KIND,
     grad.KIND,

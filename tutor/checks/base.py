@@ -88,6 +88,9 @@ class CheckKind:
     claims_value: ClassVar[bool] = False
     #: True when the harness must back-propagate ``expr``'s value before collecting.
     needs_backward: ClassVar[bool] = False
+    #: Spec fields left out of the checks a learner's process gets (they stay with the
+    #: reference's process and the judge): held-out data the learner must not hold.
+    private_fields: ClassVar[tuple[str, ...]] = ()
 
     def parse(self, table: Table, common: Common, fail: Fail) -> Spec | None:
         """Validate this kind's keys in ``table``; ``None`` when the check does not use it."""

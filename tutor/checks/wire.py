@@ -153,6 +153,16 @@ def check_to_wire(check: Check, seeds: tuple[int, ...]) -> WireCheck:
     )
 
 
+def learner_wire(check: WireCheck) -> WireCheck:
+    """``check`` as the learner's process gets it: each kind's private fields emptied
+    (the held-out data's code stays with the reference and the judge)."""
+    kinds: list[tuple[str, JsonObject]] = []
+    for name, fields in check["kinds"]:
+        private = BY_NAME[name].private_fields
+        kinds.append((name, {k: ("" if k in private else v) for k, v in fields.items()}))
+    return WireCheck(**{**check, "kinds": kinds})
+
+
 def specs_from_wire(data: WireCheck) -> list[tuple[CheckKind, Spec]]:
     """The (kind, spec) pairs of a wire check, in judging order (checked on the way in
     by :func:`wire_check`)."""

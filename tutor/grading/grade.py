@@ -15,6 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import cast
 
+from tutor.checks.heldout import HeldoutSpec
 from tutor.checks.wire import (
     VERDICTS,
     CheckVerdict,
@@ -22,6 +23,7 @@ from tutor.checks.wire import (
     JudgeExercise,
     JudgeParams,
     check_to_wire,
+    learner_wire,
 )
 from tutor.grading.results import RULES_CHECK, CheckResult, ExerciseReport, ExerciseStatus
 from tutor.grading.rules import Violation, check_rules
@@ -32,6 +34,7 @@ from tutor.values.details import DETAIL_TYPES
 
 HARNESS_TASK = "tutor.judging.harness:run_checks"
 JUDGE_TASK = "tutor.judging.judge:judge"
+HELDOUT_TASK = "tutor.judging.heldout:predict"
 JUDGE_TIMEOUT = 60.0
 
 _reference_cache: dict[tuple[str, str, str], RunResult] = {}
@@ -40,9 +43,10 @@ _cache_lock = threading.Lock()
 
 
 def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, filename: str,
-                    blob_prefix: str = "b") -> HarnessParams:
+                    blob_prefix: str = "b", learner: bool = False) -> HarnessParams:
+    wires = [check_to_wire(c, exercise.seeds) for c in checks]
     return HarnessParams(
-        checks=[check_to_wire(c, exercise.seeds) for c in checks],
+        checks=[learner_wire(w) for w in wires] if learner else wires,
         banned=list(exercise.rules.banned),
         required=[name for group in exercise.rules.required for name in group],
         device=device,
@@ -52,10 +56,10 @@ def _harness_params(checks: tuple[Check, ...], exercise: Exercise, device: str, 
 
 
 def _run_side(client: SandboxClientProtocol, exercise: Exercise, code: str, checks: tuple[Check, ...], device: str,
-              filename: str, blob_prefix: str = "b") -> RunResult:
+              filename: str, blob_prefix: str = "b", learner: bool = False) -> RunResult:
     return client.run(RunRequest(
         code=code, filename=filename, task=HARNESS_TASK, device=device, timeout=exercise.timeout,
-        params=_harness_params(checks, exercise, device, filename, blob_prefix), inspect=False,
+        params=_harness_params(checks, exercise, device, filename, blob_prefix, learner), inspect=False,
     ))
 
 
@@ -71,10 +75,64 @@ def _learner_runs(client: SandboxClientProtocol, exercise: Exercise, source: str
     visible = tuple(c for c in checks if not c.hidden)
     hidden = tuple(c for c in checks if c.hidden)
     if not visible or not hidden:
-        return _run_side(client, exercise, source, checks, device, filename)
-    later = pool.submit(_run_side, client, exercise, source, hidden, device, filename, "h")
-    first = _run_side(client, exercise, source, visible, device, filename, "b")
+        return _run_side(client, exercise, source, checks, device, filename, learner=True)
+    later = pool.submit(_run_side, client, exercise, source, hidden, device, filename, "h", True)
+    first = _run_side(client, exercise, source, visible, device, filename, "b", True)
     return _joined(first, later.result(), [c.name for c in checks])
+
+
+def _with_heldout(client: SandboxClientProtocol, exercise: Exercise, source: str, checks: tuple[Check, ...],
+                  device: str, filename: str, mine: RunResult, ref: RunResult) -> RunResult:
+    """The learner's record with each held-out check's part replaced by what a fresh
+    child, holding the learner's code, trained state and the reference's held-out
+    inputs only, predicted (``tutor.judging.heldout``); visible and hidden checks in
+    children of their own. Whatever the learner's process wrote there is dropped."""
+    specs = {c.name: spec for c in checks for spec in c.specs if isinstance(spec, HeldoutSpec)}
+    if not specs:
+        return mine
+    refs = {(r.get("check"), r.get("seed")): r for r in _objects(ref.data.get("results"))}
+    results = [dict(r) for r in _objects(mine.data.get("results"))]
+    blobs = dict(mine.blobs)
+    for prefix, hidden in (("p", False), ("q", True)):
+        group = {c.name for c in checks if c.hidden == hidden and c.name in specs}
+        items, owners = [], []
+        for result in results:
+            if result.get("check") not in group or result.get("error"):
+                continue
+            name, parts = cast(str, result["check"]), result.get("parts")
+            ours = _part(refs.get((name, result.get("seed"))), "heldout")
+            theirs = parts.get("heldout") if isinstance(parts, dict) else None
+            if not isinstance(parts, dict) or not isinstance(theirs, dict) or ours is None:
+                continue
+            spec = specs[name]
+            items.append({"check": name, "seed": result.get("seed"), "build": spec.build, "predict": spec.predict,
+                          "state": theirs.get("state"), "inputs": ours.get("inputs")})
+            owners.append(result)
+            result["parts"] = {**parts, "heldout": {"error": "no predictions came back"}}
+        if not items:
+            continue
+        run = client.run(RunRequest(
+            code=source, filename=filename, task=HELDOUT_TASK, device=device, timeout=exercise.timeout, inspect=False,
+            params={"items": cast(list[Json], items), "device": device, "filename": filename, "blob_prefix": prefix},
+            blobs={**{f"g:{k}": v for k, v in mine.blobs.items()}, **{f"e:{k}": v for k, v in ref.blobs.items()}},
+        ))
+        answers = _objects(run.data.get("items")) if run.ok else []
+        for owner, answer in zip(owners, answers):
+            if answer.get("check") == owner.get("check") and answer.get("seed") == owner.get("seed"):
+                kept: JsonObject = {k: answer[k] for k in ("predictions", "error") if k in answer}
+                owner["parts"] = {**cast(JsonObject, owner["parts"]), "heldout": kept}
+        if not run.ok:
+            why = _failure_message(run, exercise.timeout)
+            for owner in owners:
+                owner["parts"] = {**cast(JsonObject, owner["parts"]), "heldout": {"error": why}}
+        blobs.update({k: v for k, v in run.blobs.items() if k.startswith(prefix)})
+    return replace(mine, data={**mine.data, "results": cast(list[Json], results)}, blobs=blobs)
+
+
+def _part(result: JsonObject | None, kind: str) -> JsonObject | None:
+    parts = result.get("parts") if result else None
+    found = parts.get(kind) if isinstance(parts, dict) else None
+    return found if isinstance(found, dict) else None
 
 
 def _joined(first: RunResult, second: RunResult, order: list[str]) -> RunResult:
@@ -107,6 +165,8 @@ def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: 
     # Everything the reference's data depends on: the same id and solution with other
     # checks (a public copy without its hidden checks) is another entry, and so is a
     # server started with other kernels (``SandboxClient.env``: ATEN_CPU_CAPABILITY).
+    if exercise.reference is not None:
+        return stored_reference(exercise)
     wire = json.dumps([check_to_wire(c, exercise.seeds) for c in checks], sort_keys=True)
     server = json.dumps(getattr(client, "env", {}), sort_keys=True)
     key = (exercise.id, hashlib.sha256((exercise.solution + wire + server).encode()).hexdigest(), device)
@@ -134,6 +194,15 @@ def reference_result(client: SandboxClientProtocol, exercise: Exercise, checks: 
         del _computing[key]
     pending.set_result(result)
     return result
+
+
+def stored_reference(exercise: Exercise) -> RunResult:
+    """A public copy's reference: the values ``tutor export lessons --public`` stored
+    (the judge decodes them as it decodes any side: trusting nothing)."""
+    assert exercise.reference is not None
+    record = json.loads(exercise.reference.record)
+    return RunResult(status="ok", data=record if isinstance(record, dict) else {}, blobs=dict(exercise.reference.blobs),
+                     device=exercise.reference.device)
 
 
 def _sandbox_died(result: RunResult) -> bool:
@@ -246,11 +315,13 @@ def _run_both(submission: Submission, client: SandboxClientProtocol, include_hid
     """The learner's run and the reference's (cached), or the report when there is
     nothing to judge."""
     exercise, source = submission.exercise, submission.source
-    if submission.seeds is not None:
+    if submission.seeds is not None and exercise.reference is None:
+        # A public copy holds the reference's values on the lesson's seeds only.
         exercise = replace(exercise, seeds=submission.seeds)
     started = time.perf_counter()
     checks = exercise.checks if include_hidden else exercise.visible_checks
-    hidden_unrun = 0 if include_hidden else exercise.hidden_count
+    held_back = exercise.reference.hidden_checks if exercise.reference else 0  # a public copy's, at grading
+    hidden_unrun = (0 if include_hidden else exercise.hidden_count) + held_back
     hint = f"hint: `tutor hint {exercise.id}`" if exercise.hints else None
 
     def report(status: ExerciseStatus, message: str, results: list[CheckResult], output: str = "",
@@ -258,6 +329,10 @@ def _run_both(submission: Submission, client: SandboxClientProtocol, include_hid
         hidden = [CheckResult(name=f"hidden check {i + 1}", status="hidden", hidden=True, max_score=c.points,
                               message="runs only when your instructor grades (tutor grade)")
                   for i, c in enumerate(c for c in exercise.checks if c.hidden and not include_hidden)]
+        if exercise.reference is not None:
+            each = exercise.reference.hidden_points / max(held_back, 1)
+            hidden += [CheckResult(name=f"hidden check {len(hidden) + i + 1}", status="hidden", hidden=True, max_score=each,
+                                   message="runs only when your instructor grades") for i in range(held_back)]
         return ExerciseReport(id=exercise.id, status=status, message=message, output=output, checks=results + hidden,
                               hidden_unrun=hidden_unrun, duration_ms=((ended or time.perf_counter()) - started) * 1000, hint=hint,
                               points=exercise.points, seeds=exercise.seeds)
@@ -271,6 +346,8 @@ def _run_both(submission: Submission, client: SandboxClientProtocol, include_hid
         ref_future = pool.submit(reference_result, client, exercise, checks, device)
         mine = _learner_runs(client, exercise, source, checks, device, submission.filename, pool)
         ref = ref_future.result()
+    if mine.ok and ref.ok:
+        mine = _with_heldout(client, exercise, source, checks, device, submission.filename, mine, ref)
     output = mine.stdout
     if not ref.ok and _sandbox_died(ref):
         # The machine's trouble, not the lesson's: never "report this lesson bug".
@@ -360,6 +437,10 @@ def _verdict_report(ran: _Ran, verdicts: list[CheckVerdict]) -> ExerciseReport:
     failed = [r for r in results if r.status in ("fail", "error")]
     if failed:
         return ran.finish("fail", f"{len(failed)} of {len(results)} checks failed; first: {failed[0].name}: {failed[0].message}", results)
+    reference = ran.exercise.reference
+    if reference is not None and reference.hidden_checks:
+        return ran.finish("pass", f"visible checks pass; {reference.hidden_checks} hidden "
+                          f"check{'s' if reference.hidden_checks > 1 else ''} at grading", results)
     hidden_unrun = len(ran.exercise.checks) - len(ran.checks)
     return ran.finish("pass", _pass_message(len(results), hidden_unrun, ran.exercise.hidden_points), results)
 
