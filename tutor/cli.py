@@ -102,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --batch: the gradebook's format (default: from its suffix; canvas: a CSV Canvas imports)")
     p.add_argument("--assignment", metavar="NAME", default=None,
                    help="with --gradebook-format canvas: the assignment's column (default: tutor)")
+    p.add_argument("--due", metavar="WHEN", default=None,
+                   help="with --batch: the due date (ISO 8601, e.g. 2026-12-01T23:59); a roster's due column overrides it")
+    p.add_argument("--late-penalty", metavar="RULE", default=None,
+                   help="with --batch: what a late hand-in loses, e.g. 10%%/day or 2%%/hour (by its files' modification times)")
 
     p = sub.add_parser("watch", parents=[common],
                        help="check an exercise on every save from your own editor, then move on to the next")
@@ -209,10 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; a :class:`TutorError` becomes one stderr line and its exit code."""
     args = build_parser().parse_args(argv)
     choose_language(args.lang)
-    batch_only = ("gradebook", "budget", "roster", "regrade", "gradebook_format", "assignment")
+    batch_only = ("gradebook", "budget", "roster", "regrade", "gradebook_format", "assignment", "due", "late_penalty")
     if args.command == "grade" and args.batch is None and any(getattr(args, name) for name in batch_only):
-        print("tutor: --gradebook, --budget, --roster, --regrade, --gradebook-format and --assignment go with --batch DIR",
-              file=sys.stderr)
+        print("tutor: --gradebook, --budget, --roster, --regrade, --gradebook-format, --assignment, --due and "
+              "--late-penalty go with --batch DIR", file=sys.stderr)
         return 2
     if args.command == "grade" and args.gradescope_hidden_visibility and not args.gradescope:
         print("tutor: --gradescope-hidden-visibility goes with --gradescope FILE", file=sys.stderr)

@@ -10,6 +10,8 @@ import codecs
 import csv
 import io
 import json
+import os
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,7 +73,7 @@ def test_every_student_on_the_roster_has_a_row_in_every_gradebook(registrar, tmp
     assert raw.startswith(codecs.BOM_UTF8)
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0] == ["student", "score", "max_score", SOFTMAX.id, LR.id, "status", "message", "id", "name", "email",
-                        "seed", "lessons_hash", "tutor_version"]
+                        "seed", "lessons_hash", "tutor_version", "late", "penalty"]
     assert [r[:8] for r in table[1:]] == [
         ["alice", "5", "5", "3", "2", "graded", "", "s1"], ["zoe", "2", "5", "0", "2", "graded", "", "z9"],
         ["ghost", "0", "5", "0", "0", "missing", "no folder for this student", "g7"],
@@ -110,3 +112,30 @@ def test_a_gradebook_format_that_does_not_fit_is_one_line_and_exit_2(extra, word
     assert main(["grade", "--lessons", str(DATA), "--batch", str(tmp_path / "class"), *extra]) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_a_late_hand_in_loses_the_penalty_per_day_begun_and_an_extension_is_kept(tmp_path, capsys, batch_on_shared_sandbox):
+    root = tmp_path / "class"
+    due = datetime(2026, 12, 1, 23, 59).astimezone()
+    for student, handed_in in (("ontime", due - timedelta(hours=2)), ("lara", due + timedelta(days=1, hours=3)),
+                               ("ext", due + timedelta(days=1))):
+        hand_in(root, student, SOFTMAX.solution)
+        for path in (root / student / "grading").iterdir():
+            os.utime(path, (handed_in.timestamp(), handed_in.timestamp()))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name,folder,due\n1,On Time,ontime,\n2,Lara Late,lara,\n3,Ext Ended,ext,2026-12-03\n")
+    assert grade(root, "--roster", str(roster), "--gradebook", str(tmp_path / "book.json"),
+                 "--due", "2026-12-01T23:59", "--late-penalty", "10%/day") == 0
+    assert "lara  4/5 (late by 2 days: -20%, from 5)" in capsys.readouterr().out
+    students = {s["student"]: s for s in json.loads((tmp_path / "book.json").read_text())["students"]}
+    assert {name: s["score"] for name, s in students.items()} == {"ontime": 5.0, "lara": 4.0, "ext": 5.0}
+    assert students["lara"]["late"]["days_late"] == 2 and students["lara"]["late"]["raw_score"] == 5.0
+    assert students["lara"]["exercises"][SOFTMAX.id]["score"] == 3.0  # the exercises keep what they earned
+    assert "late" not in students["ontime"] and "late" not in students["ext"]
+
+
+def test_a_late_penalty_without_a_due_date_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "class" / "al").mkdir(parents=True)
+    assert main(["grade", "--lessons", str(DATA), "--batch", str(tmp_path / "class"), "--late-penalty", "10%/day"]) == 2
+    assert "--late-penalty needs a due date" in capsys.readouterr().err

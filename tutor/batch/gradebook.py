@@ -51,6 +51,7 @@ class GradebookRow(TypedDict):
     id: NotRequired[str]
     name: NotRequired[str]
     email: NotRequired[str]
+    late: NotRequired[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -89,12 +90,19 @@ class StudentResult:
     message: str = ""
     #: The roster's columns for this student (empty without a roster).
     roster: dict[str, str] = field(default_factory=dict)
+    #: When the hand-in's files were last changed (seconds since the epoch), if known.
+    submitted: float | None = None
+    #: How late the hand-in was and what it cost, where a due date says (``score`` is
+    #: then after the penalty, ``late["raw_score"]`` before it).
+    late: dict[str, Any] | None = None
 
     def to_json(self) -> GradebookRow:
         out: GradebookRow = {"student": self.student, "status": self.status, "score": self.score,
                              "max_score": self.max_score, "exercises": self.exercises}
         if self.message:
             out["message"] = self.message
+        if self.late:
+            out["late"] = self.late
         for key in ("id", "name", "email"):
             if self.roster.get(key):
                 out[key] = self.roster[key]
@@ -128,7 +136,7 @@ def gradebook_json(results: list[StudentResult], provenance: Provenance | None =
 
 
 #: Columns after DESIGN.md's (student, score, max_score, one per exercise), in this order.
-EXTRA_COLUMNS = ("status", "message", "id", "name", "email", "seed", "lessons_hash", "tutor_version")
+EXTRA_COLUMNS = ("status", "message", "id", "name", "email", "seed", "lessons_hash", "tutor_version", "late", "penalty")
 
 
 def gradebook_csv(results: list[StudentResult], exercises: list[Exercise], provenance: Provenance | None = None) -> bytes:
@@ -140,7 +148,8 @@ def gradebook_csv(results: list[StudentResult], exercises: list[Exercise], prove
         rows.append([for_csv_cell(r.student), _number(r.score), _number(r.max_score),
                      *(_number(r.exercises[e.id]["score"] if e.id in r.exercises else 0) for e in exercises),
                      r.status, for_csv_cell(r.message), *(for_csv_cell(r.roster.get(k, "")) for k in ("id", "name", "email")),
-                     str(made.get("seed", "")), str(made.get("lessons_hash", "")), str(made.get("tutor_version", ""))])
+                     str(made.get("seed", "")), str(made.get("lessons_hash", "")), str(made.get("tutor_version", "")),
+                     _late_cell(r.late), _number(r.late["penalty"]) if r.late else ""])
     return _csv_bytes(rows)
 
 
@@ -155,6 +164,13 @@ def gradebook_canvas(results: list[StudentResult], assignment: str) -> bytes:
         rows.append([for_csv_cell(r.roster.get("name") or r.student), for_csv_cell(r.roster.get("canvas_id", "")),
                      for_csv_cell(r.roster.get("id", "")), for_csv_cell(r.roster.get("section", "")), _number(r.score)])
     return _csv_bytes(rows)
+
+
+def _late_cell(late: dict[str, Any] | None) -> str:
+    if not late:
+        return ""
+    unit = "days" if "days_late" in late else "hours"
+    return f"{late[f'{unit}_late']} {unit[:-1] if late[f'{unit}_late'] == 1 else unit}"
 
 
 def _csv_bytes(rows: list[list[str]]) -> bytes:

@@ -18,7 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from tutor import __version__
 from tutor.atomic import atomic_write
 from tutor.batch.gradebook import ExerciseScore, Provenance, ScoreStatus, StudentResult
 from tutor.batch.handin import JUNK_FOLDERS, HandIn, NotAFolder, read_handin
+from tutor.batch.late import LateRule, lateness
 from tutor.batch.names import report_stem, shown_name
 from tutor.batch.roster import RosterEntry
 from tutor.core import Tutor, draw_seed
@@ -102,7 +104,8 @@ class Batch:
 
     def __init__(self, core: Tutor, submissions: Path, out: Path, exercises: list[Exercise], *,
                  budget: float | None = None, seed: int | None = None, roster: list[RosterEntry] | None = None,
-                 regrade: bool = False) -> None:
+                 regrade: bool = False, due: datetime | None = None, dues: dict[str, datetime] | None = None,
+                 late_rule: LateRule | None = None) -> None:
         self.core = core
         self.submissions = submissions
         self.out = out
@@ -110,6 +113,10 @@ class Batch:
         self.budget = budget
         self.roster = roster
         self.regrade = regrade
+        #: The due date, each roster student's own (an extension) where it says, and the penalty.
+        self.due = due
+        self.dues = dues or {}
+        self.late_rule = late_rule
         #: One seed for the whole class: every student meets the same inputs. Without
         #: ``seed``, the seed an earlier run recorded, else a new one.
         recorded = saved_seed(out)
@@ -153,6 +160,7 @@ class Batch:
             futures = {pool.submit(self.grade_student, student): index for index, student in enumerate(students)}
             for future in as_completed(futures):
                 result, resumed = future.result()
+                result = self._late(students[futures[future]], result)
                 results[futures[future]] = result
                 if on_student:
                     on_student(result, resumed)
@@ -189,6 +197,8 @@ class Batch:
             earlier = StudentResult.from_json(previous.get("student_result"))
             if earlier is not None and earlier.status != "incomplete":
                 earlier.student, earlier.roster = student.shown, student.roster
+                submitted = previous.get("submitted_at")
+                earlier.submitted = float(submitted) if isinstance(submitted, (int, float)) else None
                 return earlier, True
             if earlier is not None:
                 kept = _kept_reports(previous, earlier)
@@ -243,6 +253,7 @@ class Batch:
             not_started = sum(s == "not_started" for s in statuses.values())
             status, message = "graded", f"{not_started} of {len(self.exercises)} exercises not started" if not_started else ""
         result = self._result(student, ordered, statuses, status, message)
+        result.submitted = handin.newest_mtime
         self._save(student, result, ordered, key=key, handin=handin.digest())
         return result
 
@@ -254,6 +265,15 @@ class Batch:
                              score=sum(r.score for r in reports), max_score=sum(r.max_score for r in reports),
                              exercises=exercises)
 
+    def _late(self, student: Student, result: StudentResult) -> StudentResult:
+        """The result after the late penalty, where a due date applies (the saved report
+        keeps the score as graded: a changed due date needs no grading again)."""
+        late = lateness(result.submitted, self.dues.get(student.name, self.due), self.late_rule)
+        if late is None or result.status == "missing":
+            return result
+        kept = round(result.score * (1 - late.penalty), 6)
+        return replace(result, score=kept, late={**late.to_json(), "raw_score": result.score})
+
     def _key(self, handin: HandIn) -> str:
         """What a grade depends on: the hand-in, the lessons, the seed."""
         made = self.provenance
@@ -262,7 +282,7 @@ class Batch:
     def _save(self, student: Student, result: StudentResult, reports: list[ExerciseReport], *, key: str,
               handin: str = "") -> None:
         payload = {**to_json(reports), **self.provenance.to_json(), "handin_hash": handin, "grading_key": key,
-                   "student_result": result.to_json()}
+                   "submitted_at": result.submitted, "student_result": result.to_json()}
         stem = self.report_path(student.name).stem
         atomic_write(self.out / f"{stem}.xml", to_junit(reports))
         # The JSON last: its presence is what marks the student as done.

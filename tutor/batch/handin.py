@@ -118,7 +118,7 @@ class _Reader:
         self.read_bytes = 0
         self.entries = 0
         self.links: list[str] = []
-        self.zips: list[tuple[tuple[str, ...], bytes]] = []
+        self.zips: list[tuple[tuple[str, ...], bytes, float | None]] = []
 
     def walk(self, fd: int, parts: tuple[str, ...]) -> Iterator[_Candidate]:
         with os.scandir(fd) as entries:
@@ -145,7 +145,7 @@ class _Reader:
             elif name.lower().endswith(".zip") and len(here) <= 2:
                 zipped = self._file(fd, name, here, limit=MAX_ZIP_BYTES)
                 if zipped.raw is not None:
-                    self.zips.append((here, zipped.raw))
+                    self.zips.append((here, zipped.raw, zipped.mtime))
 
     def _subfolder(self, fd: int, name: str, here: tuple[str, ...]) -> Iterator[_Candidate]:
         try:
@@ -188,7 +188,7 @@ class _Reader:
 
     def unzip(self) -> Iterator[_Candidate]:
         """The wanted members of every zip found, read in memory, never written out."""
-        for parts, raw in self.zips:
+        for parts, raw, mtime in self.zips:
             try:
                 archive = zipfile.ZipFile(io.BytesIO(raw))
             except (zipfile.BadZipFile, OSError, ValueError):
@@ -200,6 +200,8 @@ class _Reader:
                 for info in sorted(members, key=lambda i: i.filename):
                     candidate = self._member(archive, info, parts)
                     if candidate is not None:
+                        # When the zip was handed in, not the date its maker wrote inside.
+                        candidate.mtime = mtime
                         yield candidate
 
     def _member(self, archive: zipfile.ZipFile, info: zipfile.ZipInfo, parts: tuple[str, ...]) -> _Candidate | None:

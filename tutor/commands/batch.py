@@ -29,6 +29,7 @@ from tutor.batch import (
     read_roster,
     students_in,
 )
+from tutor.batch.late import parse_due, parse_rule, roster_dues
 from tutor.commands.common import lessons_from, start_tutor
 from tutor.errors import UsageError
 
@@ -40,6 +41,11 @@ def main(args: argparse.Namespace) -> int:
     if not exercises:
         raise UsageError("no exercises to grade")
     roster = read_roster(args.roster) if args.roster else None
+    due = parse_due(args.due) if args.due else None
+    dues = roster_dues(roster)
+    rule = parse_rule(args.late_penalty) if args.late_penalty else None
+    if rule and not (due or dues):
+        raise UsageError("--late-penalty needs a due date: --due, or a due column in the roster")
     gradebook: Path = args.gradebook or Path(f"{submissions.resolve()}-gradebook.json")
     kind = _format(gradebook, args.gradebook_format)
     if args.assignment and kind != "canvas":
@@ -51,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     with start_tutor(lessons, args) as core:
         batch = Batch(core, submissions, out, exercises, budget=args.budget, seed=args.seed, roster=roster,
-                      regrade=args.regrade)
+                      regrade=args.regrade, due=due, dues=dues, late_rule=rule)
         students = batch.students()
         try:
             results = _run(batch, len(students), args.jobs or os.cpu_count() or 1)
@@ -95,6 +101,10 @@ def _format(gradebook: Path, chosen: str | None) -> GradebookFormat:
 
 def _line(result: StudentResult, resumed: bool) -> str:
     note = " (graded earlier)" if resumed else ""
+    if result.late:
+        late = result.late
+        unit = "days" if "days_late" in late else "hours"
+        note += f" (late by {late[f'{unit}_late']} {unit}: -{late['penalty'] * 100:g}%, from {late['raw_score']:g})"
     text = f"{result.status.upper():6} {result.student}  {result.score:g}/{result.max_score:g}{note}"
     return text + (f"\n       {result.message}" if result.message else "")
 
