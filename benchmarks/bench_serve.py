@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402 - the web extra's
 from aiohttp import web  # noqa: E402
-
 from bench_startup import TRIVIAL_LESSON  # noqa: E402 - the same one-cell lesson
+
 from tutor.web.limits import SignInLimiter  # noqa: E402
 from tutor.web.server import ServeOptions, TutorServer  # noqa: E402
 from tutor.web.tokens import TokenStore  # noqa: E402
@@ -148,11 +148,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
                     raise task.exception()  # type: ignore[misc]
         warm_seconds = time.perf_counter() - started
 
-        apps, sandboxes = [], []
+        apps, sandboxes, servers = [], [], []
         for service in server.running.values():
             assert service.pid is not None
             apps.append(pss_kb(service.pid))
-            sandboxes.append(sum(pss_kb(child) for child in children(service.pid)))
+            descendants = children(service.pid)
+            sandboxes.append(sum(pss_kb(child) for child in descendants))
+            # The app's direct children: the sandbox server; below it, its forker.
+            direct = set(descendants) - {grandchild for child in descendants for grandchild in children(child)}
+            servers.append(sum(pss_kb(child) for child in direct))
         ready.set()
         await asyncio.gather(*tasks)
         await runner.cleanup()
@@ -167,6 +171,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         "mb_per_learner": {
             "app_process_pss": round(statistics.mean(apps) / 1024, 1),
             "own_sandbox_pss": round(statistics.mean(sandboxes) / 1024, 1),
+            "of_which_sandbox_server": round(statistics.mean(servers) / 1024, 1),
+            "of_which_forker": round(statistics.mean(s - v for s, v in zip(sandboxes, servers)) / 1024, 1),
             "total_pss": round(statistics.mean(a + s for a, s in zip(apps, sandboxes)) / 1024, 1),
         },
     }
