@@ -16,6 +16,7 @@ skipped rather than failing the run.
 
 from __future__ import annotations
 
+import functools
 import math
 import types
 from collections import deque
@@ -53,7 +54,7 @@ MAX_SERIES = 10_000  # values; a longer list or tensor is not plotted
 SERIES_SUFFIXES = ("loss", "losses", "curve", "history")
 PREDEFINED = frozenset({"torch", "nn", "F", "DEVICE"})
 MAX_GRAPH_NODES = 40
-MAX_GRAPHS = 20
+MAX_GRAPHS = 8
 
 
 @dataclass
@@ -115,13 +116,19 @@ def describe_tensor(name: str, tensor: torch.Tensor) -> VariableJson:
     )
 
 
+@functools.cache
+def _saved_names(node_type: type) -> tuple[str, ...]:
+    """A backward node class's saved-tensor attributes (``dir`` is slow: once a class)."""
+    return tuple(sorted(a for a in dir(node_type) if a.startswith("_saved_")))
+
+
 def _saved_constants(fn: Any) -> list[torch.Tensor]:
     """The tensors a node saved for its backward that do not require grad, in the
     order of their names (``_saved_other`` before ``_saved_self``): the inputs that
     appear as ``None`` among its ``next_functions``. Unreadable after a backward that
     freed them: then none."""
     found = []
-    for attr in sorted(a for a in dir(fn) if a.startswith("_saved_")):
+    for attr in _saved_names(type(fn)):
         try:
             value = getattr(fn, attr)
         except Exception:  # noqa: BLE001 - freed by a backward, or not a tensor to read
@@ -361,7 +368,7 @@ def inspect_namespace(namespace: dict[str, Any]) -> Inspection:
             continue
     if with_graph:
         tensor_names = _tensor_names(namespace)
-        for described, tensor in with_graph[-MAX_GRAPHS:]:  # the last: the loss is made late
+        for described, tensor in with_graph[max(0, len(with_graph) - MAX_GRAPHS):]:  # the last: the loss is made late
             try:
                 graph = describe_graph(tensor, tensor_names)
             except Exception:  # noqa: BLE001 - a graph that cannot be walked is left out
