@@ -16,7 +16,6 @@ skipped rather than failing the run.
 
 from __future__ import annotations
 
-import functools
 import math
 import types
 from collections import deque
@@ -116,10 +115,15 @@ def describe_tensor(name: str, tensor: torch.Tensor) -> VariableJson:
     )
 
 
-@functools.cache
+_SAVED_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 def _saved_names(node_type: type) -> tuple[str, ...]:
     """A backward node class's saved-tensor attributes (``dir`` is slow: once a class)."""
-    return tuple(sorted(a for a in dir(node_type) if a.startswith("_saved_")))
+    names = _SAVED_NAMES.get(node_type)
+    if names is None:
+        names = _SAVED_NAMES[node_type] = tuple(sorted(a for a in dir(node_type) if a.startswith("_saved_")))
+    return names
 
 
 def _saved_constants(fn: Any) -> list[torch.Tensor]:
