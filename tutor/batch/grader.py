@@ -85,7 +85,7 @@ def lessons_hash(lessons: LessonSet, exercises: list[Exercise]) -> str:
         except OSError:
             body = repr([e for e in exercises if e.lesson_id == lesson_id]).encode()
         h.update(lesson_id.encode() + b"\0" + hashlib.sha256(body).digest())
-    h.update(("\0".join(e.id for e in exercises)).encode())
+    h.update(("\0".join(sorted(e.id for e in exercises))).encode())
     return h.hexdigest()[:16]
 
 
