@@ -100,6 +100,9 @@ def _confirm(count: int, root: Path) -> bool:
 def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor solution ID``: the reference, only once the learner's solution has passed."""
     exercise = workspace.lessons.resolve(args.id)
+    if exercise.reference is not None:
+        raise UsageError(f"{exercise.id}: this copy of the lessons has no solutions (a public copy); "
+                         "ask your instructor")
     if not _session(workspace).solution_unlocked(exercise):
         print(
             f"tutor: the solution of {exercise.id} unlocks once your solution passes: "

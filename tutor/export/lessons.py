@@ -1,79 +1,136 @@
 """``tutor export lessons OUT [--public]``: copy a lesson set; ``--public`` writes the
-learners' copy, without hidden checks and without ``python wrong`` answers.
+learners' copy, a handout without the answers.
 
-The instructor keeps the private set (with hidden checks) outside the learners'
-repository and grades with ``--lessons``; learners get this copy.
+The public copy is written from the parsed lesson model (``tutor.lessons.writer``), never
+by deleting lines of the author's file. Each exercise keeps its prompt, starter, visible
+checks, ``[rules]`` and hints (the third rung, the code, only with ``keep_code_hints``);
+it loses the reference solution, the ``python wrong`` answers and the hidden checks. In
+place of the solution it holds the reference's values for each visible check on the
+lesson's seeds, in the encoding the judge reads (data, never code), and the number of
+hidden checks waiting at grading: a learner's local check still says exactly what
+differs, and a pass says "visible checks pass; N hidden checks at grading".
+
+The instructor keeps the private set outside the learners' repository and grades with
+``--lessons``.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
+from tutor.core import Tutor
 from tutor.errors import UsageError
+from tutor.grading.grade import reference_result
 from tutor.lessons import Exercise, Lesson, LessonSet, parse_lesson_text
+from tutor.lessons.model import StoredReference
+from tutor.lessons.writer import lesson_markdown
 
-FENCE_CLOSE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
-CHECK_HEADER = re.compile(r"^\s*\[\[\s*check\s*\]\]")
-
-
-def _fence_end(lines: list[str], start: int) -> int:
-    """The 0-based index of the line closing the fence opened at 0-based ``start``."""
-    opener = lines[start].lstrip()[:3]
-    for i in range(start + 1, len(lines)):
-        if FENCE_CLOSE.match(lines[i]) and lines[i].strip().startswith(opener):
-            return i
-    return len(lines) - 1
+#: Hints climb three rungs: where to look, which concept or function, then the code
+#: (lessons/README.md). A public copy stops below the code unless asked.
+CODE_RUNG = 2
+#: The device the stored values are computed on: the one every learner has.
+DEVICE = "cpu"
 
 
-def public_text(lesson: Lesson, text: str) -> str:
-    """``text`` (the lesson's file) without hidden checks and wrong answers."""
-    lines = text.splitlines()
-    drop: set[int] = set()
-    for exercise in lesson.exercises:
-        for wrong in exercise.wrong:
-            start = wrong.line - 1
-            end = _fence_end(lines, start)
-            drop.update(range(start, end + 1))
-            if end + 1 < len(lines) and not lines[end + 1].strip():
-                drop.add(end + 1)
-        drop.update(_hidden_check_lines(exercise, lines))
-    kept = [line for i, line in enumerate(lines) if i not in drop]
-    return "\n".join(kept) + "\n"
+def refuse_own_source(lessons: LessonSet, out: Path, extra: Iterable[Path] = ()) -> None:
+    """A usage error when writing into ``out`` would write into or over the lessons it
+    is made from (or over ``extra``, the ``--lessons`` folder): a public copy written over
+    the private set would lose its hidden checks and solutions for good."""
+    target = out.resolve()
+    sources = {lesson.path.resolve().parent for lesson in lessons.lessons} | {p.resolve() for p in extra}
+    for source in sorted(sources):
+        if target == source or source in target.parents:
+            raise UsageError(f"{out}: is inside the lessons it is made from ({source}); choose a folder outside them")
+    for lesson in lessons.lessons:
+        written = target / lesson.path.name
+        if written.exists() and written.samefile(lesson.path):
+            raise UsageError(f"{out}: would write over the lesson {lesson.path}; choose another folder")
 
 
-def _hidden_check_lines(exercise: Exercise, lines: list[str]) -> set[int]:
-    hidden = [c for c in exercise.checks if c.hidden]
-    if not hidden:
-        return set()
-    if len(hidden) == len(exercise.checks):
+def public_exercise(exercise: Exercise, reference: StoredReference, *, keep_code_hints: bool = False) -> Exercise:
+    """``exercise`` as the learners' copy holds it."""
+    if not exercise.visible_checks:
         raise UsageError(f"exercise {exercise.id}: every check is hidden; the public copy needs a visible one")
-    fence_start = exercise.checks_line - 1
-    fence_end = _fence_end(lines, fence_start)
-    headers = [i for i in range(fence_start + 1, fence_end) if CHECK_HEADER.match(lines[i])]
-    drop: set[int] = set()
-    for check in hidden:
-        start = check.line - 1
-        later = [h for h in headers if h > start]
-        end = later[0] if later else fence_end
-        drop.update(range(start, end))
-    return drop
+    hints = exercise.hints if keep_code_hints or len(exercise.hints) <= CODE_RUNG else exercise.hints[:CODE_RUNG]
+    return replace(exercise, solution="", wrong=(), checks=exercise.visible_checks, hints=hints, reference=reference)
 
 
-def export_lessons(lessons: LessonSet, out: Path, *, public: bool) -> list[Path]:
-    """Write every lesson of ``lessons`` into ``out``; a public copy is parsed again to
-    prove it holds no hidden check and no wrong answer."""
+def stored_reference(exercise: Exercise, core: Tutor) -> StoredReference:
+    """The reference's record for the visible checks on the lesson's seeds, run in the
+    sandbox as grading runs it; a reference that fails a visible check is the lesson's
+    bug, and no copy is written."""
+    result = reference_result(core.client(), exercise, exercise.visible_checks, DEVICE)
+    if result.missing_package:
+        raise UsageError(f"exercise {exercise.id}: its reference needs {result.missing_package} to compute the values "
+                         f"of the public copy (pip install {result.missing_package})")
+    if not result.ok:
+        reason = result.error.message if result.error else result.status
+        raise UsageError(f"exercise {exercise.id}: the reference solution failed ({reason}); run `tutor check-lessons`")
+    results = result.data.get("results")
+    if not isinstance(results, list):
+        raise UsageError(f"exercise {exercise.id}: the reference gave no check results; run `tutor check-lessons`")
+    for item in results:
+        error = item.get("error") if isinstance(item, dict) else "malformed"
+        if error:
+            name = item.get("check") if isinstance(item, dict) else "?"
+            raise UsageError(f"exercise {exercise.id}: the reference fails check '{name}'; run `tutor check-lessons`")
+    # Only the results: the rest of a record (names called, kernels run) is the run's own.
+    return StoredReference(record=json.dumps({"results": results}, sort_keys=True), blobs=tuple(result.blobs.items()),
+                           hidden_checks=exercise.hidden_count, hidden_points=exercise.hidden_points, device=DEVICE)
+
+
+def public_lesson(lesson: Lesson, references: dict[str, StoredReference], *, keep_code_hints: bool = False) -> Lesson:
+    blocks = tuple(public_exercise(b, references[b.id], keep_code_hints=keep_code_hints) if isinstance(b, Exercise) else b
+                   for b in lesson.blocks)
+    return replace(lesson, blocks=blocks)
+
+
+def _same_exercise(public: Exercise, written: Exercise) -> bool:
+    """What the learner's copy must keep of an exercise, compared after a parse."""
+    def checks(e: Exercise) -> list[tuple[object, ...]]:
+        return [(c.name, c.expr, c.setup, c.rtol, c.atol, c.hidden, c.specs, c.points, dict(c.table)) for c in e.checks]
+
+    return (public.id, public.title, public.prompt, public.starter, public.hints, public.seeds, public.rules,
+            public.requires, public.timeout, public.reference, checks(public)) == \
+        (written.id, written.title, written.prompt, written.starter, written.hints, written.seeds, written.rules,
+         written.requires, written.timeout, written.reference, checks(written))
+
+
+def write_public(lessons: Sequence[Lesson], out: Path, core: Tutor, *, keep_code_hints: bool = False,
+                 jobs: int | None = None) -> list[Path]:
+    """Write the learners' copy of ``lessons`` into ``out``; each file is parsed again and
+    must give back the model it was written from (no solution, no wrong answer, no hidden
+    check, every visible check and rule as the author wrote them)."""
+    exercises = [e for lesson in lessons for e in lesson.exercises]
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        references = dict(zip([e.id for e in exercises], pool.map(lambda e: stored_reference(e, core), exercises)))
+    texts = []
+    for lesson in lessons:
+        public = public_lesson(lesson, references, keep_code_hints=keep_code_hints)
+        text = lesson_markdown(public)
+        again = parse_lesson_text(text, out / lesson.path.name)
+        if len(again.exercises) != len(public.exercises) or \
+                not all(_same_exercise(a, b) for a, b in zip(public.exercises, again.exercises)) or \
+                any(e.solution or e.wrong or e.hidden_count for e in again.exercises):
+            raise UsageError(f"{lesson.path}: the public copy could not be written faithfully; please report this")
+        texts.append((out / lesson.path.name, text))
+    out.mkdir(parents=True, exist_ok=True)
+    for path, text in texts:
+        path.write_text(text, encoding="utf-8")
+    return [path for path, _ in texts]
+
+
+def copy_lessons(lessons: Sequence[Lesson], out: Path) -> list[Path]:
+    """A copy of the lesson files as they are (the instructor's own, hidden checks and all)."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for lesson in lessons.lessons:
-        text = lesson.path.read_text(encoding="utf-8")
-        if public:
-            text = public_text(lesson, text)
-            again = parse_lesson_text(text, out / lesson.path.name)
-            if any(e.hidden_count or e.wrong for e in again.exercises) or \
-                    [e.id for e in again.exercises] != [e.id for e in lesson.exercises]:
-                raise UsageError(f"{lesson.path}: the public copy could not be made cleanly; please report this")
-        target = out / lesson.path.name
-        target.write_text(text, encoding="utf-8")
-        written.append(target)
+    for lesson in lessons:
+        shutil.copy2(lesson.path, out / lesson.path.name)
+        written.append(out / lesson.path.name)
     return written

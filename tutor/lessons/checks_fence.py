@@ -151,7 +151,7 @@ def _parse_check(table: Table, span: _TableSpan, line: int, fail: Fail, names: s
 
     specs = parse_specs(table, common, kind_fail)
     return Check(name=name, line=line, expr=expr.strip(), setup=setup, hidden=hidden, specs=specs, points=float(points),
-                 **tolerances)
+                 table=dict(table), **tolerances)
 
 
 def _exercise_settings(data: Table, lines: list[str], fail: Fail) -> ExerciseSettings:

@@ -6,6 +6,7 @@ No torch here: the front process (CLI, TUI) loads lessons and must start fast.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NotRequired, TypedDict, TypeVar
@@ -66,6 +67,9 @@ class Check:
     #: What passing this check is worth (partial credit: an exercise scores the points of
     #: the checks it passes).
     points: float = 1.0
+    #: The ``[[check]]`` table as the author wrote it (TOML data, comments gone): what a
+    #: copy of the lesson is written from (``tutor.lessons.writer``).
+    table: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def spec(self, spec_type: type[S]) -> S | None:
         """This check's spec of one kind, or ``None`` when it does not use that kind."""
@@ -92,6 +96,25 @@ class Rules:
 
 
 @dataclass(frozen=True)
+class StoredReference:
+    """What a public copy of a lesson holds instead of the reference solution: the
+    reference's harness record on the lesson's seeds for the visible checks (data and
+    tensor bytes, the encoding the judge reads and never trusts), and how many hidden
+    checks wait at grading. Written by ``tutor export lessons --public``."""
+
+    #: The harness record as JSON text (``{"results": [...]}``).
+    record: str
+    #: Tensor bytes by blob name, in the order they were recorded.
+    blobs: tuple[tuple[str, bytes], ...] = ()
+    hidden_checks: int = 0
+    hidden_points: float = 0.0
+    #: The device the values were computed on.
+    device: str = "cpu"
+    #: The line of its fence (where a file holds one), for messages only.
+    line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
 class Exercise:
     """An exercise: a prompt, starter and reference code, hints and checks."""
 
@@ -113,6 +136,8 @@ class Exercise:
     solution_line: int = 0
     checks_line: int = 0
     wrong: tuple[WrongAnswer, ...] = ()
+    #: A public copy's stored reference values; then ``solution`` is empty.
+    reference: StoredReference | None = None
 
     @property
     def visible_checks(self) -> tuple[Check, ...]:
@@ -194,7 +219,7 @@ class Lesson:
                     id=e.id,
                     title=e.title,
                     checks=len(e.visible_checks),
-                    hidden_checks=e.hidden_count,
+                    hidden_checks=e.hidden_count + (e.reference.hidden_checks if e.reference else 0),
                     hints=len(e.hints),
                     requires=list(e.requires),
                 )

@@ -7,6 +7,8 @@ print ``FILE:LINE: message`` and an author can jump straight to it.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from markdown_it import MarkdownIt
 
 from tutor.errors import LessonError
 from tutor.lessons.checks_fence import find_key, parse_checks, toml_error_line
-from tutor.lessons.model import Block, Exercise, Lesson, Prose, Snippet, WrongAnswer
+from tutor.lessons.model import Block, Exercise, Lesson, Prose, Snippet, StoredReference, WrongAnswer
 from tutor.lessons.topics import TOPICS
 
 HEADER_FENCE = "+++"
@@ -28,7 +30,9 @@ FENCE_OPEN_RE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 HEADER_KEYS = {"id": str, "title": str, "order": int, "topics": list, "summary": str, "requires": list}
 TYPE_NAMES = {str: "a string", int: "an integer", list: "a list"}
 REQUIRED_HEADER_KEYS = ("id", "title", "order", "topics")
-EXERCISE_FENCES = {"starter", "solution", "hint", "checks", "wrong"}
+EXERCISE_FENCES = {"starter", "solution", "hint", "checks", "wrong", "reference"}
+#: The fence of a public copy that stands for the solution (``tutor.lessons.writer``).
+REFERENCE_FENCE = "reference"
 # The words after ``python``/``toml`` that name a fence's role; any other word is an option.
 FENCE_ROLES = {"starter", "solution", "checks", "wrong"}
 SNIPPET_OPTIONS = {"requires", "norun"}
@@ -176,6 +180,7 @@ class _ExerciseDraft:
     hints: list[str] = field(default_factory=list)
     checks: _Fence | None = None
     wrong: list[WrongAnswer] = field(default_factory=list)
+    reference: StoredReference | None = None
 
 
 class _LessonBuilder:
@@ -260,7 +265,7 @@ class _LessonBuilder:
 
     def on_fence(self, fence: _Fence) -> None:
         role = fence.role if fence.lang in ("python", "toml") else fence.lang
-        if fence.lang in ("hint", "output"):
+        if fence.lang in ("hint", "output", REFERENCE_FENCE):
             role = fence.lang
         if self.exercise is None:
             if role in EXERCISE_FENCES:
@@ -335,12 +340,43 @@ class _LessonBuilder:
             if not first.startswith("#") or not first.lstrip("#").strip():
                 raise self.error(fence.start, "a 'python wrong' fence starts with a comment line that says why the answer is wrong")
             ex.wrong.append(WrongAnswer(fence.content, first.lstrip("#").strip(), self.line(fence.start)))
+        elif role == REFERENCE_FENCE:
+            if ex.reference is not None:
+                raise self.error(fence.start, f"exercise '{ex.short_id}' has two reference fences")
+            ex.reference = self.stored_reference(fence)
         elif role == "checks":
             if fence.lang != "toml":
                 raise self.error(fence.start, "the checks fence must be 'toml checks'")
             if ex.checks is not None:
                 raise self.error(fence.start, f"exercise '{ex.short_id}' has two checks fences")
             ex.checks = fence
+
+    def stored_reference(self, fence: _Fence) -> StoredReference:
+        """A public copy's ``reference`` fence: JSON with the reference's harness record
+        and its tensors' bytes (base64, in lines), written by ``tutor.lessons.writer``."""
+        def bad(why: str) -> LessonError:
+            return self.error(fence.start, f"malformed reference fence: {why}")
+
+        try:
+            data = json.loads(fence.content)
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        if not isinstance(data, dict) or not isinstance(data.get("record"), dict):
+            raise bad("it must be a JSON object with a 'record' object")
+        blobs = data.get("blobs", {})
+        if not isinstance(blobs, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v)
+                                                  for v in blobs.values()):
+            raise bad("'blobs' must map names to lists of base64 lines")
+        try:
+            decoded = tuple((str(k), base64.b64decode("".join(v), validate=True)) for k, v in blobs.items())
+        except ValueError:
+            raise bad("a blob is not base64") from None
+        hidden, points, device = data.get("hidden_checks", 0), data.get("hidden_points", 0), data.get("device", "cpu")
+        if type(hidden) is not int or hidden < 0 or type(points) not in (int, float) or points < 0 \
+                or not isinstance(device, str):
+            raise bad("'hidden_checks', 'hidden_points' and 'device' must be a count, a number and a name")
+        return StoredReference(record=json.dumps(data["record"], sort_keys=True), blobs=decoded, hidden_checks=hidden,
+                               hidden_points=float(points), device=device, line=self.line(fence.start))
 
     def compile_python(self, code: str, fence_start: int, what: str) -> None:
         try:
@@ -357,8 +393,11 @@ class _LessonBuilder:
         where = f"exercise '{ex.short_id}'"
         if ex.starter is None:
             raise LessonError(self.path, ex.line, f"{where} has no 'python starter' fence")
-        if ex.solution is None:
+        if ex.solution is None and ex.reference is None:
             raise LessonError(self.path, ex.line, f"{where} has no 'python solution' fence")
+        if ex.solution is not None and ex.reference is not None:
+            raise LessonError(self.path, ex.reference.line,
+                              f"{where} has both a solution and stored reference values; keep one")
         if not ex.hints:
             raise LessonError(self.path, ex.line, f"{where} has no 'hint' fence")
         if ex.checks is None:
@@ -382,13 +421,14 @@ class _LessonBuilder:
                 line=ex.line,
                 prompt="\n".join(ex.prompt_lines).strip("\n"),
                 starter=ex.starter.content,
-                solution=ex.solution.content,
+                solution=ex.solution.content if ex.solution else "",
                 hints=tuple(ex.hints),
                 checks=checks,
                 starter_line=self.line(ex.starter.start),
-                solution_line=self.line(ex.solution.start),
+                solution_line=self.line(ex.solution.start) if ex.solution else ex.line,
                 checks_line=self.line(ex.checks.start),
                 wrong=tuple(ex.wrong),
+                reference=ex.reference,
                 **meta,
             )
         )
