@@ -143,7 +143,7 @@ class _Reader:
             elif name in self.wanted:
                 yield self._file(fd, name, here)
             elif name.lower().endswith(".zip") and len(here) <= 2:
-                zipped = self._file(fd, name, here, limit=MAX_ZIP_BYTES)
+                zipped = self._file(fd, name, here, zipped=True)
                 if zipped.raw is not None:
                     self.zips.append((here, zipped.raw, zipped.mtime))
 
@@ -157,7 +157,9 @@ class _Reader:
         finally:
             os.close(sub)
 
-    def _file(self, fd: int, name: str, here: tuple[str, ...], limit: int = MAX_SOLUTION_BYTES) -> _Candidate:
+    def _file(self, fd: int, name: str, here: tuple[str, ...], zipped: bool = False) -> _Candidate:
+        """A regular file's bytes, bounded: a solution by its own limit and what is left
+        of the hand-in's, a zip by :data:`MAX_ZIP_BYTES` (only the members it yields count)."""
         where = "/".join(here)
         try:
             handle = os.open(name, _FILE_FLAGS, dir_fd=fd)
@@ -169,7 +171,7 @@ class _Reader:
             info = os.fstat(handle)
             if not stat.S_ISREG(info.st_mode):
                 return _Candidate(here, None, f"{where} is not a regular file")
-            budget = min(limit, MAX_HANDIN_BYTES - self.read_bytes)
+            budget = MAX_ZIP_BYTES if zipped else min(MAX_SOLUTION_BYTES, MAX_HANDIN_BYTES - self.read_bytes)
             chunks, size = [], 0
             while size <= budget:
                 chunk = os.read(handle, min(1 << 20, budget + 1 - size))
@@ -179,7 +181,7 @@ class _Reader:
                 size += len(chunk)
             if size > budget:
                 return _Candidate(here, None, f"{where} is larger than {budget // 1024} KB")
-            self.read_bytes += size
+            self.read_bytes += 0 if zipped else size
             return _Candidate(here, b"".join(chunks), mtime=info.st_mtime)
         except OSError as exc:
             return _Candidate(here, None, f"{where}: cannot read ({exc.strerror or exc})")
