@@ -146,9 +146,9 @@ def _load(spec: ArtifactSpec, data: Any, blobs: dict[str, bytes]) -> Any:
 
 
 def _kind(value: Any) -> str:
-    from tutor.values.compare import describe
+    from tutor.values.compare import with_article
 
-    return f"a {describe(value)}"
+    return with_article(value)
 
 
 KIND = Artifact()

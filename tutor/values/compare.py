@@ -175,7 +175,8 @@ def describe(value: Any) -> str:
     return f"{_type_name(value)} ({_short(value)})"
 
 
-def _a(value: Any) -> str:
+def with_article(value: Any) -> str:
+    """:func:`describe` after "a" or "an" (None stays "None")."""
     text = describe(value)
     return text if value is None else ("an " if text[0] in "aeiou" else "a ") + text
 
@@ -207,7 +208,7 @@ def compare_values(expected: Any, got: Any, what: str, compare: set[str],
     by type)."""
     ek, gk = _kind(expected), _kind(got)
     if ek != gk and not (ek == "number" and gk == "number"):
-        return Difference(what, f"{what}: expected {_a(expected)}, got {_a(got)}{_kind_hint(expected, got)}",
+        return Difference(what, f"{what}: expected {with_article(expected)}, got {with_article(got)}{_kind_hint(expected, got)}",
                           describe(expected), describe(got), {"what": what})
     if ek == "tensor":
         aspects = set(compare) & {"shape", "dtype", "values"}
