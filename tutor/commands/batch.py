@@ -55,7 +55,7 @@ def main(args: argparse.Namespace) -> int:
     students_in(submissions, roster)  # a bad folder is said before the sandbox starts
     out = Path(f"{submissions.resolve()}-reports")
     started = time.perf_counter()
-    with start_tutor(lessons, args) as core:
+    with start_tutor(lessons, args, grading=True) as core:
         batch = Batch(core, submissions, out, exercises, budget=args.budget, seed=args.seed, roster=roster,
                       regrade=args.regrade, due=due, dues=dues, late_rule=rule)
         students = batch.students()
