@@ -52,3 +52,16 @@ def test_a_modules_parameters_are_named_and_a_long_graph_is_cut(sandbox: Sandbox
     assert {"model.weight", "model.bias"} <= names
     long = graph_of(result, "h")
     assert len(long["nodes"]) == MAX_GRAPH_NODES and long["truncated"] is True
+
+
+def test_lesson_7s_first_cell_reaches_w_along_two_paths(sandbox: SandboxClient) -> None:
+    """y = (w + x) * (w + 1), after y.backward(): one w node under both additions (why
+    dy/dw = b + a), and the 1 of w + 1 a constant with neither name nor shape."""
+    result = run(sandbox, "w = torch.tensor([1.0], requires_grad=True)\n"
+                          "x = torch.tensor([2.0], requires_grad=True)\n"
+                          "a = w + x\nb = w + 1\ny = a * b\ny.backward()\n")
+    nodes = graph_of(result, "y")["nodes"]
+    assert nodes[0]["op"] == "MulBackward0" and [nodes[i]["op"] for i in nodes[0]["next"]] == ["AddBackward0"] * 2
+    w = next(i for i, n in enumerate(nodes) if n.get("leaf", {}).get("name") == "w")
+    assert all(w in nodes[i]["next"] for i in nodes[0]["next"])
+    assert {"name": None, "shape": None, "requires_grad": False} in [n["leaf"] for n in nodes if n["op"] is None]
