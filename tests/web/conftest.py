@@ -20,7 +20,7 @@ from tutor.web.tokens import TokenStore
 try:  # the web extra; without it the tests that serve skip with the reason
     from aiohttp.test_utils import TestClient, TestServer
 
-    from tutor.web.server import ServeOptions, TutorServer
+    from tutor.web.server import PathOnlyAccessLogger, ServeOptions, TutorServer
 except ImportError:
     pass
 
@@ -69,7 +69,9 @@ async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
         limiter=SignInLimiter(failures=3, window=60.0),
     )
     server = TutorServer(options)
-    client = TestClient(TestServer(await server.make_app()))
+    test_server = TestServer(await server.make_app())
+    await test_server.start_server(access_log_class=PathOnlyAccessLogger)  # as TutorServer.serve logs
+    client = TestClient(test_server)
     await client.start_server()
     try:
         yield Served(server, client, tokens, record)

@@ -94,8 +94,9 @@ async def test_tokens_never_reach_the_logs(served: Served, caplog: pytest.LogCap
     caplog.set_level(logging.DEBUG)
     await served.sign_in("wrong-" + served.tokens["bob"])
     await served.sign_in(served.tokens["alice"])
-    await served.client.get("/")
+    await served.client.get("/?token=" + served.tokens["bob"])  # a secret in a query string (a Jupyter token)
     assert "signed in: alice" in caplog.text
+    assert '"GET /" 200' in caplog.text  # the access log, without the query
     for token in served.tokens.values():
         assert token not in caplog.text
 

@@ -43,6 +43,7 @@ import aiohttp_jinja2
 import jinja2
 import textual_serve
 from aiohttp import WSMsgType, web
+from aiohttp.abc import AbstractAccessLogger
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
@@ -386,12 +387,20 @@ class TutorServer(Server):
                 await service.focus()
 
     def serve(self, debug: bool = False) -> None:
-        """Run until Ctrl+C. The access log shows paths and addresses only: tokens
-        travel in POST bodies and never appear in it."""
+        """Run until Ctrl+C. The access log shows addresses and paths only: tokens
+        travel in POST bodies, and query strings are left out."""
         self.debug = debug
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
         web.run_app(self._make_app(), host=self.host, port=self.port, print=lambda *args: None,
-                    access_log_format='%a "%r" %s %b')
+                    access_log_class=PathOnlyAccessLogger)
+
+
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """The access log without query strings: a URL's query can carry a secret the
+    server never asked for (a Jupyter token forwarded by jupyter-server-proxy)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s %.3fs', request.remote, request.method, request.path, response.status, time)
 
 
 def _to_int(text: str, default: int) -> int:
