@@ -128,6 +128,8 @@ def test_a_class_as_an_lms_delivers_it_with_hostile_students_in_it(lms_class, tm
     reports = Path(f"{lms_class.resolve()}-reports")
     mallory = json.loads((reports / "mallory.json").read_text())
     assert "symbolic link" in mallory["student_result"]["message"]
+    linky = json.loads((reports / "linky.json").read_text())
+    assert linky["student_result"]["message"] == "no solution files in this folder (links are not followed: grading)"
     messages = {name: [e["message"] for e in json.loads((reports / f"{name}.json").read_text())["exercises"]]
                 for name in ("linky", "filelink", "fifo", "zero", "zipslip", "zipbomb", "starter")}
     assert all("links are not followed: grading" in m for m in messages["linky"])

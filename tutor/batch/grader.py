@@ -245,7 +245,8 @@ class Batch:
         ordered = [reports[e.id] for e in self.exercises]
         unreached = sum(s == "not_graded" for s in statuses.values())
         if handin.empty:
-            status, message = "error", "no solution files in this folder"
+            links = f" (links are not followed: {', '.join(handin.links)})" if handin.links else ""
+            status, message = "error", f"no solution files in this folder{links}"
         elif unreached:
             status, message = "incomplete", (f"{unreached} of {len(self.exercises)} exercises not graded: the time budget "
                                              "ran out; run again to grade them")

@@ -80,6 +80,8 @@ class HandIn:
     files: dict[str, Found] = field(default_factory=dict)
     #: Newest modification time of the files found (seconds since the epoch), for late penalties.
     newest_mtime: float | None = None
+    #: Links found where a lesson folder or a solution file would be, not followed.
+    links: list[str] = field(default_factory=list)
 
     def digest(self) -> str:
         """A hash of what was handed in, exercise by exercise: a resubmission changes it."""
@@ -253,7 +255,7 @@ def read_handin(folder: Path, exercises: list[Exercise]) -> HandIn:
     unfound = wanted - {c.parts[-1] for c in candidates if c.raw is not None}
     if unfound and reader.zips:  # a zip counts for what the folder itself lacks
         candidates += [c for c in reader.unzip() if c.parts[-1] in unfound]
-    handin = HandIn()
+    handin = HandIn(links=reader.links)
     for exercise in exercises:
         found = _pick(exercise, [c for c in candidates if c.parts[-1] == f"{exercise.short_id}.py"], exercises)
         if found is None:
