@@ -135,9 +135,11 @@ def test_a_translation_changes_words_only(lesson_copy):
     assert {(u.context, u.msgid) for u in extract(english)} == {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
 
 
-def test_the_language_comes_from_lang_then_tutor_lang_then_the_locale(capsys, monkeypatch, tmp_path):
+def test_the_language_comes_from_lang_then_tutor_lang_then_the_locale(capsys, monkeypatch, tmp_path, lesson_copy):
+    course = ["--lessons", str(lesson_copy.parent), "--workspace", str(tmp_path)]
+
     def first_title(*args: str) -> str:
-        assert main([*args, "list", "--json", "--workspace", str(tmp_path)]) == 0
+        assert main([*args, "list", "--json", *course]) == 0
         return json.loads(capsys.readouterr().out)["lessons"][0]["title"]
 
     assert first_title() == "What a tensor carries"
@@ -151,20 +153,20 @@ def test_the_language_comes_from_lang_then_tutor_lang_then_the_locale(capsys, mo
     assert first_title() == "张量里装着什么"
 
     # The table shows the Chinese titles; JSON keeps its English keys.
-    assert main(["list", "--lang", "zh-CN", "--workspace", str(tmp_path)]) == 0
+    assert main(["list", "--lang", "zh-CN", *course]) == 0
     assert "张量里装着什么" in capsys.readouterr().out
-    assert main(["list", "--json", "--lang", "zh-CN", "--workspace", str(tmp_path)]) == 0
+    assert main(["list", "--json", "--lang", "zh-CN", *course]) == 0
     lesson = json.loads(capsys.readouterr().out)["lessons"][0]
     assert set(lesson) >= {"id", "title", "order", "topics", "exercises"} and lesson["id"] == "tensor-attributes"
 
 
-def test_an_unknown_language_is_a_usage_error(capsys, monkeypatch, tmp_path):
+def test_an_unknown_language_is_a_usage_error(capsys, monkeypatch, tmp_path, lesson_copy):
     with pytest.raises(SystemExit) as exit_:
         main(["--lang", "klingon", "list"])
     assert exit_.value.code == 2
     assert "unknown language 'klingon' (known: en, zh-CN)" in capsys.readouterr().err
     monkeypatch.setenv("TUTOR_LANG", "tlh")
-    assert main(["list", "--workspace", str(tmp_path)]) == 2
+    assert main(["list", "--lessons", str(lesson_copy.parent), "--workspace", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == "tutor: TUTOR_LANG=tlh: unknown language (known: en, zh-CN)"
 
 

@@ -13,7 +13,7 @@ from tutor.authoring.scaffold import REFERENCE_PLACEHOLDER
 from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.lessons.output_match import output_mismatch
-from tutor.lessons.translate import catalogue_problems, translated_count, update_catalogue
+from tutor.lessons.translate import catalogue_report, update_catalogue
 from tutor.sandbox.api import RunResult
 
 
@@ -116,9 +116,9 @@ def check_translations(lessons: LessonSet, lang: str, *, update: bool = False) -
             change = update_catalogue(lesson, lang)
             print(f"{change.path}: {change.entries} entries, {change.added} new, {change.stale} stale, "
                   f"{change.obsolete} obsolete", file=sys.stderr)
-        problems.extend(catalogue_problems(lesson, lang))
-        translated, entries = translated_count(lesson, lang)
-        done, total = done + translated, total + entries
+        report = catalogue_report(lesson, lang)
+        problems.extend(report.problems)
+        done, total = done + report.translated, total + report.entries
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:

@@ -493,6 +493,8 @@ def _markup_problem(msgid: str, msgstr: str) -> str | None:
                 f"the translation has {', '.join(map(repr, extra))}" if extra else "",
             ) if part)
             return f"breaks the Markdown: {what} differ ({said})"
+    if not any(mark in msgid + msgstr for mark in "*_["):
+        return None  # nothing that renders as emphasis or a link: no parse needed
     shown, made = _rendered(msgid), _rendered(msgstr)
     for what in shown:
         if shown[what] != made[what]:
@@ -525,18 +527,30 @@ def _short(text: str, width: int = 50) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def catalogue_problems(lesson: Lesson, lang: str) -> list[Problem]:
+@dataclass(frozen=True)
+class Report:
+    """A lesson's translation in one language, checked: its problems and how many of its
+    entries have a current translation."""
+
+    problems: list[Problem]
+    translated: int
+    entries: int
+
+
+def catalogue_report(lesson: Lesson, lang: str) -> Report:
     """Every unit of ``lesson`` whose ``lang`` translation is missing, stale (fuzzy, or its
     English changed since it was translated), breaks the Markdown or uses an
-    ambiguous-width character, at the line of the English. Reads text only: nothing runs."""
+    ambiguous-width character, at the line of the English; and how many entries are
+    translated. Reads text only: nothing runs."""
     path = catalogue_path(lesson.path, lang)
+    units = extract(lesson)
+    keys = {_key(u.msgid, u.context) for u in units}
     if not path.is_file():
-        return [Problem(lesson.path, 1, f"no {lang} catalogue ({path}); `tutor check-lessons --lang {lang} --update-catalogue` starts one")]
+        hint = f"`tutor check-lessons --lang {lang} --update-catalogue` starts one"
+        return Report([Problem(lesson.path, 1, f"no {lang} catalogue ({path}); {hint}")], 0, len(keys))
     po = _read(path)
     entries = {_key(e.msgid, e.msgctxt): e for e in po if not e.obsolete}
-    units = extract(lesson)
-    current = {_key(u.msgid, u.context) for u in units}
-    unmatched = [e for e in po if _key(e.msgid, e.msgctxt) not in current]
+    unmatched = [e for e in po if _key(e.msgid, e.msgctxt) not in keys]
     problems: list[Problem] = []
     reported: set[tuple[tuple[str | None, str], int]] = set()
     for unit in units:
@@ -567,14 +581,12 @@ def catalogue_problems(lesson: Lesson, lang: str) -> list[Problem]:
         if odd:
             names = ", ".join(f"'{ch}' (U+{ord(ch):04X} {unicodedata.name(ch, '?')})" for ch in odd)
             problems.append(Problem(lesson.path, unit.line, f"the translation of the {said} has ambiguous-width characters: {names}"))
-    return problems
+    translated = sum(1 for key in keys if _usable(entries.get(key)))
+    return Report(problems, translated, len(keys))
 
 
-def translated_count(lesson: Lesson, lang: str) -> tuple[int, int]:
-    """How many of ``lesson``'s entries have a current ``lang`` translation, and how many it has."""
-    keys = {_key(u.msgid, u.context) for u in extract(lesson)}
-    path = catalogue_path(lesson.path, lang)
-    if not path.is_file():
-        return 0, len(keys)
-    usable = {_key(e.msgid, e.msgctxt) for e in _read(path) if _usable(e)}
-    return len(keys & usable), len(keys)
+def catalogue_problems(lesson: Lesson, lang: str) -> list[Problem]:
+    """The problems of :func:`catalogue_report`."""
+    return catalogue_report(lesson, lang).problems
+
+
