@@ -168,3 +168,18 @@ def test_a_class_as_an_lms_delivers_it_with_hostile_students_in_it(lms_class, tm
     again = capsys.readouterr().out
     assert again.count("(graded earlier)") == len(EXPECTED) - 1  # mallory's link is refused again, at no cost
     assert book.read_bytes() == raw
+
+
+def test_an_unchanged_starter_is_not_started_even_where_it_would_score(tmp_path, capsys, batch_on_shared_sandbox):
+    """The shipped starter of reshape-views/snapshot passes 3 of its 5 points as it is: a
+    student who never touched it is "not started" and scores 0, whatever it would pass."""
+    snapshot = load_lessons().exercise("reshape-views/snapshot")
+    root = tmp_path / "class"
+    put(root / "idle" / "reshape-views", {"snapshot": starter_text(snapshot).replace("\n", "\r\n")})  # saved on Windows
+    put(root / "busy" / "reshape-views", {"snapshot": snapshot.solution})
+    book = tmp_path / "book.json"
+    assert main(["grade", snapshot.id, "--batch", str(root), "--gradebook", str(book)]) == 0
+    students = {s["student"]: s for s in json.loads(book.read_text())["students"]}
+    assert students["idle"]["exercises"][snapshot.id] == {"status": "not_started", "score": 0.0, "max_score": snapshot.points}
+    assert students["idle"]["message"] == "1 of 1 exercises not started"
+    assert students["busy"]["score"] == snapshot.points > 0
