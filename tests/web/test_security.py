@@ -170,3 +170,20 @@ async def test_a_revoked_token_ends_the_sign_in(served: Served) -> None:
     TokenStore(served.server.options.data_dir).revoke("alice")
     assert (await served.client.get("/workspace.zip")).status == 403
     assert 'name="token"' in await (await served.client.get("/")).text()
+
+
+@pytest.mark.slow
+def test_a_learners_run_sees_no_workspace_and_no_token_file(sandbox, tmp_path: Path) -> None:
+    """What a learner's code can open: the sandbox's view of the machine holds no
+    server data (the tests' shared sandbox, as every learner's app starts one alike)."""
+    from tutor.sandbox.api import RunRequest
+
+    store = TokenStore(tmp_path / "data")
+    store.issue("bob")
+    theirs = store.workspace_for("bob") / "lesson"
+    theirs.mkdir(parents=True)
+    (theirs / "answer.py").write_text("bob's answer")
+    probe = (f"import os\nfor p in {[str(theirs / 'answer.py'), str(store.path), str(tmp_path)]!r}:\n"
+             "    print(os.path.exists(p))\n")
+    result = sandbox.run(RunRequest(code=probe, inspect=False))
+    assert result.stdout.split() == ["False", "False", "False"], result

@@ -43,3 +43,12 @@ def test_bad_names_and_unknown_learners_are_one_line_errors(tmp_path: Path, caps
 def test_serving_everyone_one_workspace_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--data", str(tmp_path), "--host", "0.0.0.0"]) == 2
     assert "without --roster there is no sign-in" in capsys.readouterr().err
+
+
+def test_the_server_imports_neither_torch_nor_textual() -> None:
+    """The server only pipes bytes: a class's server process stays small and starts fast."""
+    import subprocess
+    import sys
+
+    code = "import sys, tutor.web.launch, tutor.web.server; print(sorted({'torch', 'textual'} & set(sys.modules)))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"

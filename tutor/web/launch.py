@@ -14,9 +14,11 @@ def data_dir(args: argparse.Namespace) -> Path:
     chosen = getattr(args, "data", None)
     if chosen is not None:
         return Path(chosen).expanduser()
-    from tutor.web.server import default_data_dir
-
-    return default_data_dir()
+    try:
+        import platformdirs
+    except ImportError:
+        raise UsageError("tutor serve needs the web extra: pip install 'tutor[web]' (or pass --data DIR)") from None
+    return Path(platformdirs.user_data_dir("tutor", appauthor=False)) / "serve"
 
 
 def tokens_command(args: argparse.Namespace) -> int:

@@ -68,14 +68,6 @@ TEXTUAL_SERVE_STATIC = Path(textual_serve.__file__).parent / "static"
 UNSAVED_META = "tutor_unsaved"
 
 
-def default_data_dir() -> Path:
-    """Where the server keeps tokens and learners' workspaces (platformdirs' user data
-    directory, ``tutor/serve`` under it)."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("tutor", appauthor=False)) / "serve"
-
-
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
