@@ -77,7 +77,7 @@ def test_every_student_on_the_roster_has_a_row_in_every_gradebook(registrar, tmp
     assert [r[:8] for r in table[1:]] == [
         ["alice", "5", "5", "3", "2", "graded", "", "s1"], ["zoe", "2", "5", "0", "2", "graded", "", "z9"],
         ["ghost", "0", "5", "0", "0", "missing", "no folder for this student", "g7"],
-        ["walkin", "5", "5", "3", "2", "graded", "", ""]]
+        ["walkin", "5", "5", "3", "2", "graded", "not on the roster", ""]]
     assert table[2][8] == "'" + FORMULA  # shown as text, never run
 
     # Canvas: Student, ID, SIS User ID, Section, the assignment's points, after Points Possible.

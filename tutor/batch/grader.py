@@ -160,7 +160,7 @@ class Batch:
             futures = {pool.submit(self.grade_student, student): index for index, student in enumerate(students)}
             for future in as_completed(futures):
                 result, resumed = future.result()
-                result = self._late(students[futures[future]], result)
+                result = self._finish(students[futures[future]], result)
                 results[futures[future]] = result
                 if on_student:
                     on_student(result, resumed)
@@ -266,9 +266,12 @@ class Batch:
                              score=sum(r.score for r in reports), max_score=sum(r.max_score for r in reports),
                              exercises=exercises)
 
-    def _late(self, student: Student, result: StudentResult) -> StudentResult:
-        """The result after the late penalty, where a due date applies (the saved report
-        keeps the score as graded: a changed due date needs no grading again)."""
+    def _finish(self, student: Student, result: StudentResult) -> StudentResult:
+        """The result as the gradebook shows it: a folder the roster does not know said so,
+        and the late penalty taken where a due date applies (the saved report keeps the
+        score as graded: a changed roster or due date needs no grading again)."""
+        if self.roster is not None and not student.roster and student.folder is not None:
+            result = replace(result, message="; ".join(m for m in (result.message, "not on the roster") if m))
         late = lateness(result.submitted, self.dues.get(student.name, self.due), self.late_rule)
         if late is None or result.status == "missing":
             return result
