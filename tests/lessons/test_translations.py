@@ -18,7 +18,7 @@ import pytest
 from tutor.cli import main
 from tutor.lessons import Exercise, Prose, Snippet, load_lessons
 from tutor.lessons.discover import default_lessons_dir
-from tutor.lessons.translate import choose_language, extract
+from tutor.lessons.translate import choose_language, compiled_is_current, extract
 
 SHIPPED = default_lessons_dir()
 LESSON_01 = SHIPPED / "01-tensor-attributes.md"
@@ -45,6 +45,7 @@ def lesson_copy(tmp_path) -> Path:
     (lessons / "locale" / "zh_CN").mkdir(parents=True)
     shutil.copy(LESSON_01, lessons / LESSON_01.name)
     shutil.copy(CATALOGUE_01, lessons / "locale" / "zh_CN" / CATALOGUE_01.name)
+    shutil.copy(CATALOGUE_01.with_suffix(".mo"), lessons / "locale" / "zh_CN" / CATALOGUE_01.with_suffix(".mo").name)
     return lessons / LESSON_01.name
 
 
@@ -175,3 +176,27 @@ def test_check_lessons_checks_the_english_whatever_the_locale(capsys, monkeypatc
     assert main(["check-lessons", "--format-only", str(LESSON_01)]) == 0
     assert main(["check-lessons", "--update-catalogue", str(LESSON_01)]) == 2
     assert "--update-catalogue goes with --lang" in capsys.readouterr().err
+
+
+def test_the_compiled_catalogue_is_used_only_while_it_matches_its_po(lesson_copy, capsys):
+    catalogue = lesson_copy.parent / "locale" / "zh_CN" / CATALOGUE_01.name
+    assert compiled_is_current(catalogue), "the shipped .mo is compiled from the shipped .po"
+    [lesson] = load_lessons([lesson_copy], lang="zh-CN").lessons
+    assert lesson.title == "张量里装着什么"
+
+    # A translator edits the .po and does not recompile: the course shows the edit (the
+    # stale .mo is ignored) and check-lessons says the compiled form is out of date.
+    po = polib.pofile(str(catalogue))
+    po.find("What a tensor carries").msgstr = "张量带着什么"
+    po.save(str(catalogue))
+    assert not compiled_is_current(catalogue)
+    [lesson] = load_lessons([lesson_copy], lang="zh-CN").lessons
+    assert lesson.title == "张量带着什么"
+    assert main(["check-lessons", "--lang", "zh-CN", str(lesson_copy)]) == 0
+    assert "its compiled form (.mo) is out of date" in capsys.readouterr().err
+
+    assert main(["check-lessons", "--lang", "zh-CN", "--update-catalogue", str(lesson_copy)]) == 0
+    assert compiled_is_current(catalogue)
+    assert "out of date" not in capsys.readouterr().err
+    [lesson] = load_lessons([lesson_copy], lang="zh-CN").lessons
+    assert lesson.title == "张量带着什么"

@@ -13,7 +13,7 @@ from tutor.authoring.scaffold import REFERENCE_PLACEHOLDER
 from tutor.core import Tutor
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.lessons.output_match import output_mismatch
-from tutor.lessons.translate import catalogue_report, update_catalogue
+from tutor.lessons.translate import catalogue_path, catalogue_report, compiled_is_current, update_catalogue
 from tutor.sandbox.api import RunResult
 
 
@@ -118,6 +118,10 @@ def check_translations(lessons: LessonSet, lang: str, *, update: bool = False) -
                   f"{change.obsolete} obsolete", file=sys.stderr)
         report = catalogue_report(lesson, lang)
         problems.extend(report.problems)
+        path = catalogue_path(lesson.path, lang)
+        if path.is_file() and not compiled_is_current(path):
+            # Not a problem of the translation: the course loads from the .po, only slower.
+            print(f"{path}: note: its compiled form (.mo) is out of date; --update-catalogue rebuilds it", file=sys.stderr)
         done, total = done + report.translated, total + report.entries
     for problem in problems:
         print(problem, file=sys.stderr)

@@ -21,6 +21,8 @@ Polib is imported only when a catalogue is read: an English course never pays fo
 from __future__ import annotations
 
 import difflib
+import gettext
+import hashlib
 import io
 import os
 import re
@@ -330,21 +332,77 @@ def _key(msgid: str, context: str | None) -> tuple[str | None, str]:
     return (context, msgid)
 
 
+# The compiled catalogue (``NN-name.mo`` beside the ``.po``) says which text of the ``.po``
+# it was compiled from; one that does not match is ignored, never trusted.
+SOURCE_KEY = "X-Tutor-Source-Sha256"
+
+
+def compiled_path(po_path: Path) -> Path:
+    """Where the compiled (gettext MO) form of the catalogue ``po_path`` lives."""
+    return po_path.with_suffix(".mo")
+
+
+def _digest(source: bytes) -> str:
+    return hashlib.sha256(source).hexdigest()
+
+
+def _compile(po: polib.POFile, source: bytes, path: Path) -> None:
+    """Write the MO form of ``po`` (read from ``source``) to ``path``: only its current
+    translations, as gettext's own compiler does, with the source's digest in its header."""
+    import polib
+
+    mo = polib.POFile()
+    mo.metadata = {**po.metadata, SOURCE_KEY: _digest(source)}
+    mo.extend(e for e in po if _usable(e))
+    mo.save_as_mofile(str(path))
+
+
+def _compiled(path: Path, source: bytes) -> gettext.GNUTranslations | None:
+    """The compiled catalogue beside the ``.po`` at ``path`` whose text is ``source``, if it
+    was compiled from exactly that text."""
+    try:
+        with compiled_path(path).open("rb") as file:
+            compiled = gettext.GNUTranslations(file)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return compiled if compiled.info().get(SOURCE_KEY.lower()) == _digest(source) else None
+
+
+def compiled_is_current(path: Path) -> bool:
+    """Whether the ``.po`` at ``path`` has an up-to-date compiled form (else loading the
+    course parses the ``.po``, which is correct but several times slower)."""
+    return _compiled(path, path.read_bytes()) is not None
+
+
 def translated_lesson(lesson: Lesson, lang: str) -> Lesson:
     """``lesson`` in ``lang``: every unit its catalogue translates (and not stale) in that
-    language, the rest English. No catalogue: the English lesson."""
+    language, the rest English. No catalogue: the English lesson.
+
+    The compiled form of the catalogue is read when it matches the ``.po`` (parsing PO
+    text costs more than building the lesson); otherwise the ``.po`` itself."""
     if lang == ENGLISH:
         return lesson
     path = catalogue_path(lesson.path, lang)
-    if not path.is_file():
+    try:
+        source = path.read_bytes()
+    except OSError:
         return lesson
+    compiled = _compiled(path, source)
+    if compiled is not None:
+        found = compiled
+
+        def lookup(unit: Unit) -> str | None:
+            text = found.pgettext(unit.context, unit.msgid) if unit.context else found.gettext(unit.msgid)
+            return text if text != unit.msgid else None
+
+        return rewrite_lesson(lesson, lookup)
     entries = {_key(e.msgid, e.msgctxt): e for e in _read(path) if _usable(e)}
 
-    def lookup(unit: Unit) -> str | None:
+    def lookup_po(unit: Unit) -> str | None:
         entry = entries.get(_key(unit.msgid, unit.context))
         return entry.msgstr if entry is not None else None
 
-    return rewrite_lesson(lesson, lookup)
+    return rewrite_lesson(lesson, lookup_po)
 
 
 def _template(lesson: Lesson, lang: str, units: list[Unit]) -> polib.POFile:
@@ -433,6 +491,7 @@ def update_catalogue(lesson: Lesson, lang: str) -> Update:
     po.wrapwidth = 78
     path.parent.mkdir(parents=True, exist_ok=True)
     po.save(str(path))
+    _compile(po, path.read_bytes(), compiled_path(path))
     return Update(path, len(pot), len(added) - stale, stale, sum(1 for e in po if e.obsolete))
 
 
