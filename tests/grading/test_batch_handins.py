@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import os
@@ -32,9 +33,11 @@ LESSONS = load_lessons([DATA])
 SOFTMAX, LR = LESSONS.exercise("grading/softmax-rows"), LESSONS.exercise("grading/halve-lr")
 RIGHT = {"softmax-rows": SOFTMAX.solution, "halve-lr": LR.solution}
 LONG = "L" * 240
+# A folder named as the long name's report files would be: neither may take the other's.
+LOOKALIKE = f"{'L' * 40}-{hashlib.sha256(LONG.encode()).hexdigest()[:12]}"
 NOT_UTF8 = os.fsdecode(b"caf\xe9")
 # What each student scores: (softmax-rows, halve-lr) of (3, 2), and their status.
-HONEST = ["alice", "flat", "nested", "deeper", "zipped", "bom", "coding", "progress", LONG, NOT_UTF8, "=1+2"]
+HONEST = ["alice", "flat", "nested", "deeper", "zipped", "bom", "coding", "progress", LONG, LOOKALIKE, NOT_UTF8, "=1+2"]
 EXPECTED = {
     **{name: (3.0, 2.0, "graded") for name in HONEST},
     "starter": (0.0, 0.0, "graded"),
@@ -93,6 +96,7 @@ def lms_class(tmp_path):
     put(root / "zero" / "grading", {"halve-lr": LR.solution})
     os.symlink("/dev/zero", root / "zero" / "grading" / "softmax-rows.py")
     put(root / LONG / "grading", RIGHT)
+    put(root / LOOKALIKE / "grading", RIGHT)
     put(root / NOT_UTF8 / "grading", RIGHT)
     put(root / "=1+2" / "grading", RIGHT)
     (root / "zipslip").mkdir()
@@ -144,7 +148,7 @@ def test_a_class_as_an_lms_delivers_it_with_hostile_students_in_it(lms_class, tm
 
     # The odd names cost their owners nothing: short, stable report files of their own.
     long_reports = [p.name for p in reports.iterdir() if p.name.startswith("LLLL")]
-    assert len(long_reports) == 2 and all(len(n.encode()) < 80 for n in long_reports)
+    assert len(set(long_reports)) == 4 and all(len(n.encode()) < 80 for n in long_reports)
     assert sum(p.name.startswith("caf-") for p in reports.iterdir()) == 2
 
     # Every honest student scores exactly what alice scores alone, check by check.

@@ -28,7 +28,7 @@ from tutor.atomic import atomic_write
 from tutor.batch.gradebook import ExerciseScore, Provenance, ScoreStatus, StudentResult
 from tutor.batch.handin import JUNK_FOLDERS, HandIn, NotAFolder, read_handin
 from tutor.batch.late import LateRule, lateness
-from tutor.batch.names import report_stem, shown_name
+from tutor.batch.names import report_stem, report_stems, shown_name
 from tutor.batch.roster import RosterEntry
 from tutor.core import Tutor, draw_seed
 from tutor.errors import UsageError
@@ -123,12 +123,16 @@ class Batch:
         self.seed: int = seed if seed is not None else recorded if recorded is not None else draw_seed()
         self.provenance = Provenance(self.seed, lessons_hash(core.lessons, exercises), __version__)
         self._cancel = threading.Event()
+        self._stems: dict[str, str] = {}
 
     def report_path(self, student: str) -> Path:
-        return self.out / f"{report_stem(student)}.json"
+        return self.out / f"{self._stems.get(student) or report_stem(student)}.json"
 
     def students(self) -> list[Student]:
-        return students_in(self.submissions, self.roster)
+        """The class, each student's report file name decided (no two students share one)."""
+        students = students_in(self.submissions, self.roster)
+        self._stems = report_stems([s.name for s in students])
+        return students
 
     def saved(self, student: str) -> dict[str, Any] | None:
         """The report an earlier run saved for a student, if it reads as one."""

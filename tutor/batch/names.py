@@ -31,11 +31,22 @@ def shown_name(name: str) -> str:
     return for_terminal_line(escaped)
 
 
-def report_stem(name: str) -> str:
+def report_stems(names: list[str]) -> dict[str, str]:
+    """Each student's report stem (:func:`report_stem`), hashed for every name whose stem
+    another name of the class shares, even only by case (``Alice`` and ``alice`` on a
+    file system that folds case; a folder named like another's hashed stem)."""
+    stems = {name: report_stem(name) for name in names}
+    seen: dict[str, int] = {}
+    for stem in stems.values():
+        seen[stem.casefold()] = seen.get(stem.casefold(), 0) + 1
+    return {name: report_stem(name, hashed=True) if seen[stem.casefold()] > 1 else stem for name, stem in stems.items()}
+
+
+def report_stem(name: str, *, hashed: bool = False) -> str:
     """The stem of a student's report files (``STEM.json``, ``STEM.xml``): the folder name
-    itself when it is short, UTF-8 and plain text; else a readable prefix and a hash of the
-    name's bytes, the same on every run."""
-    if shown_name(name) == name and "\\" not in name and not name.startswith(".") and len(name.encode()) <= MAX_PLAIN_STEM_BYTES:
+    itself when it is short, UTF-8 and plain text (and not ``hashed``); else a readable
+    prefix and a hash of the name's bytes, the same on every run."""
+    if not hashed and shown_name(name) == name and "\\" not in name and not name.startswith(".") and len(name.encode()) <= MAX_PLAIN_STEM_BYTES:
         return name
     raw = os.fsencode(name)
     prefix = re.sub(r"[^A-Za-z0-9._-]+", "_", raw.decode("ascii", "replace"))[:KEPT_PREFIX_CHARS].strip("._-")
