@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import io
+import itertools
 import os
 import stat
 import tokenize
@@ -124,11 +125,10 @@ class _Reader:
 
     def walk(self, fd: int, parts: tuple[str, ...]) -> Iterator[_Candidate]:
         with os.scandir(fd) as entries:
-            listing = sorted(entries, key=lambda e: e.name)
+            # At most what is left of the entries to look at, read before any is sorted.
+            listing = sorted(itertools.islice(entries, max(0, MAX_ENTRIES - self.entries)), key=lambda e: e.name)
+        self.entries += len(listing)
         for entry in listing:
-            self.entries += 1
-            if self.entries > MAX_ENTRIES:
-                return
             name = entry.name
             here = (*parts, name)
             if name.startswith(".") or name in JUNK_FOLDERS:
