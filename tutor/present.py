@@ -18,6 +18,9 @@ from tutor.sandbox.api import ErrorInfo, ModuleJson, OptimizerJson, RunResult, S
 # "req_grad" rather than "requires_grad": five columns saved leave the grad preview
 # room to be read at 80 columns.
 TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
+#: The tensor columns a narrow screen leaves out, first to last, so that a name and a
+#: ``grad_fn`` (``BinaryCrossEntropyBackward0``) are never cut.
+TENSOR_DROP = ("grad", "req_grad", "device")
 VALUE_COLUMNS = ("name", "type", "value")
 #: A module's own table: one row per parameter, with the norm of its gradient.
 PARAMETER_COLUMNS = ("parameter", "shape", "req_grad", "grad norm")
@@ -468,24 +471,38 @@ def plain_text(markdown: str) -> str:
 CONTINUATION = "↪ "
 
 
+def code_pieces(line: str, width: int) -> list[tuple[int, int]]:
+    """Where :func:`wrap_code` breaks one ``line``: the ``(start, end)`` offsets of each
+    piece shown on a row of its own. The first piece holds at most ``width`` characters;
+    each later one follows the line's indentation and :data:`CONTINUATION`. A piece ends
+    after the last space, comma, bracket or dot that fits (mid-token only when there is
+    none); the spaces at a break are left out of both pieces."""
+    indent = len(line) - len(line.lstrip())
+    room = max(8, width - indent - len(CONTINUATION))
+    pieces: list[tuple[int, int]] = []
+    start, limit, floor = 0, width, indent  # the first piece keeps the indentation itself
+    while len(line) - start > limit:
+        rest = line[start:start + limit]
+        cut = max(rest.rfind(" "), *(rest.rfind(mark, 0, limit - 1) + 1 for mark in ",(."))
+        if cut <= floor:
+            cut = limit  # one long token: break it where the screen ends
+        end = start + len(rest[:cut].rstrip())
+        pieces.append((start, end))
+        start += cut
+        start += len(line[start:]) - len(line[start:].lstrip())
+        limit, floor = room, 0
+    pieces.append((start, len(line)))
+    return pieces
+
+
 def wrap_code(code: str, width: int) -> str:
-    """``code`` with every line wider than ``width`` broken, never cropped: after the
-    last space, comma, bracket or dot that fits (mid-token only when there is none), each continuation
-    indented as its line and marked with :data:`CONTINUATION`, so no character is lost
-    and no wrapped piece reads as a line of its own."""
+    """``code`` with every line wider than ``width`` broken, never cropped (see
+    :func:`code_pieces`), each continuation indented as its line and marked with
+    :data:`CONTINUATION`, so no character is lost and no wrapped piece reads as a line
+    of its own."""
     out: list[str] = []
     for line in code.splitlines():
-        indent = line[: len(line) - len(line.lstrip())]
-        lead = indent + CONTINUATION
-        room = max(8, width - len(lead))
-        first = True
-        while len(line) > (width if first else room + len(lead)):
-            limit = width if first else len(lead) + room
-            cut = max(line.rfind(" ", 0, limit), *(line.rfind(mark, 0, limit - 1) + 1 for mark in ",(."))
-            if cut <= (len(indent) if first else len(lead)):
-                cut = limit  # one long token: break it where the screen ends
-            out.append(line[:cut].rstrip())
-            line = lead + line[cut:].lstrip()
-            first = False
-        out.append(line)
+        lead = line[: len(line) - len(line.lstrip())] + CONTINUATION
+        for n, (start, end) in enumerate(code_pieces(line, width)):
+            out.append(line[start:end] if n == 0 else lead + line[start:end])
     return "\n".join(out)

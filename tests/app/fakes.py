@@ -13,10 +13,16 @@ from tutor.sandbox.api import ErrorInfo, RunRequest, RunResult
 from tutor.workspace import Workspace
 
 LESSONS_DIR = Path(__file__).parent / "lessons"
+#: One lesson whose code, error text and prompt are wider and longer than 80x24.
+LONG_LESSONS_DIR = Path(__file__).parent / "long_lessons"
 
 
 def sample_lessons() -> LessonSet:
     return load_lessons([LESSONS_DIR])
+
+
+def long_lessons() -> LessonSet:
+    return load_lessons([LONG_LESSONS_DIR])
 
 
 def tensor_result() -> RunResult:

@@ -13,6 +13,7 @@ from tutor.app.screens.lesson import LessonScreen
 from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.app.widgets.check_report import CheckReport
 from tutor.app.widgets.code_cell import CodeCell
+from tutor.app.widgets.code_view import CodeView
 from tutor.app.widgets.info_table import InfoTable
 
 
@@ -124,8 +125,8 @@ async def test_a_wrong_answer_shows_the_difference_and_a_right_one_passes(app: T
 
         await pilot.press("ctrl+l")
         await pilot.pause()
-        compared = [area.text for area in app.screen.query(TextArea)]
-        assert compared == ["def add_row(m, r):\n    return m + r\n", screen.exercise.solution]
+        compared = [view.code for view in app.screen.query(CodeView)]
+        assert compared == ["def add_row(m, r):\n    return m + r", screen.exercise.solution.rstrip("\n")]
 
 
 async def test_the_comparison_starts_both_sides_at_the_solution(app: TutorApp, workspace) -> None:
@@ -138,11 +139,12 @@ async def test_the_comparison_starts_both_sides_at_the_solution(app: TutorApp, w
         await pilot.press("ctrl+l")
         await pilot.pause()
         await pilot.pause()
-        yours = app.screen.query_one("#yours", TextArea)
-        row = yours.text.splitlines().index("def add_row(m, r):")
-        assert row > 0 and yours.cursor_location == (row, 0)
-        line = yours.wrapped_document.location_to_offset((row, 0)).y  # comments above wrap
-        assert yours.scroll_y == min(line, yours.max_scroll_y) > 0
+        yours = app.screen.query_one("#yours", CodeView)
+        pane = app.screen.query_one("#yours-pane")
+        row = yours.code.splitlines().index("def add_row(m, r):")
+        line = yours.rows_before(row, yours.content_size.width)  # comments above wrap
+        assert row > 0 and line >= row
+        assert pane.scroll_y == min(line, pane.max_scroll_y) > 0
 
 
 async def test_the_solution_stays_closed_until_the_exercise_passes(app: TutorApp) -> None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import json
 
-from textual.widgets import Static
-
 from tutor.app.app import TutorApp, make_app
 from tutor.app.screens.lesson import LessonScreen
 from tutor.app.widgets.code_cell import CellEditor, CodeCell
+from tutor.app.widgets.code_view import CodeView
 from tutor.workspace import CellEdit, TryIt
 from tutor.workspace.tryit import try_it_path
 
@@ -77,7 +76,7 @@ async def test_edit_a_cell_run_it_restore_it_and_find_the_edit_after_a_restart(t
         await pilot.press("ctrl+t")  # restore the lesson's code
         await pilot.pause()
         assert cell.editor is None
-        assert str(cell.query_one(".code", Static).render()).startswith("t = torch.ones(2, 3, requires_grad=True)")
+        assert cell.query_one(".code", CodeView).code == cell.snippet.code.rstrip("\n")
         assert cell.border_title == "cell 1"
         await run_and_wait(screen, pilot, "enter")
         assert sandbox.requests[-1].code == cell.snippet.code
@@ -138,3 +137,84 @@ async def test_inside_the_editor_keys_type_and_the_footer_says_so(tmp_path) -> N
         assert app.is_running and app.screen is screen  # q typed, did not quit
         assert not cell.check_action("run", ()) and cell.check_action("restore", ())
         assert isinstance(cell, CodeCell)
+
+
+async def test_tab_moves_past_a_tried_cell_and_one_escape_leaves_its_editor(tmp_path) -> None:
+    """A copy's editor is entered with e, not by Tab (where Tab indents, the learner
+    would be caught); one Escape leaves the editor and stays in the lesson."""
+    workspace = workspace_at(tmp_path / "workspace")
+    workspace.save_try_it("first-steps", TryIt(cells={0: CellEdit("print('mine')\n")}))
+    app = start(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        first, second = screen.cells[0], screen.cells[1]
+        assert screen.focused is first and first.editor is not None
+        await pilot.press("tab")
+        assert screen.focused is second  # past the copy's editor, not into it
+        stops = []
+        for _ in range(8):  # round the whole lesson: no stop is an editor
+            await pilot.press("tab")
+            stops.append(screen.focused)
+        assert not any(isinstance(stop, CellEditor) for stop in stops)
+        first.focus()
+        await pilot.press("e")
+        assert screen.focused is first.editor
+        await pilot.press("tab")  # inside, Tab indents
+        assert first.editor.text.startswith("    print") and screen.focused is first.editor
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.focused is first
+        await pilot.press("tab")
+        assert screen.focused is second
+
+
+async def test_restoring_a_cell_clears_the_result_of_the_copy(tmp_path) -> None:
+    app = start(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        cell = screen.cells[0]
+        await pilot.press("e")
+        cell.editor.text = "x = 1 / 0\n"
+        await run_and_wait(screen, pilot, "ctrl+r")
+        assert texts(cell, ".status") == ["✗ ZeroDivisionError at line 2: division by zero"]
+        assert cell.has_class("-failed")
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert cell.editor is None and cell.result is None
+        assert texts(cell, ".status") == [] and not cell.has_class("-failed")
+        assert not cell.panel.has_class("-shown")
+
+
+async def test_the_copy_indents_as_a_code_editor_and_ctrl_home_end_reach_its_ends(tmp_path) -> None:
+    app = start(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        cell = screen.cells[0]
+        await pilot.press("e")
+        editor = cell.editor
+        editor.text = ""
+        await pilot.press(*"for i in range(3):", "enter", *"x = i", "enter")
+        assert editor.text == "for i in range(3):\n    x = i\n    "
+        editor.text = "for i in range(3):\n    x = i + 1\n"
+        editor.move_cursor((1, 9))  # Enter mid-line keeps the indentation
+        await pilot.press("enter")
+        assert editor.text == "for i in range(3):\n    x = i\n    + 1\n"
+        await pilot.press("ctrl+home")
+        assert editor.cursor_location == (0, 0)
+        await pilot.press("ctrl+end")
+        assert editor.cursor_location == (3, 0)
+
+
+async def test_a_wrapped_line_of_a_copy_is_marked_in_the_gutter(tmp_path) -> None:
+    app = start(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_first_lesson(app, pilot)
+        cell = screen.cells[0]
+        await pilot.press("e")
+        editor = cell.editor
+        editor.text = "# " + "a comment that goes on " * 6 + "\nx = 1\n"
+        await pilot.pause()
+        rows = [editor.render_line(y).text.lstrip() for y in range(editor.wrapped_document.height)]
+        second = next(n for n, row in enumerate(rows) if row.startswith("2  x = 1"))
+        assert rows[0].startswith("1  # a comment") and second > 1
+        assert all(row.startswith("↪") for row in rows[1:second])  # line 1's later rows, marked

@@ -104,9 +104,11 @@ class TestExercise:
         assert snap_compare(build(tmp_path), terminal_size=(100, 40), run_before=check_the_first_exercise)
 
     def test_a_failed_check_at_80x24(self, snap_compare, tmp_path) -> None:
-        """At 80x24 the footer shows every key up to 'f1 Help'; the editor still shows
-        the learner's code (def add_row and its body, the imports above it), and under it
-        the verdict, the failed check, its value row and the previews' header."""
+        """At 80x24 the footer shows every key up to 'f1 Help' ('^f Read' among them);
+        a failed check's report gets the room it needs: the verdict, the failed check, its
+        value row, the previews and 'max abs diff 1.25 ...' all on screen under a 'check'
+        rule, while the prompt keeps its line and the editor (heavy border: it has the
+        focus) six lines of code, def add_row and its body among them."""
         assert snap_compare(build(tmp_path), terminal_size=(80, 24), run_before=check_the_first_exercise)
 
     def test_a_local_pass_with_a_hidden_check_at_80x24(self, snap_compare, tmp_path) -> None:
@@ -150,8 +152,9 @@ class TestTryIt:
     def test_a_tried_cell_after_its_run_at_80x24(self, snap_compare, tmp_path) -> None:
         """The first cell turned into the learner's copy ('cell 1 · your copy', 'ctrl+t
         restores the lesson's code' under it) with a line of their own added, in the
-        editor with highlighting, and under it the result of running the copy ('✓ ran
-        on cpu', its output, the tensor table); the footer shows the editor's keys."""
+        editor with highlighting and line numbers 1-4, and under it the result of running
+        the copy ('✓ ran on cpu', its output, the tensor table); the footer shows the
+        editor's keys."""
 
         async def run_before(pilot) -> None:
             await settle(pilot)

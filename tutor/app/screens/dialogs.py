@@ -5,9 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static, TextArea
+from textual.widgets import Button, Static
+
+from tutor.app.widgets.code_view import CodeView
 
 
 class Dialog(ModalScreen[bool]):
@@ -85,20 +87,28 @@ Lesson
   x            open the first exercise not passed yet
   e            try it: edit your own copy of the cell (kept in
                the workspace); in it ctrl+r runs, escape leaves
+               (tab then moves on to the next cell again)
   ctrl+t       put the lesson's code back in a tried cell
-  p            plot the result's series (losses, curves), or hide
+  p            plot the result's series (losses, lr per step),
+               or hide the plots
   escape       cancel a run; otherwise go back
   The scratch cell at the end of each lesson is yours.
+  Long code lines wrap; ↪ starts the rest of a wrapped line.
 
 Exercise
   ctrl+r       save and check
   ctrl+s       save (atomic)
   ctrl+g       show the next hint
+  ctrl+f       read: the prompt and the check report take the
+               whole screen; ctrl+f or escape gives the editor back
   ctrl+o       open the file in $EDITOR
   ctrl+t       reset to the starter (asks first, keeps a backup)
-  ctrl+l       compare with the reference solution (once passed)
-  shift+tab    leave the editor; arrows then scroll the prompt or
-               the check report (tab inside the editor indents)
+  ctrl+l       compare with the reference solution (once passed);
+               tab moves between the two sides, arrows scroll
+  shift+tab    leave the editor for the prompt or the report (the
+               focused pane has a heavy border and grows); arrows,
+               page up/down, home and end scroll it
+  ctrl+home    the start of the file (ctrl+end: its end)
   escape       cancel a check; otherwise save and go back
 The exercise file is watched: save it in any editor and it is
 reloaded and checked here.
@@ -119,7 +129,11 @@ class HelpDialog(Dialog):
 
 
 class CompareDialog(Dialog):
-    """The learner's solution beside the reference one."""
+    """The learner's solution and the reference one, each in a pane that scrolls (tab
+    moves between them), their long lines wrapped with ``↪`` rather than cut: side by
+    side on a wide terminal, one above the other on a narrow one."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     def __init__(self, title: str, yours: str, reference: str) -> None:
         super().__init__(title)
@@ -127,24 +141,25 @@ class CompareDialog(Dialog):
         self.reference = reference
 
     def body(self) -> ComposeResult:
-        with Horizontal(classes="compare"):
+        with Container(classes="compare"):
             for label, text in (("yours", self.yours), ("reference", self.reference)):
-                with Vertical():
-                    yield Label(label, classes="section")
-                    yield TextArea(text, language="python", read_only=True, show_line_numbers=False, id=label)
+                with VerticalScroll(id=f"{label}-pane", classes="code-pane") as pane:
+                    pane.border_title = label
+                    yield CodeView(text, id=label)
 
     def on_mount(self) -> None:
         # The learner's file opens with the workspace's header comment; start both
         # sides at the reference's first line so the two solutions face each other.
+        self.query_one("#yours-pane").focus()
         row = matching_row(self.yours, self.reference)
         if row:
-            yours = self.query_one("#yours", TextArea)
-            yours.move_cursor((row, 0))
-            self.call_after_refresh(self._scroll_to_row, yours, row)
+            self.call_after_refresh(self._scroll_to_row, row)
 
-    def _scroll_to_row(self, area: TextArea, row: int) -> None:
-        # Soft-wrapped comment lines above make the visual line differ from the row.
-        area.scroll_to(y=area.wrapped_document.location_to_offset((row, 0)).y, animate=False)
+    def _scroll_to_row(self, row: int) -> None:
+        # Wrapped lines above make the screen row differ from the line's number.
+        view = self.query_one("#yours", CodeView)
+        self.query_one("#yours-pane", VerticalScroll).scroll_to(
+            y=view.rows_before(row, view.content_size.width), animate=False)
 
 
 def matching_row(yours: str, reference: str) -> int:

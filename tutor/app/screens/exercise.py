@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical, VerticalScroll
@@ -25,6 +25,7 @@ from tutor.app.messages import SANDBOX_GROUP, SessionEvent, ShowError, cancel_sa
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
 from tutor.app.widgets.check_report import CheckReport
 from tutor.app.widgets.code_editor import CodeEditor
+from tutor.app.widgets.code_view import CodeMarkdown
 from tutor.errors import TutorError
 from tutor.grading.results import ExerciseReport
 from tutor.lessons import Exercise
@@ -59,15 +60,23 @@ class ExerciseScreen(Screen[None]):
     has focus and must keep every printable key for the learner's code."""
 
     # Esc has priority too: the editor would otherwise take it to mean "focus the
-    # next widget", and the footer promises "back". Save (ctrl+s) and quit (ctrl+q)
-    # are left off the footer so that the rest fits 80 columns; help lists them.
+    # next widget", and the footer promises "back". Save (ctrl+s), $EDITOR (ctrl+o)
+    # and quit (ctrl+q) are left off the footer so that the rest fits 80 columns; help
+    # lists them.
+    #
+    # The three panes share the height by what the learner is doing: the focused pane
+    # (its border and title in the accent colour) gets the room, a failed check's
+    # report gets more than a pass while the editor keeps what its code needs, and
+    # ctrl+f ("Read") gives the prompt and the report the whole screen. The rules are
+    # in tutor.tcss, keyed by the screen's classes -failed, -reading and -on-*.
     BINDINGS = [
         Binding("ctrl+r", "check", "Check", priority=True),
         Binding("ctrl+s", "save", "Save", priority=True, show=False),
         Binding("ctrl+g", "hint", "Hint", priority=True),
-        Binding("ctrl+o", "open_editor", "Editor", priority=True),
+        Binding("ctrl+o", "open_editor", "Editor", priority=True, show=False),
         Binding("ctrl+t", "reset", "Reset", priority=True),
         Binding("ctrl+l", "compare", "Solution", priority=True),
+        Binding("ctrl+f", "read", "Read", priority=True),
         Binding("escape", "cancel_or_back", "Back", priority=True),
         Binding("f1", "app.help", "Help"),
     ]
@@ -110,12 +119,14 @@ class ExerciseScreen(Screen[None]):
         with Container(id="exercise-body"):
             with VerticalScroll(id="prompt-pane") as prompt:
                 prompt.border_title = self.exercise.title
-                yield Markdown(self.exercise.prompt, id="prompt")
+                yield CodeMarkdown(self.exercise.prompt, id="prompt")
                 # One Markdown per hint shown, so the newest can be scrolled to.
                 yield Vertical(id="hints")
             # Soft wrap: long comment lines stay readable at 80 columns.
             yield CodeEditor.code_editor("", language="python", soft_wrap=True, theme="css", id="editor")
-            yield CheckReport(id="report")
+            report = CheckReport(id="report")
+            report.border_title = "check"
+            yield report
         # ctrl+p still opens the palette; its footer label would push "Help" off 80 columns.
         yield Footer(show_command_palette=False)
 
@@ -278,12 +289,45 @@ class ExerciseScreen(Screen[None]):
         self.report.checking = False
         # In the report's place, where the learner looks for the verdict, even when
         # grading itself could not run.
-        self.report.report = event.report
+        self.show_report(event.report)
+
+    def show_report(self, report: ExerciseReport | None) -> None:
+        """Show a verdict (``None``: none yet); a failed one gets the room to be read."""
+        self.report.report = report
+        self.set_class(report is not None and report.status != "pass", "-failed")
+
+    # -- room to read -----------------------------------------------------------------
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._show_focus()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._show_focus()
+
+    def _show_focus(self) -> None:
+        focused = self.focused
+        for name in ("prompt-pane", "editor", "report"):
+            self.set_class(focused is not None and focused.id == name, f"-on-{name}")
+
+    def action_read(self) -> None:
+        """Give the prompt and the report the whole screen (the editor makes way), or
+        give the editor back. The report has the focus after a failed check, where the
+        learner reads next; the prompt otherwise."""
+        if self.has_class("-reading"):
+            self.remove_class("-reading")
+            self.editor.focus()
+            return
+        self.add_class("-reading")
+        pane = self.report if self.has_class("-failed") else self.query_one("#prompt-pane")
+        pane.focus(scroll_visible=False)
 
     def action_cancel_or_back(self) -> None:
         if cancel_sandbox_work(self, self.session):
             self.report.checking = False
             self.say("check cancelled")
+            return
+        if self.has_class("-reading"):
+            self.action_read()  # out of the reading view first, as a learner expects
             return
         if self.editor.text != self._saved_text and self.action_save():
             self.notify(f"Saved {self.path.name}.", timeout=2)
@@ -302,7 +346,7 @@ class ExerciseScreen(Screen[None]):
         box = self.query_one("#hints", Vertical)
         hints, total = self.exercise.hints, len(self.exercise.hints)
         shown = len(box.children)
-        new = [Markdown(hint_markdown(hint, n, total), classes="hint")
+        new = [CodeMarkdown(hint_markdown(hint, n, total), classes="hint")
                for n, hint in enumerate(hints[shown:count], start=shown + 1)]
         if new:
             await box.mount_all(new)
@@ -339,7 +383,7 @@ class ExerciseScreen(Screen[None]):
                 self.say(f"reset failed: {exc.msg}", "error")
                 return
             self._load(text)
-            self.report.report = None
+            self.show_report(None)
             self.say("the starter is back" + (f"; yours is kept as {backup.name}" if backup else ""))
 
         self.app.push_screen(

@@ -10,11 +10,12 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from tutor.app.messages import SANDBOX_GROUP, OpenEntry, cancel_sandbox_work
 from tutor.app.widgets.code_cell import CodeCell
+from tutor.app.widgets.code_view import CodeMarkdown
 from tutor.app.widgets.graph_view import GraphScreen, TensorGraph, tensor_graphs
 from tutor.errors import TutorError
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
@@ -106,14 +107,14 @@ class LessonScreen(Screen[None]):
             for block in self.lesson.blocks:
                 if isinstance(block, Prose):
                     if block.markdown.strip():
-                        yield Markdown(block.markdown)
+                        yield CodeMarkdown(block.markdown)
                 elif isinstance(block, Snippet):
                     edit = edits.cells.get(block.index)
                     yield CodeCell(block, edited=edit.code if edit else None,
                                    stale=edit is not None and not edit.made_from(block.code))
                 elif isinstance(block, Exercise):
                     yield ExerciseCard(block, board.status(block), board.label(block))
-            yield Markdown(SCRATCH_NOTE, classes="scratch-note")
+            yield CodeMarkdown(SCRATCH_NOTE, classes="scratch-note")
             yield CodeCell(Snippet(index=len(self.lesson.snippets), code="", line=0), scratch=True,
                            edited=edits.scratch)
         # ctrl+p still opens the palette (help lists it); its footer label pushed

@@ -9,15 +9,15 @@ copy from the start, of nothing.
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.highlight import highlight
 from textual.message import Message
-from textual.widgets import Static, TextArea
+from textual.widgets import TextArea
 
 from tutor.app.widgets.code_editor import CodeEditor
+from tutor.app.widgets.code_view import CodeView
 from tutor.app.widgets.result_panel import ResultPanel
 from tutor.lessons import Snippet
 from tutor.sandbox.api import RunResult
@@ -25,7 +25,13 @@ from tutor.sandbox.api import RunResult
 
 class CellEditor(CodeEditor):
     """The editor of a tried cell. ctrl+r runs the cell, Esc goes back to the cell (the
-    edit stays), ctrl+t restores the lesson's code. Keys that type text type it."""
+    edit stays), ctrl+t restores the lesson's code. Keys that type text type it.
+
+    It takes the focus only when the learner enters it (``e``, a click): Tab moves
+    from cell to cell and would otherwise be caught in the first copy it met, where Tab
+    indents."""
+
+    can_focus = False
 
     BINDINGS = [
         Binding("ctrl+r", "run_cell", "Run cell", priority=True),
@@ -47,8 +53,17 @@ class CellEditor(CodeEditor):
     def action_run_cell(self) -> None:
         self.cell.action_run()
 
+    def enter(self) -> None:
+        self.can_focus = True
+        self.focus()
+
     def action_leave(self) -> None:
         self.cell.focus(scroll_visible=False)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        if self.screen.focused is not self:  # focus went elsewhere (not the terminal losing it)
+            self.can_focus = False
 
     async def action_restore(self) -> None:
         await self.cell.action_restore()
@@ -166,12 +181,12 @@ class CodeCell(Vertical, can_focus=True):
         if self.edited is not None:
             yield self._editor(self.edited)
         else:
-            yield Static(highlight(self.snippet.code.rstrip("\n"), language="python"), classes="code")
+            yield CodeView(self.snippet.code, classes="code")
         yield ResultPanel()
 
     def _editor(self, text: str) -> CellEditor:
-        editor = CellEditor.code_editor(text, language="python", soft_wrap=True, theme="css",
-                                        show_line_numbers=False, classes="code")
+        # Line numbers: a wrapped line's continuation is marked in their gutter.
+        editor = CellEditor.code_editor(text, language="python", soft_wrap=True, theme="css", classes="code")
         assert isinstance(editor, CellEditor)
         return editor
 
@@ -206,13 +221,16 @@ class CodeCell(Vertical, can_focus=True):
             await self.mount(editor, before=self.panel)
             self._show_titles()
             self.post_message(self.Edited(self, self.edited))
-        editor.focus()
+        editor.enter()
 
     async def action_restore(self) -> None:
-        """Put the lesson's code back (the scratch cell empties)."""
+        """Put the lesson's code back (the scratch cell empties); the copy's result,
+        an error about code no longer there, goes with it."""
         editor = self.editor
         if editor is None:
             return
+        self.set_class(False, "-failed")
+        self.panel.result = None
         if self.scratch:
             editor.text = ""
             self.edited = ""
@@ -221,8 +239,7 @@ class CodeCell(Vertical, can_focus=True):
             self.stale = False
             had_focus = editor.has_focus
             await editor.remove()
-            await self.mount(Static(highlight(self.snippet.code.rstrip("\n"), language="python"), classes="code"),
-                             before=self.panel)
+            await self.mount(CodeView(self.snippet.code, classes="code"), before=self.panel)
             if had_focus:
                 self.focus(scroll_visible=False)
         self._show_titles()
@@ -244,8 +261,11 @@ class CodeCell(Vertical, can_focus=True):
         self.set_class(False, "-editing")
         self._show_titles()
 
-    def on_click(self) -> None:
-        if self.editor is None or not self.editor.has_focus:
+    async def on_click(self, event: events.Click) -> None:
+        editor = self.editor
+        if editor is not None and event.widget is editor:
+            await self.action_edit()  # a click in the copy is a way into it, as e is
+        elif editor is None or not editor.has_focus:
             self.focus()
 
     def action_toggle_plots(self) -> None:

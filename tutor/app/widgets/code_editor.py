@@ -3,9 +3,15 @@ the learner's place on screen."""
 
 from __future__ import annotations
 
+from rich.segment import Segment
 from textual import events
+from textual.binding import Binding
+from textual.geometry import Offset
+from textual.strip import Strip
 from textual.widgets import TextArea
 from textual.widgets.text_area import Selection
+
+from tutor.present import CONTINUATION
 
 INDENT = " " * 4
 
@@ -66,12 +72,22 @@ class CodeEditor(TextArea):
       the one above unless it is already at column 0;
     * Home goes to the first non-blank character of the line, and from there to column
       0, on every line, soft-wrapped or not (``TextArea`` alone goes to column 0 on a
-      wrapped line and to the first character on others);
+      wrapped line and to the first character on others); ctrl+Home and ctrl+End go to
+      the start and the end of the file (shift selects);
+    * a soft-wrapped line's continuation rows carry ``↪`` in the line-number gutter, so
+      a long comment's second row never reads as a line of code;
     * ``open_at`` shows a row at the top (the first line of the learner's code); until
       the cursor moves, every resize shows it at the top again, so a check report growing
       under the editor leaves that code in view. Once the learner has moved, a resize
       keeps the cursor line visible, centred when the smaller editor would hide it.
     """
+
+    BINDINGS = [
+        Binding("ctrl+home", "cursor_document_start", "Start of file", show=False),
+        Binding("ctrl+end", "cursor_document_end", "End of file", show=False),
+        Binding("ctrl+shift+home", "cursor_document_start(True)", show=False),
+        Binding("ctrl+shift+end", "cursor_document_end(True)", show=False),
+    ]
 
     _pinned_row: int | None = None
 
@@ -128,6 +144,31 @@ class CodeEditor(TextArea):
         line = self.document[row]
         first = len(line) - len(line.lstrip(" \t"))
         self.move_cursor((row, 0 if column == first else first), select=select)
+
+    def action_cursor_document_start(self, select: bool = False) -> None:
+        self.move_cursor((0, 0), select=select)
+
+    def action_cursor_document_end(self, select: bool = False) -> None:
+        last = self.document.line_count - 1
+        self.move_cursor((last, len(self.document[last])), select=select)
+
+    # -- showing wrapped lines ---------------------------------------------------------
+
+    def _render_line(self, y: int) -> Strip:
+        strip = super()._render_line(y)
+        gutter = self.gutter_width
+        if not (self.soft_wrap and self.show_line_numbers) or gutter < 3:
+            return strip
+        row = y + self.scroll_offset.y
+        if row >= self.wrapped_document.height:
+            return strip
+        line, _ = self.wrapped_document.offset_to_location(Offset(0, row))
+        if self.wrapped_document.location_to_offset((line, 0)).y == row:
+            return strip  # the line's first row: its number is there
+        blank = list(strip.crop(0, gutter))  # the gutter as drawn, its style included
+        style = blank[0].style if blank else None
+        mark = Strip([Segment(f"{CONTINUATION.strip():>{gutter - 2}}  ", style)], gutter)
+        return Strip.join([mark, strip.crop(gutter, strip.cell_length)])
 
     # -- keeping the place -----------------------------------------------------------------
 

@@ -5,7 +5,8 @@ after ``loss.backward()`` a learner sees which parameters got one and how large.
 series (a loss history) is one row of a table: its ends, its extremes and a sparkline;
 the cell's ``p`` key (:meth:`ResultPanel.toggle_plots`) shows or hides a full plot of
 each under the table.
-An lr schedule keeps its plot beside its table, always shown.
+An lr schedule keeps its plot beside its table, always shown; ``p`` shows it full
+width too, so ``p`` works on every result with a series, a schedule's included.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ class ResultPanel(Vertical):
         tensors = fmt.tensor_rows(result.variables)
         if tensors:
             yield Label("tensors" + (f" · {GRAPH_HINT}" if tensor_graphs(result.variables) else ""), classes="section")
-            yield InfoTable(fmt.TENSOR_COLUMNS, tensors, wrap=("grad",), classes="tensors")
+            yield InfoTable(fmt.TENSOR_COLUMNS, tensors, wrap=("grad",), drop=fmt.TENSOR_DROP, classes="tensors")
         values = fmt.value_rows(result.variables)
         if values:
             yield Label("other values", classes="section")
@@ -138,9 +139,14 @@ class ResultPanel(Vertical):
         for schedule in result.schedules:
             yield Label(f"lr schedule: {schedule.get('name', '?')} ({schedule.get('type', '?')})", markup=False, classes="section")
             headers, rows = fmt.lr_table(schedule)
+            lines = fmt.step_lines(fmt.lr_series(schedule))
             with Horizontal(classes="lr-schedule"):
                 yield InfoTable(headers, fmt.elide(rows, LR_ROWS), classes="lr-table")
-                yield Plot(fmt.step_lines(fmt.lr_series(schedule)))
+                yield Plot(lines)
+            if any(len(xs) >= 2 for xs, _ in lines):  # p: the lr per step, full width, as for a loss
+                with Vertical(classes="series-plot"):
+                    yield Label(f"lr per step: {schedule.get('name', '?')}", markup=False, classes="plot-title")
+                    yield Plot(lines)
         series = [(item, row) for item in result.series if (row := fmt.series_row(item)) is not None]
         if series:
             plots = [(row[0], fmt.series_points(item)) for item, row in series]
