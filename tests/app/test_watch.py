@@ -234,3 +234,45 @@ def test_watch_in_a_terminal_checks_a_save_moves_on_and_quits(tmp_path) -> None:
         code = terminal.close()
     assert code == 0
     assert "tutor watch: 1 of 2 exercises passed; `tutor watch` picks up at grading/halve-lr." in terminal.screen
+
+
+def long_prompt_view(tmp_path) -> WatchView:
+    """Watching an exercise whose prompt is longer than a 24-row screen."""
+    from .fakes import LONG_LESSONS_DIR
+
+    lessons = load_lessons([LONG_LESSONS_DIR])
+    workspace = Workspace(tmp_path / "ws", lessons)
+    core = Tutor(lessons, workspace, client=FakeSandbox(), grade=fake_grade, device="cpu")
+    core.start()
+    view = WatchView(Session(core), lessons.exercises()[0])
+    view.check(first=True)
+    return view
+
+
+def test_a_long_prompt_scrolls_whole_and_the_verdict_stays_in_view(tmp_path) -> None:
+    view = long_prompt_view(tmp_path)
+    text = screen_text(view)
+    prompt = text.split("file: ")[0]
+    assert "Write scale(x, factor)" in prompt and "…" not in prompt  # nothing is cut
+    assert "last paragraph" not in text  # below the fold...
+    keys = view.lines(80, 24)[-1].text
+    assert keys.startswith("↑↓ PgUp PgDn: prompt 1-") and "h hint" in keys  # ...and the keys line says so
+    assert "✗ 0 of 1 check pass" in text and "file: " in text
+    view.key("\x1b[6~")  # PageDown
+    assert view.scroll > 0 and "Write scale(x, factor)" not in screen_text(view)
+    view.key("\x1b[F")  # End: the prompt's last rows, the verdict still under them
+    text = screen_text(view)
+    assert "This is the last paragraph of the prompt, the one at the very bottom of it." in " ".join(text.split())
+    assert "✗ 0 of 1 check pass" in text
+    view.key("\x1b[A")  # up a row
+    view.key("\x1b[H")  # Home
+    assert view.scroll == 0 and "Write scale(x, factor)" in screen_text(view)
+    view.key("h")  # a hint asked for is scrolled into view, whole
+    assert "hint 1 of 1: Multiplication broadcasts a 0-d tensor over every element." in " ".join(
+        screen_text(view).split())
+
+
+def test_paging_keys_arrive_as_one_key_each() -> None:
+    from tutor.commands.watch import _split_keys
+
+    assert _split_keys("\x1b[5~\x1b[6~\x1b[Ah\x1bOF") == ["\x1b[5~", "\x1b[6~", "\x1b[A", "h", "\x1bOF"]

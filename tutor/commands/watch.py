@@ -4,11 +4,13 @@ Rustlings' watch mode: one warm sandbox for the whole session; the screen shows 
 current exercise (its prompt, its file, the verdict of the last check, the last hint
 asked for); every save of that file in the workspace is checked at once, and a pass
 moves on to the next exercise not passed yet. Keys: ``h`` the next hint, ``l`` the
-list of lessons and exercises, ``q`` quit.
+list of lessons and exercises, ``q`` quit; the arrows (or j k), PageUp/PageDown (or
+space) and Home/End scroll a prompt longer than the screen, whole, never cut.
 
 Plain ANSI over rich and termios, no Textual: it works over SSH and in any terminal of
-80x24 (the screen is cut to fit). :class:`WatchView` is the whole front without
-a terminal; :func:`main` only draws it and reads keys.
+80x24. The file and the verdict stay at the bottom; the prompt and the hint scroll
+above them. :class:`WatchView` is the whole front without a terminal; :func:`main`
+only draws it and reads keys.
 """
 
 from __future__ import annotations
@@ -46,8 +48,18 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.2
 KEYS_LINE = "h hint · l list · q quit"
 LIST_KEYS_LINE = "↑↓ j k choose · enter open · l back · q quit"
-#: Arrow keys as terminals send them, read as the list's j and k.
-ARROWS = {"\x1b[A": "k", "\x1bOA": "k", "\x1b[B": "j", "\x1bOB": "j"}
+#: Arrow keys as terminals send them, read as the list's j and k; the paging keys as
+#: names (xterm, VT220 and rxvt spellings of Home and End).
+ARROWS = {"\x1b[A": "k", "\x1bOA": "k", "\x1b[B": "j", "\x1bOB": "j",
+          "\x1b[5~": "pageup", "\x1b[6~": "pagedown", " ": "pagedown",
+          "\x1b[H": "home", "\x1bOH": "home", "\x1b[1~": "home", "\x1b[7~": "home",
+          "\x1b[F": "end", "\x1bOF": "end", "\x1b[4~": "end", "\x1b[8~": "end"}
+
+
+#: Keys that scroll the prompt (after ARROWS has named them).
+SCROLL_KEYS = frozenset({"j", "k", "pageup", "pagedown", "home", "end"})
+#: A scroll past any end: the drawing clamps it to the last page (a new hint's).
+HINT_SCROLL = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,11 @@ class WatchView:
         #: pass offers (``n`` goes there) instead of moving into a lesson not yet read.
         self.chosen: Exercise = exercise
         self.offered: Exercise | None = None
+        #: The first row of the prompt (and hint) shown, and how many rows they had
+        #: and were shown at the last drawing: what the scrolling keys move.
+        self.scroll = 0
+        self._reading_rows = 0
+        self._window = 10
         self._graded_text: str | None = None
         self._signature: FileStamp | None = None
         self._open(exercise)
@@ -94,6 +111,7 @@ class WatchView:
         self.exercise = exercise
         self.report = None
         self.hint = None
+        self.scroll = 0
         self._graded_text = None
         with contextlib.suppress(TutorError):
             self.session.open_exercise(exercise)  # the starter, if there is no file yet
@@ -181,6 +199,8 @@ class WatchView:
             if self.chosen != self.exercise:
                 self.go_to(self.chosen)
             self.view = "exercise"
+        elif self.view == "exercise" and key in SCROLL_KEYS:
+            self._scroll(key)
         elif key == "h":
             self.view = "exercise"
             if not self.exercise.hints:
@@ -189,7 +209,14 @@ class WatchView:
                 with contextlib.suppress(TutorError):
                     shown = self.session.next_hint(self.exercise)
                     self.hint = (shown.number, shown.text)
+                    self.scroll = HINT_SCROLL  # the hint just asked for is in view
         return True
+
+    def _scroll(self, key: str) -> None:
+        page = max(1, self._window - 1)  # a page keeps one row of the last in view
+        step = {"j": 1, "k": -1, "pagedown": page, "pageup": -page, "home": -self._reading_rows,
+                "end": self._reading_rows}[key]
+        self.scroll = max(0, min(self.scroll + step, self._reading_rows - self._window))
 
     # -- the screen -------------------------------------------------------------------
 
@@ -206,21 +233,30 @@ class WatchView:
         if len(body) > room:
             body = body[: max(0, room - 1)] + [Line("…", "dim")]
         keys = LIST_KEYS_LINE if self.view == "list" else KEYS_LINE
+        if self.view == "exercise" and self._reading_rows > self._window:
+            first, last = self.scroll + 1, self.scroll + self._window
+            keys = f"↑↓ PgUp PgDn: prompt {first}-{last} of {self._reading_rows} · {keys}"
         return [head, *body, *([Line("")] * (room - len(body))), Line(_fit(keys, width), "reverse")]
 
     def _exercise_lines(self, width: int, room: int) -> list[Line]:
-        """Title, prompt, file, verdict and hint; the prompt gets the rows left over."""
+        """Title, prompt and hint, then the file and the verdict at the bottom; the
+        prompt and hint get the rows left over and scroll in them, never cut."""
         exercise = self.exercise
-        tail = [Line(f"file: {_short_path(self.path, width - len('file: '))}", "dim"),
+        tail = [Line(""), Line(f"file: {_short_path(self.path, width - len('file: '))}", "dim"),
                 Line(_fit("save it in your editor and it is checked here", width), "dim"), Line("")]
         if self.note:
             tail += _wrap(self.note, width, style="green" if self.note.startswith("✓") else "yellow", limit=2)
         tail += self._verdict_lines(width)
+        reading = _wrap(fmt.plain_text(exercise.prompt.strip()), width)
         if self.hint is not None:
             number, text = self.hint
-            tail += _wrap(f"hint {number} of {len(exercise.hints)}: {fmt.plain_text(text)}", width, style="yellow", limit=4)
-        prompt = _wrap(fmt.plain_text(exercise.prompt.strip()), width, limit=max(3, room - 1 - len(tail)))
-        return [Line(_fit(exercise.title, width), "bold cyan"), *prompt, *tail]
+            reading += [Line(""), *_wrap(f"hint {number} of {len(exercise.hints)}: {fmt.plain_text(text)}", width,
+                                         style="yellow")]
+        window = max(3, room - 1 - len(tail))
+        self._reading_rows, self._window = len(reading), window
+        self.scroll = max(0, min(self.scroll, len(reading) - window))
+        shown = reading[self.scroll:self.scroll + window]
+        return [Line(_fit(exercise.title, width), "bold cyan"), *shown, *([Line("")] * (window - len(shown))), *tail]
 
     def _verdict_lines(self, width: int) -> list[Line]:
         report = self.report
@@ -348,8 +384,9 @@ def _keys() -> Iterator[int | None]:
 
 
 def _split_keys(typed: str) -> list[str]:
-    """What a read of the keyboard holds, key by key: an arrow's escape sequence is one key."""
-    return re.findall(r"\x1b[\[O][A-D]|.", typed, re.DOTALL)
+    """What a read of the keyboard holds, key by key: an arrow's or a paging key's
+    escape sequence is one key."""
+    return re.findall(r"\x1b\[[0-9]+~|\x1b[\[O][A-DHF]|.", typed, re.DOTALL)
 
 
 def _draw(session: WatchView) -> None:
