@@ -86,6 +86,8 @@ def test_a_spent_budget_leaves_the_rest_not_graded_for_the_next_run(tmp_path, ca
     assert sam["status"] == "incomplete" and "run again" in sam["message"]
     assert sam["exercises"][LR.id] == {"status": "pass", "score": 2.0, "max_score": 2.0}
     assert sam["exercises"][SOFTMAX.id] == {"status": "not_graded", "score": 0.0, "max_score": 3.0}
+    report = json.loads(Path(f"{root.resolve()}-reports", "sam.json").read_text())
+    assert "time budget of 0.2 s was used up" in report["exercises"][1]["message"]
     assert "run the same command again" in capsys.readouterr().err
 
     # The next run grades only what was left (halve-lr would spend the budget again).
