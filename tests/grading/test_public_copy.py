@@ -84,6 +84,37 @@ hidden = true
 [rules]
 banned = ["torch.clamp", "Tensor.clamp", "torch.clip", "Tensor.clip"]
 ```
+
+## Exercise: Scale the parameters {#scale-params}
+
+Return a new dict: each tensor of `params` times `k`, under the same key.
+
+```python starter
+def scale_params(params, k):
+    return params
+```
+
+```python solution
+def scale_params(params, k):
+    return {name: value * k for name, value in params.items()}
+```
+
+```hint
+A dict comprehension.
+```
+
+```python wrong
+# scales by k twice; the judge names the first key in the dict's own order
+def scale_params(params, k):
+    return {name: value * k * k for name, value in params.items()}
+```
+
+```toml checks
+[[check]]
+name = "weight before bias"
+setup = "params = {'weight': torch.randn(2, 3), 'bias': torch.randn(2)}\\nk = 3.0"
+expr = "scale_params(params, k)"
+```
 '''
 
 WRONG_SOFTMAX = "def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=0, keepdim=True)\n"
@@ -131,10 +162,11 @@ def _nontrivial(code: str) -> list[str]:
 def test_the_public_copy_holds_no_solution_no_wrong_answer_no_hidden_check_and_no_code_hint(private, public):
     before = load_lessons([private])
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(public.glob("*.md")))
+    # What the learner is given anyway (a hidden check may share a visible one's setup, a
+    # solution a line of another exercise's visible check).
+    given = "\n".join(text for e in before.exercises() for text in (
+        e.title, e.starter, e.prompt, *(f"{c.setup}\n{c.expr}" for c in e.visible_checks)))
     for exercise in before.exercises():
-        # What the learner is given anyway (a hidden check may share a visible one's setup).
-        given = "\n".join([exercise.title, exercise.starter, exercise.prompt,
-                           *(f"{c.setup}\n{c.expr}" for c in exercise.visible_checks)])
         secret = _nontrivial(exercise.solution) + [line for w in exercise.wrong for line in _nontrivial(w.code)]
         secret += [text for c in exercise.checks if c.hidden for text in (c.name, c.setup) if text]
         secret = [text for text in secret if text not in given]
@@ -208,20 +240,17 @@ def test_a_right_answer_on_the_public_copy_says_the_hidden_checks_wait_for_gradi
     assert (entry["id"], entry["hidden_checks"]) == ("grading/softmax-rows", 1)
 
 
-def test_check_lessons_accepts_the_public_copy_and_the_starters_still_fail(public, on_shared_sandbox, monkeypatch, sandbox,
-                                                                            capsys):
-    import tutor.commands.check_lessons as check_command
+def test_check_lessons_accepts_the_public_copy_and_the_starters_still_fail(public, monkeypatch, sandbox, capsys):
+    import tutor.authoring.lesson_check as lesson_check
 
-    if hasattr(check_command, "start_tutor"):
-        monkeypatch.setattr(check_command, "start_tutor", lambda lessons, args, workspace=None, **_: _core(lessons, sandbox))
+    monkeypatch.setattr(lesson_check, "Tutor", lambda lessons, **_: Tutor(lessons, None, device="cpu", client=sandbox))
     assert main(["check-lessons", str(public)]) == 0
     capsys.readouterr()
-
-
-def _core(lessons, sandbox):
-    core = Tutor(lessons, None, device="cpu", client=sandbox)
-    core.start()
-    return core
+    # A starter that passed would be reported: the stored values still judge.
+    lesson = public / "02-secret.md"
+    lesson.write_text(lesson.read_text().replace("    return params\n", "    return {n: v * k for n, v in params.items()}\n"))
+    assert main(["check-lessons", str(public)]) == 1
+    assert "scale-params': the starter passes every check" in capsys.readouterr().err
 
 
 def test_the_code_hint_stays_when_asked(private, tmp_path, on_shared_sandbox, capsys):

@@ -81,7 +81,9 @@ def stored_reference(exercise: Exercise, core: Tutor) -> StoredReference:
             name = item.get("check") if isinstance(item, dict) else "?"
             raise UsageError(f"exercise {exercise.id}: the reference fails check '{name}'; run `tutor check-lessons`")
     # Only the results: the rest of a record (names called, kernels run) is the run's own.
-    return StoredReference(record=json.dumps({"results": results}, sort_keys=True), blobs=tuple(result.blobs.items()),
+    # Their order is kept (no sorted keys): the judge names the first difference it meets,
+    # in a dict's own order, as it does against the reference's run.
+    return StoredReference(record=json.dumps({"results": results}), blobs=tuple(result.blobs.items()),
                            hidden_checks=exercise.hidden_count, hidden_points=exercise.hidden_points, device=DEVICE)
 
 

@@ -375,7 +375,7 @@ class _LessonBuilder:
         if type(hidden) is not int or hidden < 0 or type(points) not in (int, float) or points < 0 \
                 or not isinstance(device, str):
             raise bad("'hidden_checks', 'hidden_points' and 'device' must be a count, a number and a name")
-        return StoredReference(record=json.dumps(data["record"], sort_keys=True), blobs=decoded, hidden_checks=hidden,
+        return StoredReference(record=json.dumps(data["record"]), blobs=decoded, hidden_checks=hidden,
                                hidden_points=float(points), device=device, line=self.line(fence.start))
 
     def compile_python(self, code: str, fence_start: int, what: str) -> None:
