@@ -1,7 +1,8 @@
 """A class in the browser (issue 30), in a real headless Chromium: a learner signs in
 with their token, opens a lesson, runs a cell and sees its tensor table, types in an
-exercise, reloads the page and lands where they were with their text kept; a wrong
-token is refused; a second learner sees none of the first one's work. Screenshots of
+exercise, reloads the page and lands where they were with their text kept, checks
+with F9 and fails, takes a hint, passes; a wrong token is refused; a second learner
+sees none of the first one's work. Screenshots of
 each step are kept under the test's tmp_path (shots/)."""
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from tutor.web.server import ServeOptions, TutorServer  # noqa: E402
 from tutor.web.tokens import TokenStore  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+RIGHT = ("grad_fn = type(t.grad_fn).__name__ if t.grad_fn is not None else None\n"
+         "    return (tuple(t.shape), t.dtype, t.requires_grad, t.is_leaf, grad_fn)")
 pytestmark = pytest.mark.slow
 
 
@@ -58,13 +61,26 @@ def test_a_class_in_the_browser(tmp_path: Path) -> None:
             first.keys("# my note")
             first.wait_for(lambda: [True, True] in first.guard(), "leave-page guard while unsaved")
             first.wait_for(lambda: first.guard()[-1] == [False, False], "autosave (and the guard lifted)")
-            first.keys(" and my unsaved note")
+            first.keys(" and my unsaved note", "\ue007")  # enter: the note keeps a line of its own
             first.shot("exercise-typed")
             first.driver.refresh()  # at once: the app saves on its way out
             first.wait_text("# my note and my unsaved note")
             first.shot("after-reload")
-            mine = data / "learners" / "alice"
-            assert "# my note and my unsaved note" in (mine / "tensor-attributes" / "describe.py").read_text()
+            answer = data / "learners" / "alice" / "tensor-attributes" / "describe.py"
+            assert "# my note and my unsaved note" in answer.read_text()
+
+            seen = first.mark()
+            first.keys("\ue039")  # F9: check (ctrl+r would reload the page)
+            first.wait_text("✗ Failed", since=seen)
+            first.shot("failed")
+            seen = first.mark()
+            first.keys("\ue009g")  # ctrl+g: the next hint (a page may take it from the browser's find-next)
+            first.wait_text("Hint 1 of", since=seen)
+            first.shot("hint")
+            seen = first.mark()
+            answer.write_text(answer.read_text().replace("return (t.shape, t.dtype, False, True, None)", RIGHT))
+            first.wait_text("✓ Passed", since=seen)  # saved from another editor: reloaded and checked
+            first.shot("passed")
         finally:
             first.close()
 
