@@ -46,8 +46,9 @@ os._exit(0)
 '''
 # Reads the instructor's private lessons (hidden checks, references) from where they lie.
 READ_LESSONS = f"print(open({str(DATA / 'grading-lesson.md')!r}).read())\n"
-# The kits' scripts find tutor and python3 where the engine's image would have them: on PATH.
-ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+# The kits' scripts find python where the engine's image would have it: TUTOR_PYTHON
+# stands for the kit's venv.
+ENV = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "TUTOR_PYTHON": sys.executable}
 
 
 def submit(root: Path, student: str, **files: str) -> None:
@@ -163,7 +164,7 @@ def test_the_gradescope_and_prairielearn_kits_score_two_students_of_the_class_al
         assert results["score"] == sum(SCORES[student]), student
         by_test = {t["name"]: (t["score"], t["visibility"]) for t in results["tests"]}
         hidden_score = 1.0 if student == "alice" else 0.0
-        assert by_test[f"{SOFTMAX.id}: large inputs stay finite"] == (hidden_score, visibility or "after_due_date")
+        assert by_test[f"{SOFTMAX.id}: hidden check 1"] == (hidden_score, visibility or "after_due_date")
         assert sum(score for score, _ in by_test.values()) == sum(SCORES[student])
 
         # PrairieLearn: the upload in /grade/student, the course's server files in /grade/serverFilesCourse.
@@ -171,7 +172,8 @@ def test_the_gradescope_and_prairielearn_kits_score_two_students_of_the_class_al
         (grade / "student").mkdir(parents=True)
         shutil.copy(submissions / student / "grading" / "softmax-rows.py", grade / "student" / "solution.py")
         shutil.copytree(tmp_path / "pl-course" / "serverFilesCourse", grade / "serverFilesCourse")
-        done = subprocess.run([str(question / "tests" / "run.sh")], env={**ENV, "GRADE_ROOT": str(grade)},
+        shutil.copytree(question / "tests", grade / "tests")  # the question's tests folder, as PrairieLearn mounts it
+        done = subprocess.run([str(grade / "tests" / "run.sh")], env={**ENV, "GRADE_ROOT": str(grade)},
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         results = json.loads((grade / "results" / "results.json").read_text())
