@@ -84,9 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=DEVICES, default=argparse.SUPPRESS, help="where code runs (default: auto)")
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="exercises graded at once (default: cores)")
     p.add_argument("--seed", type=int, default=None, metavar="N",
-                   help="the run's seed (default: drawn; the report says which, to grade again alike)")
+                   help="the run's seed (default: drawn; the report says which, to grade again alike; "
+                        "with --batch, the seed the class was first graded with)")
     p.add_argument("--batch", type=Path, metavar="DIR", default=None,
-                   help="grade a class: one workspace per student folder in DIR, resumable")
+                   help="grade a class: one hand-in per student folder in DIR, resumable")
     p.add_argument("--gradebook", type=Path, metavar="FILE", default=None,
                    help="with --batch: the gradebook, .json or .csv (default: DIR-gradebook.json)")
     p.add_argument("--allow-unhidden", action="store_true",
