@@ -86,6 +86,19 @@ async def test_a_wrong_token_is_refused_and_repeated_tries_are_rate_limited(serv
     assert cookie["httponly"] and cookie["samesite"] == "Strict"
 
 
+async def test_behind_a_proxy_each_client_address_has_its_own_limit(served: Served) -> None:
+    """nginx on the same machine: every request comes from 127.0.0.1, the client's
+    address in X-Forwarded-For (appended last by the proxy)."""
+    async def sign_in(token: str, client: str):
+        return await served.client.post("/signin", data={"token": token}, allow_redirects=False,
+                                        headers={"X-Forwarded-For": f"6.6.6.6, {client}"})
+
+    for _ in range(3):
+        assert (await sign_in("wrong", "203.0.113.9")).status == 403
+    assert (await sign_in(served.tokens["alice"], "203.0.113.9")).status == 429
+    assert (await sign_in(served.tokens["bob"], "198.51.100.7")).status == 303  # the class can still sign in
+
+
 async def test_a_learner_off_the_roster_cannot_sign_in(served: Served) -> None:
     assert (await served.sign_in(served.tokens["carol"])).status == 403
 
