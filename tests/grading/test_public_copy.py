@@ -231,7 +231,7 @@ def test_a_right_answer_on_the_public_copy_says_the_hidden_checks_wait_for_gradi
     exercise = json.loads(report.read_text())["exercises"][0]
     assert exercise["status"] == "pass"
     assert exercise["message"] == "visible checks pass; 1 hidden check at grading"
-    capsys.readouterr()
+    assert "      visible checks pass; 1 hidden check at grading" in capsys.readouterr().out.splitlines()
     assert main(["list", "--lessons", str(public), "--workspace", str(workspace)]) == 0
     listed = [line for line in capsys.readouterr().out.splitlines() if "grading/softmax-rows" in line]
     assert len(listed) == 1 and listed[0].rstrip().endswith("visible checks pass"), listed
