@@ -149,7 +149,8 @@ def test_the_prairielearn_questions_show_the_starter_and_grade_an_upload(tmp_pat
     assert (question / "starter.py").read_text() == SOFTMAX.starter
     dockerfile = (course / "grader" / "Dockerfile").read_text()
     assert "FROM python:3.11.11-slim-bookworm" in dockerfile and "torch==2.13.0" in dockerfile
-    assert "useradd" in dockerfile and "setpriv --reuid=grader" in (question / "tests" / "run.sh").read_text()
+    run = (question / "tests" / "run.sh").read_text()
+    assert "useradd --create-home --uid 1001 grader" in dockerfile and 'TUTOR_GRADER_USER:-grader' in run and "setpriv --reuid=" in run
 
     perfect = _prairielearn_run(course, question, tmp_path, SOFTMAX.solution)
     assert perfect["gradable"] is True and perfect["score"] == 1.0

@@ -64,10 +64,11 @@ work=$(mktemp -d)
 cp -R "$root/student" "$work/student" 2>/dev/null || mkdir -p "$work/student"
 cp -R "$root/serverFilesCourse/tutor/lessons" "$work/lessons"
 cp "$root/tests/manifest.json" "$work/manifest.json"
+user="${{TUTOR_GRADER_USER:-grader}}"
 as_grader=()
-if [ "$(id -u)" = 0 ] && id grader >/dev/null 2>&1; then
-    chown -R grader:grader "$work"
-    as_grader=(setpriv --reuid=grader --regid=grader --init-groups env HOME="$work")
+if [ "$(id -u)" = 0 ] && id "$user" >/dev/null 2>&1; then
+    chown -R "$user" "$work"
+    as_grader=(setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups env HOME="$work")
 fi
 cd "$work" && "${{as_grader[@]}}" "$python" -I -m tutor.export.prairielearn "$work/manifest.json" "$work/lessons" \\
     "$work/student" "$work/results.json"
