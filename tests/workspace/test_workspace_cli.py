@@ -15,6 +15,7 @@ from tutor.cli import main
 from tutor.lessons import LessonSet
 from tutor.present import CONTINUATION
 from tutor.workspace import Workspace
+from tutor.workspace.store import statuses_for
 
 LESSONS_DIR = Path(__file__).parent / "lessons"
 
@@ -170,6 +171,27 @@ def test_a_corrupt_progress_file_is_a_warning_not_a_crash(tutor, root: Path) -> 
 
     assert result.code == 0 and "hint 1 of 1" in result.out
     assert "tutor: warning: progress file was corrupt" in result.err
+
+
+@pytest.mark.parametrize("kind", ["link-to-dev-zero", "fifo", "huge"])
+def test_a_progress_file_that_is_no_file_is_a_warning_not_a_hang(tutor, root: Path, kind: str) -> None:
+    """A workspace handed in for grading may hold anything: a progress file linked to
+    /dev/zero was once read until memory ran out, a FIFO would block for ever."""
+    tutor("init")
+    progress = root / ".tutor" / "progress.json"
+    progress.unlink()
+    if kind == "link-to-dev-zero":
+        progress.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(progress)
+    else:
+        progress.write_bytes(b" " * (5 << 20))
+
+    result = tutor("hint", "beta/triple")
+
+    assert result.code == 0 and "hint 1 of 1" in result.out
+    assert "tutor: warning: progress file was corrupt" in result.err
+    assert statuses_for(root)["beta/triple"] == "not started"  # rebuilt, readable again
 
 
 def test_workspace_option_before_or_after_the_command(tutor, tmp_path: Path) -> None:

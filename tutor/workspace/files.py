@@ -45,6 +45,7 @@ from tutor.workspace.store import (
     free_path,
     now_iso,
     parse_progress,
+    read_progress_bytes,
     sha256,
     stamp,
 )
@@ -317,13 +318,11 @@ class Workspace:
     def _load_locked(self) -> dict[str, ExerciseProgress]:
         self._remove_stale_temp_files()
         try:
-            raw = self.progress_path.read_bytes()
+            return parse_progress(read_progress_bytes(self.progress_path))
         except FileNotFoundError:
             return self._rebuild()
         except OSError as exc:
             raise WorkspaceError(f"{self.progress_path}: cannot read ({exc.strerror})") from None
-        try:
-            return parse_progress(raw)
         except CorruptProgress as exc:
             aside = free_path(self.progress_path.with_name(f"{PROGRESS_NAME}.corrupt-{stamp()}"))
             os.replace(self.progress_path, aside)

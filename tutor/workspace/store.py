@@ -6,9 +6,11 @@ No torch here: the CLI and the TUI import this module.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,8 +159,7 @@ def progress_for(workspace: Path | None) -> dict[str, ExerciseProgress]:
     """
     root = workspace if workspace is not None else default_workspace()
     try:
-        raw = (root / STATE_DIR / PROGRESS_NAME).read_bytes()
-        return parse_progress(raw)
+        return parse_progress(read_progress_bytes(root / STATE_DIR / PROGRESS_NAME))
     except (OSError, CorruptProgress):
         return {}
 
@@ -174,3 +175,31 @@ def labels_for(workspace: Path | None) -> dict[str, StatusLabel]:
     return {k: v.label for k, v in progress_for(workspace).items()}
 
 
+#: A progress file holds a few hundred bytes per exercise; anything past this is not one.
+MAX_PROGRESS_BYTES = 4 << 20
+
+
+def read_progress_bytes(path: Path) -> bytes:
+    """The progress file's bytes, read so that a hand-in cannot make it hang or eat the
+    memory: a link is not followed, only a regular file is read (never a FIFO or a
+    device: ``-> /dev/zero`` once read until memory ran out), and at most
+    :data:`MAX_PROGRESS_BYTES`. What is not a progress file is :class:`CorruptProgress`;
+    a file that cannot be opened raises its ``OSError``."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptProgress("it is a symbolic link") from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise CorruptProgress("it is not a regular file")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_PROGRESS_BYTES:
+                raise CorruptProgress(f"it is larger than {MAX_PROGRESS_BYTES >> 20} MiB")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
