@@ -187,3 +187,20 @@ def test_an_unchanged_starter_is_not_started_even_where_it_would_score(tmp_path,
     assert students["idle"]["exercises"][snapshot.id] == {"status": "not_started", "score": 0.0, "max_score": snapshot.points}
     assert students["idle"]["message"] == "1 of 1 exercises not started"
     assert students["busy"]["score"] == snapshot.points > 0
+
+
+def test_an_untouched_starter_is_not_started_in_either_language() -> None:
+    """``tutor init --lang zh-CN`` writes the starters with their comments in Chinese; a
+    class graded with the English lessons must still see them as untouched (and the
+    other way round), while a solution is never a starter."""
+    from tutor.batch.handin import is_starter
+    from tutor.lessons import load_lessons
+    from tutor.workspace.starters import starter_text
+
+    english, chinese = load_lessons(None, lang="en"), load_lessons(None, lang="zh-CN")
+    for exercise in english.exercises():
+        translated = chinese.exercise(exercise.id)
+        assert starter_text(translated) != starter_text(exercise)  # its comments are Chinese
+        assert is_starter(exercise, starter_text(translated)), exercise.id
+        assert is_starter(translated, starter_text(exercise)), exercise.id
+        assert not is_starter(exercise, exercise.solution), exercise.id

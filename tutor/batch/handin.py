@@ -305,10 +305,21 @@ def _decode(exercise: Exercise, candidate: _Candidate) -> Found:
 
 
 def _normal(text: str) -> list[str]:
-    """A file's lines with what an editor changes on its own taken out: the BOM, line
-    endings, trailing spaces, blank lines."""
-    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return [line.rstrip() for line in lines if line.strip()]
+    """A file's lines with what an editor changes on its own taken out (the BOM, line
+    endings, trailing spaces, blank lines) and its comments: a starter's comments are
+    translated (``--lang``), so the same untouched starter reads in either language."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        tokens = []  # not Python: compared line by line, comments and all
+    if tokens:
+        lines = text.split("\n")
+        for token in reversed([t for t in tokens if t.type == tokenize.COMMENT]):
+            row, col = token.start
+            lines[row - 1] = lines[row - 1][:col]
+        text = "\n".join(lines)
+    return [line.rstrip() for line in text.split("\n") if line.strip()]
 
 
 def is_starter(exercise: Exercise, text: str) -> bool:
