@@ -64,6 +64,7 @@ def _run_autograder(root: Path, submission: dict[str, str], env: dict[str, str] 
     done = subprocess.run([str(root / "source" / "run_autograder")], env={**(env or ENV), "AUTOGRADER_ROOT": str(root)},
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+    (root / "results" / "stdout").write_text(done.stdout)  # what Gradescope keeps for the instructor
     return json.loads((root / "results" / "results.json").read_text())
 
 
@@ -91,6 +92,8 @@ def test_the_gradescope_kit_scores_every_check_of_a_fixed_list_and_shows_nothing
     assert wrong["output"] == "visible checks: 2 of 4 passed; 1 hidden check, shown after the due date"
     assert_no_secret(json.dumps(wrong))
     assert_no_secret("\n".join(shown))
+    assert wrong["stdout_visibility"] == "hidden"
+    assert f"  {HIDDEN.name} (hidden): fail:" in (root / "results" / "stdout").read_text()  # the instructor's log
     capsys.readouterr()
 
 

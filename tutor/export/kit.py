@@ -24,7 +24,7 @@ from typing import TypedDict, cast
 
 import tutor
 from tutor.lessons import Exercise, LessonSet
-from tutor.textsafe import for_terminal
+from tutor.textsafe import for_log, for_terminal
 
 SOURCE_ROOT = Path(tutor.__file__).resolve().parent.parent
 #: The torch the kits install: the build the project tests, CPU-only (grading needs no GPU).
@@ -133,7 +133,8 @@ class Graded:
     outcomes: list[Outcome]
     #: A note for the whole hand-in (tutor could not grade it), else "".
     problem: str = ""
-    #: tutor's own output, for the instructor's log only.
+    #: tutor's own output and every check's verdict in full (hidden ones too): for the
+    #: instructor's log only, never for the student.
     log: str = ""
 
 
@@ -188,7 +189,21 @@ def grade_handin(lessons: Path, plan_path: Path, handin: Path, *, upload: str | 
             log += f"\n{type(exc).__name__}: {exc}"
     reports = _reports_by_id(report)
     problem = "" if reports else "tutor could not grade this submission; the instructor's log says why"
+    log += "".join(_verdicts(e["id"], reports.get(e["id"])) for e in exercises)
     return Graded([o for e in exercises for o in outcomes(e, reports.get(e["id"]), problem)], problem, log)
+
+
+def _verdicts(exercise: str, report: dict[str, object] | None) -> str:
+    """Every check's verdict of one exercise in full, for the instructor's log."""
+    if report is None:
+        return f"{exercise}: no report\n"
+    lines = [f"{exercise}: {report.get('status')}: {report.get('message', '')}"]
+    checks = report.get("checks")
+    for check in checks if isinstance(checks, list) else []:
+        if isinstance(check, dict) and check.get("status") != "pass":
+            lines.append(f"  {check.get('name')}{' (hidden)' if check.get('hidden') else ''}: {check.get('status')}: "
+                         f"{check.get('message', '')}")
+    return for_log("\n".join(lines)) + "\n"
 
 
 def _reports_by_id(report: object) -> dict[str, dict[str, object]]:
