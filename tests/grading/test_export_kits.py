@@ -102,11 +102,15 @@ def test_a_gradescope_kit_for_some_exercises_grades_only_those(tmp_path, capsys)
     with zipfile.ZipFile(tmp_path / "kit" / "autograder.zip") as archive:
         plan = json.loads(archive.read("manifest.json"))
         setup = archive.read("setup.sh").decode()
+        constraints = archive.read("tutor-src/constraints.txt").decode().splitlines()
     assert [e["id"] for e in plan["exercises"]] == [LR.id]
     assert [c["name"] for c in plan["exercises"][0]["checks"]] == ["the lr table", "the optimizer"]
     # Gradescope's default image is Ubuntu 22.04 (Python 3.10): setup.sh brings a 3.11.
     assert "ppa:deadsnakes/ppa" in setup and "python3.11 python3.11-venv" in setup and "/opt/tutor-venv" in setup
     assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
+    # What tutor installs is pinned to what it was exported (and tested) with.
+    assert "-c ./tutor-src/constraints.txt ./tutor-src" in setup
+    assert any(line.startswith("numpy==") for line in constraints) and not any("torch" in line for line in constraints)
     assert main(["export", "gradescope", str(tmp_path / "x"), "--exercises", "nope", "--lessons", str(DATA)]) == 2
     assert "nope" in capsys.readouterr().err
 

@@ -63,12 +63,15 @@ jobs:
         with:
           python-version: "3.11"
           cache: pip
-          cache-dependency-path: .grading/requirements.txt
+          cache-dependency-path: |
+            .grading/requirements.txt
+            .grading/tutor-src/constraints.txt
       - name: Install tutor outside the checkout
         run: |
           python -m venv "$RUNNER_TEMP/tutor-venv"
           "$RUNNER_TEMP/tutor-venv/bin/python" -m pip install --quiet -r .grading/requirements.txt
-          "$RUNNER_TEMP/tutor-venv/bin/python" -m pip install --quiet ./.grading/tutor-src
+          "$RUNNER_TEMP/tutor-venv/bin/python" -m pip install --quiet -c .grading/tutor-src/constraints.txt \\
+            ./.grading/tutor-src
       - name: Grade
         id: {RUNNER_ID}
         env:

@@ -82,7 +82,7 @@ fi
 "$python" -m venv {VENV}
 {VENV}/bin/python -m pip install --quiet --upgrade pip
 {VENV}/bin/python -m pip install --quiet torch=={TORCH_VERSION} --index-url {TORCH_INDEX}
-{VENV}/bin/python -m pip install --quiet ./tutor-src
+{VENV}/bin/python -m pip install --quiet -c ./tutor-src/constraints.txt ./tutor-src
 {VENV}/bin/python -I -m tutor --version
 """
 

@@ -13,12 +13,14 @@ check's outcome carries only whether it passed.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from typing import TypedDict, cast
 
@@ -80,11 +82,58 @@ def read_manifest(path: Path) -> Manifest:
     return cast(Manifest, data)  # written by write_manifest, shipped with the kit
 
 
+#: The constraints file each kit installs tutor with (``pip install -c``).
+CONSTRAINTS = "constraints.txt"
+_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+
+
+def pinned_versions(root: str = "tutor") -> dict[str, str]:
+    """The installed version of every package tutor needs at run time, its dependencies'
+    dependencies included (torch aside: the kits pin its CPU build themselves), so that
+    an engine's image grades with what this tutor was tested with. Markers other than
+    extras are kept (a package one platform needs is pinned for all)."""
+    found: dict[str, str] = {}
+    todo: list[tuple[str, frozenset[str]]] = [(root, frozenset())]
+    while todo:
+        name, extras = todo.pop()
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in dist.requires or []:
+            spec, _, marker = requirement.partition(";")
+            wanted = re.findall(r"extra\s*==\s*[\"']([^\"']+)[\"']", marker)
+            if wanted and not set(wanted) & extras:
+                continue
+            match = _REQUIREMENT.match(spec)
+            if match is None:
+                continue
+            dep = match.group(1)
+            key = re.sub(r"[-_.]+", "-", dep).lower()
+            dep_extras = frozenset(e.strip() for e in (match.group(2) or "").split(",") if e.strip())
+            if key == "torch" or (key in found and not dep_extras):
+                continue
+            try:
+                found[key] = metadata.version(dep)
+            except metadata.PackageNotFoundError:
+                continue
+            todo.append((dep, dep_extras))
+    return dict(sorted(found.items()))
+
+
+def write_constraints(path: Path) -> None:
+    lines = [f"{name}=={version}" for name, version in pinned_versions().items()]
+    path.write_text("# The versions this tutor was exported with (pip install -c).\n" + "\n".join(lines) + "\n",
+                    encoding="utf-8")
+
+
 def copy_tutor_source(target: Path) -> None:
-    """tutor's package and build files, without caches, into ``target``."""
+    """tutor's package and build files, without caches, into ``target``, with the
+    constraints file that pins what it installs."""
     target.mkdir(parents=True, exist_ok=True)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(SOURCE_ROOT / name, target / name)
+    write_constraints(target / CONSTRAINTS)
     shutil.copytree(SOURCE_ROOT / "tutor", target / "tutor", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # The wheel's data files come from lessons/*.md: an empty folder keeps the build happy.

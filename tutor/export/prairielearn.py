@@ -100,7 +100,7 @@ FROM {BASE_IMAGE}
 RUN python -m venv {VENV} \\
     && {VENV}/bin/pip install --no-cache-dir torch=={TORCH_VERSION} --index-url {TORCH_INDEX}
 COPY tutor-src /opt/tutor-src
-RUN {VENV}/bin/pip install --no-cache-dir /opt/tutor-src \\
+RUN {VENV}/bin/pip install --no-cache-dir -c /opt/tutor-src/constraints.txt /opt/tutor-src \\
     && useradd --create-home --uid 1001 grader \\
     && {VENV}/bin/python -I -m tutor --version
 """
