@@ -22,6 +22,9 @@ async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
     for area in pilot.app.screen.query(TextArea):
         area.cursor_blink = False
+        # Lines drawn in a blink's dark half are cached under the key a still cursor
+        # uses too: drop them, or the cursor shows or not by the timing of the run.
+        area.notify_style_update()
     await pilot.pause()
 
 
