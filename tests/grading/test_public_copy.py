@@ -119,6 +119,7 @@ expr = "scale_params(params, k)"
 
 WRONG_SOFTMAX = "def softmax_rows(X):\n    e = X.exp()\n    return e / e.sum(dim=0, keepdim=True)\n"
 BANNED_CLAMP = "def clamp_rows(X, low):\n    return X.clamp(min=low)\n"
+RIGHT_SOFTMAX = "def softmax_rows(X):\n    e = (X - X.max(dim=1, keepdim=True).values).exp()\n    return e / e.sum(dim=1, keepdim=True)\n"
 
 pytestmark = pytest.mark.slow
 
@@ -223,8 +224,7 @@ def test_the_rules_after_a_hidden_check_still_hold_on_the_public_copy(public, sa
 def test_a_right_answer_on_the_public_copy_says_the_hidden_checks_wait_for_grading(public, tmp_path, capsys):
     workspace = tmp_path / "workspace"
     (workspace / "grading").mkdir(parents=True)
-    solution = "def softmax_rows(X):\n    e = (X - X.max(dim=1, keepdim=True).values).exp()\n    return e / e.sum(dim=1, keepdim=True)\n"
-    (workspace / "grading" / "softmax-rows.py").write_text(solution)
+    (workspace / "grading" / "softmax-rows.py").write_text(RIGHT_SOFTMAX)
     report = tmp_path / "report.json"
     assert main(["grade", "grading/softmax-rows", "--lessons", str(public), "--workspace", str(workspace),
                  "--json", str(report)]) == 0
@@ -300,3 +300,12 @@ def _model(lesson):
 
     return (lesson.id, lesson.title, lesson.order, lesson.topics, lesson.summary, lesson.requires,
             [block(b) for b in lesson.blocks])
+
+
+def test_a_public_copy_is_checked_on_the_device_its_values_were_computed_on(public, sandbox):
+    """A learner whose app runs on a GPU still compares with the values of the CPU: their
+    answer runs where the stored values were computed."""
+    exercise = load_lessons([public]).exercise("grading/softmax-rows")
+    assert exercise.reference is not None and exercise.reference.device == "cpu"
+    report = grade_source(exercise, RIGHT_SOFTMAX, sandbox, device="cuda")
+    assert report.status == "pass", report.message

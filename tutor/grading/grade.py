@@ -318,6 +318,10 @@ def _run_both(submission: Submission, client: SandboxClientProtocol, include_hid
     if submission.seeds is not None and exercise.reference is None:
         # A public copy holds the reference's values on the lesson's seeds only.
         exercise = replace(exercise, seeds=submission.seeds)
+    if exercise.reference is not None:
+        # ... computed on one device: the learner's side runs there too, so that placement
+        # and tolerances compare like with like.
+        device = exercise.reference.device
     started = time.perf_counter()
     checks = exercise.checks if include_hidden else exercise.visible_checks
     held_back = exercise.reference.hidden_checks if exercise.reference else 0  # a public copy's, at grading
