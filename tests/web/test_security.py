@@ -200,3 +200,18 @@ def test_a_learners_run_sees_no_workspace_and_no_token_file(sandbox, tmp_path: P
              "    print(os.path.exists(p))\n")
     result = sandbox.run(RunRequest(code=probe, inspect=False))
     assert result.stdout.split() == ["False", "False", "False"], result
+
+
+async def test_a_second_tab_ends_the_first_ones_app_before_its_own_starts(served: Served) -> None:
+    """One place per learner: a reload or a second tab must not run two apps on one
+    workspace; the first one quits (saving its editor) before the second starts."""
+    await served.sign_in(served.tokens["alice"])
+    first = await served.client.ws_connect("/ws")
+    assert await first.receive_bytes() == b"started"
+    second = await served.client.ws_connect("/ws")
+    assert await second.receive_bytes() == b"started"
+    closed = await first.receive()
+    assert closed.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+    assert len(served.commands()) == 2
+    assert list(served.server.running) == ["alice"]
+    await second.close()

@@ -64,6 +64,8 @@ CSP = (
 )
 TEMPLATES = Path(__file__).parent / "templates"
 TEXTUAL_SERVE_STATIC = Path(textual_serve.__file__).parent / "static"
+#: How long an app process may take to save and quit before it is killed.
+STOP_GRACE_SECONDS = 10.0
 #: The meta packet the app sends when its editor's text becomes saved or unsaved.
 UNSAVED_META = "tutor_unsaved"
 
@@ -143,8 +145,19 @@ class LearnerAppService(AppService):
             return
         await super().on_meta(data)
 
-    async def wait_closed(self) -> None:
-        """Until the app process has exited (its editor saved)."""
+    async def end(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Ask the app to quit (it saves the editor on its way out) and wait until its
+        process has exited; one that has not after ``grace`` seconds is killed."""
+        try:
+            await asyncio.wait_for(self._stop_and_wait(), grace)
+        except TimeoutError:
+            log.warning("an app process did not quit within %.0f s: killed", grace)
+            if self._process is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    self._process.kill()
+
+    async def _stop_and_wait(self) -> None:
+        await self.stop()
         if self._process is not None:
             with contextlib.suppress(ProcessLookupError):
                 await self._process.wait()
@@ -243,7 +256,7 @@ class TutorServer(Server):
         self.console.print(f"tutor: serving on {self.public_url} ({who}); Ctrl+C stops")
 
     async def on_shutdown(self, app: web.Application) -> None:
-        await asyncio.gather(*(service.stop() for service in list(self.running.values())), return_exceptions=True)
+        await asyncio.gather(*(service.end() for service in list(self.running.values())), return_exceptions=True)
 
     def _page(self, request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
         return aiohttp_jinja2.render_template(template, request, context, status=status)
@@ -325,8 +338,8 @@ class TutorServer(Server):
         if previous is not None:
             # A reload or a second tab: the older app saves and ends before the new one
             # reads the workspace, so the new one resumes from what was last typed.
-            await previous.stop()
-            await previous.wait_closed()
+            await previous.end()
+            await previous.remote_close()  # the app's exit closes it too; a hung one does not
 
         websocket = web.WebSocketResponse(heartbeat=15)
         width = _to_int(request.query.get("width", "80"), 80)
@@ -353,7 +366,7 @@ class TutorServer(Server):
             log.exception(error)
         finally:
             if service is not None:
-                await service.stop()
+                await service.end()
                 if self.running.get(name) is service:
                     del self.running[name]
         return websocket
