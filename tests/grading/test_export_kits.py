@@ -115,6 +115,25 @@ def test_a_gradescope_kit_for_some_exercises_grades_only_those(tmp_path, capsys)
     assert "nope" in capsys.readouterr().err
 
 
+def test_the_kits_tutor_source_builds_and_ships_no_lesson(tmp_path, capsys):
+    """What setup.sh and the images install: tutor's source as the kit carries it builds
+    into a wheel that holds no lesson set (no solutions in an engine's image but the kit's)."""
+    export("gradescope", tmp_path / "kit", "--exercises", LR.id)
+    with zipfile.ZipFile(tmp_path / "kit" / "autograder.zip") as archive:
+        archive.extractall(tmp_path / "source")
+    # pip wheel builds without installing: the test's own environment is left as it is.
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                           "--wheel-dir", str(tmp_path / "wheels"), str(tmp_path / "source" / "tutor-src")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [wheel] = (tmp_path / "wheels").glob("tutor-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "tutor/export/gradescope.py" in names
+    assert not [n for n in names if n.endswith((".md", ".po", ".mo")) and "/data/" in n], "no lessons in the wheel"
+    capsys.readouterr()
+
+
 def test_a_gradescope_run_that_fails_still_writes_valid_results(tmp_path, capsys):
     root = _gradescope(tmp_path)
     # Python itself cannot start: the script's own fallback.
@@ -157,7 +176,7 @@ def test_the_prairielearn_questions_show_the_starter_and_grade_an_upload(tmp_pat
     dockerfile = (course / "grader" / "Dockerfile").read_text()
     assert "FROM python:3.11.11-slim-bookworm" in dockerfile and "torch==2.13.0" in dockerfile
     run = (question / "tests" / "run.sh").read_text()
-    assert "useradd --create-home --uid 1001 grader" in dockerfile and 'TUTOR_GRADER_USER:-grader' in run and "setpriv --reuid=" in run
+    assert "chmod -R go-rwx \"$work/lessons\"" in run and "chmod -R a+rX /opt/tutor-venv" in dockerfile
 
     perfect = _prairielearn_run(course, question, tmp_path, SOFTMAX.solution)
     assert perfect["gradable"] is True and perfect["score"] == 1.0

@@ -99,6 +99,11 @@ root="${{AUTOGRADER_ROOT:-/autograder}}"
 python="${{TUTOR_PYTHON:-{VENV}/bin/python}}"
 mkdir -p "$root/results"
 rm -f "$root/results/results.json"
+# The kit (lessons, manifest) is for root alone: the sandbox runs the submission under an
+# unprivileged uid, so these permissions hide it even where the container refuses mount
+# namespaces (Docker's default).
+chmod 700 "$root/source" 2>/dev/null
+chmod -R go-rwx "$root/source/lessons" "$root/source/manifest.json" 2>/dev/null
 # -I: the submission's folder and the environment cannot stand in for tutor.
 cd "$root/source" && "$python" -I -m tutor.export.gradescope "$root/source" "$root/submission" \\
     "$root/results/results.json"
@@ -127,9 +132,11 @@ Hidden checks' tests say only "hidden check passed/failed" and are shown `after_
 submission's total score, which includes the hidden checks' points: to keep that back until
 the due date, hide the autograder score in the assignment's settings (or publish grades later).
 
-The sandbox needs its isolation layers inside the engine's container: where the lessons
-cannot be hidden from the student's code, tutor refuses to grade and the log says which
-container options give full isolation.
+`run_autograder` runs as root (as Gradescope starts it) and makes the kit readable by root
+alone; the sandbox runs the student's code under an unprivileged uid with no capabilities,
+so those permissions hide the lessons even in a container that refuses mount namespaces.
+Where the runs cannot hide them, tutor refuses to grade: every test scores 0, and the log
+(stdout, shown to instructors only) says what is missing.
 """
 
 

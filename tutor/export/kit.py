@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -127,17 +128,29 @@ def write_constraints(path: Path) -> None:
                     encoding="utf-8")
 
 
+_DATA_FILES = re.compile(r"^\[tool\.setuptools\.data-files\]\n.*?(?=^\[|\Z)", re.MULTILINE | re.DOTALL)
+
+
+def kit_pyproject(text: str) -> str:
+    """tutor's ``pyproject.toml`` for a kit: without its data files (the shipped lessons
+    and their translations), which a kit never installs: it grades with the lessons it
+    carries, and an engine's image holds no other lesson set, solutions and all."""
+    out = _DATA_FILES.sub("", text)
+    if "data-files" in tomllib.loads(out).get("tool", {}).get("setuptools", {}):
+        raise ValueError("pyproject.toml: the data files could not be left out of the kit")
+    return out
+
+
 def copy_tutor_source(target: Path) -> None:
-    """tutor's package and build files, without caches, into ``target``, with the
-    constraints file that pins what it installs."""
+    """tutor's package and build files, without caches and without the shipped lessons,
+    into ``target``, with the constraints file that pins what it installs."""
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(SOURCE_ROOT / name, target / name)
+    (target / "pyproject.toml").write_text(kit_pyproject((SOURCE_ROOT / "pyproject.toml").read_text(encoding="utf-8")),
+                                           encoding="utf-8")
+    shutil.copy2(SOURCE_ROOT / "README.md", target / "README.md")
     write_constraints(target / CONSTRAINTS)
     shutil.copytree(SOURCE_ROOT / "tutor", target / "tutor", dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    # The wheel's data files come from lessons/*.md: an empty folder keeps the build happy.
-    (target / "lessons").mkdir(exist_ok=True)
 
 
 def lessons_of(lessons: LessonSet, exercises: Sequence[Exercise]) -> list[Path]:

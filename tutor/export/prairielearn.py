@@ -55,22 +55,21 @@ STUDENT_FILE = "solution.py"
 
 RUN = f"""#!/usr/bin/env bash
 # PrairieLearn's entrypoint for one submission: grade it, write results.json, exit 0.
-# Started as root (PrairieLearn's default), it grades as the image's user "grader".
+# It runs as PrairieLearn starts it (root): the lessons are copied into a folder only root
+# may enter, and the sandbox runs the student's code under an unprivileged uid with no
+# capabilities, so that code never reads them, even where the container refuses mount
+# namespaces (Docker's default).
 set -u
 root="${{GRADE_ROOT:-/grade}}"
 python="${{TUTOR_PYTHON:-{VENV}/bin/python}}"
 mkdir -p "$root/results"
 work=$(mktemp -d)
+chmod 700 "$work"
 cp -R "$root/student" "$work/student" 2>/dev/null || mkdir -p "$work/student"
 cp -R "$root/serverFilesCourse/tutor/lessons" "$work/lessons"
+chmod -R go-rwx "$work/lessons"
 cp "$root/tests/manifest.json" "$work/manifest.json"
-user="${{TUTOR_GRADER_USER:-grader}}"
-as_grader=()
-if [ "$(id -u)" = 0 ] && id "$user" >/dev/null 2>&1; then
-    chown -R "$user" "$work"
-    as_grader=(setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups env HOME="$work")
-fi
-cd "$work" && "${{as_grader[@]}}" "$python" -I -m tutor.export.prairielearn "$work/manifest.json" "$work/lessons" \\
+cd "$work" && "$python" -I -m tutor.export.prairielearn "$work/manifest.json" "$work/lessons" \\
     "$work/student" "$work/results.json"
 if [ -s "$work/results.json" ]; then
     cp "$work/results.json" "$root/results/results.json"
@@ -94,14 +93,14 @@ QUESTION = """<pl-question-panel>
 </pl-submission-panel>
 """
 
-DOCKERFILE = f"""# tutor's PrairieLearn grader: torch {TORCH_VERSION} (CPU) and tutor in a venv, and a user
-# "grader" that the entrypoint grades as. Build: docker build -t IMAGE .
+DOCKERFILE = f"""# tutor's PrairieLearn grader: torch {TORCH_VERSION} (CPU) and tutor in a venv readable by
+# every uid (the sandbox runs student code under unprivileged ones). Build: docker build -t IMAGE .
 FROM {BASE_IMAGE}
 RUN python -m venv {VENV} \\
     && {VENV}/bin/pip install --no-cache-dir torch=={TORCH_VERSION} --index-url {TORCH_INDEX}
 COPY tutor-src /opt/tutor-src
 RUN {VENV}/bin/pip install --no-cache-dir -c /opt/tutor-src/constraints.txt /opt/tutor-src \\
-    && useradd --create-home --uid 1001 grader \\
+    && chmod -R a+rX {VENV} \\
     && {VENV}/bin/python -I -m tutor --version
 """
 
@@ -113,8 +112,14 @@ OUT --image NAME` writes another):
 
     docker build -t {image} grader && docker push {image}
 
-Versions are pinned: the base image `{base}`, torch {torch} (CPU) and this tutor.
-The entrypoint grades as the user `grader` of the image, never as root. Hidden checks are
+Versions are pinned: the base image `{base}`, torch {torch} (CPU), this tutor and every
+package it installs (`tutor-src/constraints.txt`).
+
+No student code runs as root: the entrypoint runs as PrairieLearn starts it (root), keeps
+the lessons in a folder only root may enter, and the sandbox runs each submission under an
+unprivileged uid with no capabilities. In Docker's default container (no mount namespaces)
+those permissions are what hides the lessons; where the runs cannot hide them, tutor refuses
+to grade and the job's log says what is missing (a submission is then not gradable). Hidden checks are
 named "hidden check N" in the results and say only whether they passed. A submission with
 a syntax error is not gradable (no attempt is spent) and says where the error is.
 """
