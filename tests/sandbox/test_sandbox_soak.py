@@ -57,7 +57,7 @@ def test_an_hour_of_cells_and_checks_has_no_sandbox_death(sandbox: SandboxClient
         thread.join()
 
     assert deaths == [], deaths
-    assert sandbox.restarts == restarts_before
+    assert sandbox.restarts == restarts_before, sandbox.deaths
     assert outcomes["check pass"] == ROUNDS * sum(len(lesson.exercises) for lesson in lessons)
     # The cells that are meant to fail (to show an error) fail; none dies or times out.
     assert outcomes["cell timeout"] == 0 and outcomes["cell killed"] == 0, outcomes

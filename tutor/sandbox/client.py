@@ -221,6 +221,9 @@ class SandboxClient(SandboxClientProtocol):
         self._closed = False
         #: Servers that died under a run and were started again for it (a retry).
         self.restarts = 0
+        #: Why each server this client started has died, oldest first: its exit status or
+        #: signal, and what ended the channel where the front ended it.
+        self.deaths: list[str] = []
 
     # --- lifecycle ---------------------------------------------------------------
 
@@ -376,6 +379,7 @@ class SandboxClient(SandboxClientProtocol):
         fd = proc.stdout.fileno()
         decoder = FrameDecoder()
         broken = True  # until the server closes the channel itself
+        why = ""
         try:
             while True:
                 data = os.read(fd, 1 << 20)
@@ -384,8 +388,8 @@ class SandboxClient(SandboxClientProtocol):
                     break
                 for frame in decoder.feed(data):
                     self._dispatch(frame.header, frame.blobs)
-        except Exception:  # noqa: BLE001 - a broken channel ends this server, never the front
-            pass
+        except Exception as exc:  # noqa: BLE001 - a broken channel ends this server, never the front
+            why = f"; the front ended it: {type(exc).__name__}: {exc}"
         finally:
             # However the loop ended, no run may wait for an answer that cannot come,
             # and the next run must start a new server.
@@ -400,7 +404,9 @@ class SandboxClient(SandboxClientProtocol):
             if broken and proc.poll() is None:
                 proc.kill()
             status = proc.wait()
-            self._fail_pending(proc, f"{SERVER_DIED} ({_exit_words(status)}{self._log_words()})")
+            if died and not self._closed:
+                self.deaths.append(f"{_exit_words(status)}{why}")
+            self._fail_pending(proc, f"{SERVER_DIED} ({_exit_words(status)}{why}{self._log_words()})")
 
     def _log_words(self) -> str:
         return f"; its log: {self.log_path}" if self.log_path is not None else ""
