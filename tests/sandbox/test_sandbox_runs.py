@@ -199,6 +199,7 @@ def test_a_server_that_dies_under_a_run_is_started_again_and_the_run_retried(tmp
         [result] = results
         assert result.ok and result.stdout.strip() == "done", result.error
         assert client.restarts == 1 and client.server_pid not in (None, first_server)
+        assert client.deaths == ["killed by SIGKILL, often the system out of memory"]
         assert log.is_file()  # the server's stderr goes there, to say why it died
     finally:
         client.close()
