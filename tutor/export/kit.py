@@ -5,9 +5,9 @@ fixed list, whatever a submission holds), and the grading step the engines share
 The grading step runs inside the engine, in the kit's own Python: it grades the hand-in
 as a class of one with ``tutor grade --batch`` in a child process (``python -I``: nothing
 in the hand-in's folder or the environment can stand in for tutor), which finds each
-exercise's file the way an LMS delivers it, and reads the student's JSON report back. Each engine
-turns the :class:`Outcome` of every check of the manifest into its own format; a hidden
-check's outcome carries only whether it passed.
+exercise's file the way an LMS delivers it, and reads the student's JSON report back.
+Each engine turns the :class:`Outcome` of every check of the manifest into its own
+format; a hidden check's outcome carries only whether it passed.
 """
 
 from __future__ import annotations
@@ -30,10 +30,19 @@ from tutor.lessons import Exercise, LessonSet
 from tutor.textsafe import for_log, for_terminal
 
 SOURCE_ROOT = Path(tutor.__file__).resolve().parent.parent
-#: The torch the kits install: the build the project tests, CPU-only (grading needs no GPU).
-TORCH_VERSION = "2.13.0"
+#: The torch the kits install: the version this tutor runs with here (the project tests
+#: 2.13.0), its CPU build (grading needs no GPU).
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
-TORCH_INSTALL = f"pip3 install --quiet torch=={TORCH_VERSION} --index-url {TORCH_INDEX}"
+
+
+def _torch_version() -> str:
+    try:
+        return metadata.version("torch").split("+")[0]  # "2.13.0+cu126": the CPU build of 2.13.0
+    except metadata.PackageNotFoundError:
+        return "2.13.0"
+
+
+TORCH_VERSION = _torch_version()
 #: What a student sees of a hidden check that failed, anywhere, before or after grading.
 HIDDEN_FAILED = "hidden check failed"
 NOT_HANDED_IN = "not handed in"
@@ -62,18 +71,17 @@ class Manifest(TypedDict):
     exercises: list[ManifestExercise]
 
 
-def manifest(exercises: Sequence[Exercise], file: str | None = None) -> Manifest:
-    """The kit's list of ``exercises``; each one's file is ``file`` if given (one
-    question's upload), else ``SHORT-ID.py``."""
+def manifest(exercises: Sequence[Exercise]) -> Manifest:
+    """The kit's list of ``exercises``, each with the file name it is handed in as."""
     return Manifest(version=1, exercises=[
-        ManifestExercise(id=e.id, lesson=e.lesson_id, file=file or f"{e.short_id}.py", title=e.title,
+        ManifestExercise(id=e.id, lesson=e.lesson_id, file=f"{e.short_id}.py", title=e.title,
                          checks=[ManifestCheck(name=c.name, points=c.points, hidden=c.hidden) for c in e.checks])
         for e in exercises])
 
 
-def write_manifest(exercises: Sequence[Exercise], path: Path, file: str | None = None) -> None:
+def write_manifest(exercises: Sequence[Exercise], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest(exercises, file), indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(manifest(exercises), indent=1) + "\n", encoding="utf-8")
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -8,10 +8,13 @@ the question's ``tests/`` in ``/grade/tests`` and ``serverFilesCourse`` in
 ``/grade/results/results.json``; ``GRADE_ROOT`` moves that root (the tests run the
 entrypoint in a temporary directory).
 
-The grader image (``grader/Dockerfile``, versions pinned) holds torch and tutor in a venv
-and a user ``grader``; the entrypoint, started as root, grades as ``grader``. The
-questions name the image ``--image`` gives (default ``tutor-grader``): build it and push it
-under that name where the course's PrairieLearn pulls images.
+The grader image (``grader/Dockerfile``, versions pinned) holds torch and tutor in a venv.
+The entrypoint runs as PrairieLearn starts it (root) and keeps the lessons in a folder only
+root may enter; the sandbox runs the student's code under an unprivileged uid with no
+capabilities, so no student code runs as root and permissions hide the lessons even where
+the container refuses mount namespaces. The questions name the image ``--image`` gives
+(default ``tutor-grader``): build it and push it under that name where the course's
+PrairieLearn pulls images.
 
 A syntax error is ``gradable: false`` with ``format_errors`` (no attempt is spent); a
 hidden check's test is named by number and says only "hidden check failed" (or passed).
