@@ -156,7 +156,7 @@ class GradescopeResults(TypedDict):
     output: str
     visibility: str
     stdout_visibility: str
-    execution_time: float
+    execution_time: int
     tests: list[GradescopeTest]
 
 
@@ -197,7 +197,7 @@ def results(graded: Graded, hidden_visibility: str = HIDDEN_DEFAULT, seconds: fl
     if graded.problem:
         summary = f"{graded.problem}. {summary}"
     return GradescopeResults(score=float(sum(o.score for o in graded.outcomes)), output=summary, visibility="visible",
-                             stdout_visibility="hidden", execution_time=round(seconds, 1), tests=tests)
+                             stdout_visibility="hidden", execution_time=round(seconds), tests=tests)
 
 
 def _numbered(graded: Graded) -> list[tuple[int, Outcome]]:
