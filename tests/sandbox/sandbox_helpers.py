@@ -9,6 +9,7 @@ from pathlib import Path
 from tutor.sandbox.api import RunRequest
 from tutor.sandbox.client import SandboxClient
 from tutor.sandbox.isolation import SANDBOX_UID_BASE
+from tutor.sandbox.server import ALIVE
 
 
 def _children(pid: int | None) -> list[int]:
@@ -110,5 +111,5 @@ def assert_recovered(sandbox: SandboxClient) -> None:
     assert after.status == "ok" and after.stdout == "4\n", after.error
     assert server_children(sandbox) == []
     assert sandbox.workroot is not None
-    assert [p for p in sandbox.workroot.iterdir() if not p.name.startswith(SHARED_PREFIX)] == []
+    assert [p for p in sandbox.workroot.iterdir() if not p.name.startswith(SHARED_PREFIX) and p.name != ALIVE] == []
     assert stray_run_processes() == []

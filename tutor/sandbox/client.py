@@ -246,7 +246,9 @@ class SandboxClient(SandboxClientProtocol):
             env = {**os.environ, **self.env}
             # The server imports tutor from wherever this process did.
             package_root = str(Path(__file__).resolve().parents[2])
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+            # A front started with -I or -E (the kits) ignored PYTHONPATH; so does its server.
+            inherited = None if sys.flags.isolated or sys.flags.ignore_environment else env.get("PYTHONPATH")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, inherited]))
             env["GLIBC_TUNABLES"] = huge_page_heap(env.get("GLIBC_TUNABLES"))
             debug = os.environ.get("TUTOR_SANDBOX_DEBUG")
             log = None if debug else _open_log(self.log_path)

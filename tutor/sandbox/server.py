@@ -11,6 +11,7 @@ initialise it themselves.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import selectors
@@ -100,10 +101,10 @@ class Server:
             path = Path(tempfile.mkdtemp(prefix="tutor-sandbox-"))
         else:
             for stale in shared.iterdir():  # left by servers that were killed
-                pid = stale.name.split("-")[0]
-                if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                if not _alive(stale):
                     shutil.rmtree(stale, ignore_errors=True)
             path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=shared))
+        self._alive_fd = _hold_alive(path)
         path.chmod(0o711)  # children running as other uids must reach their own dirs
         return path
 
@@ -368,7 +369,44 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view):]
 
 
+#: In a server's work root, a file its server holds locked while it lives.
+ALIVE = ".alive"
+
+
+def _hold_alive(workroot: Path) -> int:
+    """Lock the work root's :data:`ALIVE` file for as long as this server (or its forker,
+    which inherits the descriptor) lives; the kernel lets go when both are gone."""
+    fd = os.open(workroot / ALIVE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
+
+
+def _alive(workroot: Path) -> bool:
+    """Whether another server still uses ``workroot``. Asked by its lock, not its pid:
+    /tmp is shared with containers whose pids mean other processes here, so a live
+    container's work root once looked stale to the host's server and was deleted under
+    its runs. A root without the file is young (its server is about to lock it), or
+    not ours: left alone."""
+    try:
+        fd = os.open(workroot / ALIVE, os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        try:  # a day old: a server from before the lock file, long gone
+            return time.time() - workroot.stat().st_mtime < 86400
+        except OSError:
+            return True
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True  # held: its server lives
+    finally:
+        os.close(fd)
+    return False
+
+
 if __name__ == "__main__":
     from tutor.sandbox.boot import main
 
     main(Server)
+
