@@ -13,10 +13,13 @@ times until the result's status line ("ran on cpu") arrives on the socket: the k
 round trip through the server, the learner's app process and its sandbox, and the
 repaint, as a learner sees it less the browser's drawing.
 
-Memory: today every connection starts its own app process, which starts its own
-sandbox server and forker. Reported per learner: the proportional set size (PSS,
-shared pages split between the processes that share them) of the app process and of
-its sandbox processes, read from /proc/PID/smaps_rollup once all learners are warm.
+Memory: every connection starts its own app process. With ``--shared-sandbox`` (what
+``tutor serve`` does by default) every app's runs go to the server's one sandbox;
+without it each app starts its own sandbox server and forker (``tutor serve
+--sandbox-per-learner``). Reported per learner: the proportional set size (PSS, shared
+pages split between the processes that share them) of the app process and of its own
+sandbox processes, and the shared sandbox's once, read from /proc/PID/smaps_rollup once
+all learners are warm.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -128,7 +132,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
         names = [f"learner{i:02d}" for i in range(args.learners)]
         tokens = {name: store.issue(name).token for name in names}
         server = TutorServer(ServeOptions(data_dir=data, roster=names, lessons=lessons, device="cpu",
-                                          limiter=SignInLimiter(failures=1000)))
+                                          limiter=SignInLimiter(failures=1000), shared_sandbox=args.shared_sandbox))
         runner = web.AppRunner(await server.make_app(), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -157,6 +161,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
             # The app's direct children: the sandbox server; below it, its forker.
             direct = set(descendants) - {grandchild for child in descendants for grandchild in children(child)}
             servers.append(sum(pss_kb(child) for child in direct))
+        shared = 0
+        if server.relay is not None:  # the one sandbox server and its forker, in this process's tree
+            shared = sum(pss_kb(child) for child in children(os.getpid()) if child not in
+                         {service.pid for service in server.running.values()} | {c for s in server.running.values()
+                                                                                  for c in children(s.pid or 0)})
         ready.set()
         await asyncio.gather(*tasks)
         await runner.cleanup()
@@ -165,7 +174,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, object]:
     quantiles = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
     return {
         "learners": args.learners, "interval_s": args.interval, "runs_each": args.runs,
+        "shared_sandbox": args.shared_sandbox,
+        "shared_sandbox_mb": round(shared / 1024, 1),
         "all_warm_after_s": round(warm_seconds, 1),
+        "each_ms": {learner.name: [round(x * 1000) for x in learner.latencies] for learner in learners} if args.verbose else None,
         "key_to_result_ms": {"p50": round(statistics.median(latencies) * 1000), "p95": round(quantiles[94] * 1000),
                               "max": round(latencies[-1] * 1000), "n": len(latencies)},
         "mb_per_learner": {
@@ -184,6 +196,8 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=10.0, help="seconds between a learner's runs")
     parser.add_argument("--runs", type=int, default=6, help="runs per learner")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="every learner's latencies too")
+    parser.add_argument("--shared-sandbox", action="store_true", help="one sandbox for all (tutor serve's default)")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     print(json.dumps(result, indent=None if args.json else 2))

@@ -33,7 +33,7 @@ def test_a_class_in_the_browser(tmp_path: Path) -> None:
     store = TokenStore(data)
     alice, bob = store.issue("alice").token, store.issue("bob").token
     server = TutorServer(ServeOptions(data_dir=data, roster=("alice", "bob"), lessons=REPO / "lessons", device="cpu",
-                                      app_command=(sys.executable, "-m", "tutor")))
+                                      app_command=(sys.executable, "-m", "tutor"), shared_sandbox=True))
     shots = tmp_path / "shots"
     shots.mkdir()
     with serving(server) as url:

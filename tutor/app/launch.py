@@ -16,8 +16,15 @@ def main(args: argparse.Namespace) -> int:
     """Load lessons and the workspace, run the app until the learner quits."""
     lessons = load_lessons([args.lessons or default_lessons_dir()])
     workspace = Workspace(getattr(args, "workspace", None) or default_workspace(), lessons)
-    app = make_app(lessons, workspace, device=getattr(args, "device", "auto") or "auto")
-    if os.environ.get("TUTOR_FRONT") == "web":  # in a browser page (tutor serve)
+    web = os.environ.get("TUTOR_FRONT") == "web"  # in a browser page (tutor serve)
+    relay = None
+    if web:  # tutor serve lends its one sandbox through a relay (unless --sandbox-per-learner)
+        from tutor.relay import RelayClient
+
+        relay = RelayClient.from_environment()
+    app = make_app(lessons, workspace, device=getattr(args, "device", "auto") or "auto",
+                   client_factory=(lambda: relay) if relay is not None else None)
+    if web:
         from tutor.app.browser import BrowserTutorApp
 
         app = BrowserTutorApp(app.session)

@@ -8,6 +8,8 @@ process; this module adds what a class needs around it:
   Tokens travel only in the sign-in form's body, never in a URL, and are never logged;
 * each learner's own workspace, chosen on the server from the signed-in name (never
   from a path in the URL), passed to their app process as ``--workspace``;
+* one warm sandbox for every learner's runs, lent in turns (:mod:`tutor.relay`),
+  unless each app is to start its own;
 * one place per learner: a reload or a second tab ends the previous app process first
   (which saves the editor on its way out), and the new one resumes where it was;
 * a page that loads nothing from other hosts (textual-serve's own page fetches a web
@@ -95,6 +97,8 @@ class ServeOptions:
     #: The app's command line, before ``--workspace DIR`` (default: this interpreter's tutor).
     app_command: Sequence[str] = field(default_factory=lambda: (sys.executable, "-m", "tutor"))
     limiter: SignInLimiter = field(default_factory=SignInLimiter)
+    #: One warm sandbox in this process for every learner's app, instead of one each (the CLI's default).
+    shared_sandbox: bool = False
 
     def check(self) -> None:
         if self.roster is None and not is_loopback(self.host):
@@ -114,15 +118,18 @@ class SignedIn:
 class LearnerAppService(AppService):
     """One learner's app process: started without a shell, with their workspace."""
 
-    def __init__(self, argv: Sequence[str], *, on_unsaved: Any, **kwargs: Any) -> None:
+    def __init__(self, argv: Sequence[str], *, on_unsaved: Any, environment: dict[str, str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(" ".join(argv), **kwargs)
         self.argv = list(argv)
+        self.extra_environment = environment or {}
         self.on_unsaved = on_unsaved
         self.pid: int | None = None
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         environment = super()._build_environment(width, height)
         environment["TUTOR_FRONT"] = "web"  # the app's browser keys and autosave
+        environment.update(self.extra_environment)
         return environment
 
     async def _open_app_process(self, width: int = 80, height: int = 24) -> asyncio.subprocess.Process:
@@ -185,6 +192,7 @@ class TutorServer(Server):
         #: Each learner's running app, so a new connection ends the previous one first.
         self.running: dict[str, LearnerAppService] = {}
         self.secure_cookies = (options.public_url or "").startswith("https:")
+        self.relay: Any = None  # the RelayServer of the shared sandbox, once started
 
     # -- who is asking ------------------------------------------------------------
 
@@ -252,11 +260,34 @@ class TutorServer(Server):
         return response
 
     async def on_startup(self, app: web.Application) -> None:
+        if self.options.shared_sandbox:
+            self.relay = await asyncio.to_thread(self._start_shared_sandbox)
         who = "no sign-in, one workspace" if self.open_mode else f"{len(self.roster or ())} learners on the roster"
         self.console.print(f"tutor: serving on {self.public_url} ({who}); Ctrl+C stops")
 
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(service.end() for service in list(self.running.values())), return_exceptions=True)
+        if self.relay is not None:
+            self.relay.close()
+            await asyncio.to_thread(self.relay.client.close)
+
+    def _start_shared_sandbox(self) -> Any:
+        """The one sandbox every learner's app runs in (blocking: it imports torch)."""
+        from tutor.core import GRADING_TASK_MODULES, hidden_paths
+        from tutor.lessons import default_lessons_dir, load_lessons
+        from tutor.relay import RelayServer
+        from tutor.sandbox.client import SandboxClient
+
+        lessons = load_lessons([self.options.lessons or default_lessons_dir()])
+        data = self.options.data_dir
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        client = SandboxClient(hide_paths=hidden_paths(lessons), device=self.options.device,
+                               warm_modules=GRADING_TASK_MODULES, log_path=data / "sandbox.log")
+        client.start()
+        client.wait_ready(120)
+        relay = RelayServer(client, data / "relay" / "sandbox.sock")
+        relay.start()
+        return relay
 
     def _page(self, request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
         return aiohttp_jinja2.render_template(template, request, context, status=status)
@@ -354,6 +385,7 @@ class TutorServer(Server):
             self.workspace(name).mkdir(parents=True, exist_ok=True, mode=0o700)
             service = LearnerAppService(
                 self.app_argv(name), on_unsaved=on_unsaved,
+                environment=self.relay.environment if self.relay is not None else None,
                 write_bytes=websocket.send_bytes, write_str=websocket.send_str, close=websocket.close,
                 download_manager=self.download_manager, debug=self.debug,
             )
