@@ -60,3 +60,34 @@ def test_the_lock_file_is_never_followed(tmp_path: Path) -> None:
     fd = os.open(target, os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX)
     os.close(fd)
+
+
+def test_a_server_starting_beside_another_never_sees_its_root_unlocked(tmp_path: Path) -> None:
+    """The lock file gets its name only once locked: a server scanning for stale roots
+    while another creates its own never finds that one unlocked (it once deleted it)."""
+    import threading
+
+    held: list[int] = []
+    done = threading.Event()
+    judged_stale: list[str] = []
+
+    def start_servers() -> None:
+        for number in range(200):
+            root = tmp_path / f"{number}-server"
+            root.mkdir()
+            held.append(_hold_alive(root))
+        done.set()
+
+    def scan() -> None:
+        while not done.is_set():
+            judged_stale.extend(p.name for p in tmp_path.iterdir() if (p / ALIVE).exists() and not _alive(p))
+
+    threads = [threading.Thread(target=start_servers), threading.Thread(target=scan)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for fd in held:
+        os.close(fd)
+    assert judged_stale == []
+    assert sorted(p.name for p in (tmp_path / "0-server").iterdir()) == [ALIVE]  # no staging name left

@@ -376,8 +376,12 @@ ALIVE = ".alive"
 def _hold_alive(workroot: Path) -> int:
     """Lock the work root's :data:`ALIVE` file for as long as this server (or its forker,
     which inherits the descriptor) lives; the kernel lets go when both are gone."""
-    fd = os.open(workroot / ALIVE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+    # Locked before it has the name another server looks for: a server starting at the
+    # same moment must never find it there unlocked, take it for stale and delete the root.
+    staging = workroot / f"{ALIVE}-{secrets.token_hex(8)}"
+    fd = os.open(staging, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.rename(staging, workroot / ALIVE)
     return fd
 
 
