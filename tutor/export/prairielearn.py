@@ -66,6 +66,9 @@ set -u
 root="${{GRADE_ROOT:-/grade}}"
 python="${{TUTOR_PYTHON:-{VENV}/bin/python}}"
 mkdir -p "$root/results"
+# PrairieLearn's own copy of the course (lessons and tests) is readable by any uid: only
+# root may read it from now on, or the student's code would read the hidden checks there.
+chmod -R go-rwx "$root/serverFilesCourse" "$root/tests" 2>/dev/null
 work=$(mktemp -d)
 chmod 700 "$work"
 cp -R "$root/student" "$work/student" 2>/dev/null || mkdir -p "$work/student"
