@@ -52,3 +52,40 @@ def test_the_server_imports_neither_torch_nor_textual() -> None:
 
     code = "import sys, tutor.web.launch, tutor.web.server; print(sorted({'torch', 'textual'} & set(sys.modules)))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_tutor_serve_with_a_roster_hands_out_tokens_once_and_asks_for_them(tmp_path: Path) -> None:
+    """The instructor's first start: tokens printed for the roster, then the sign-in page."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from .browser import free_port
+
+    roster = tmp_path / "class.txt"
+    roster.write_text("alice\nbob\n")
+    port = free_port()
+    command = [sys.executable, "-m", "tutor", "serve", "--roster", str(roster), "--data", str(tmp_path / "data"),
+               "--port", str(port), "--sandbox-per-learner"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().startswith("tutor: 2 new sign-in tokens")
+        issued = dict(server.stdout.readline().strip().split("\t") for _ in range(2))
+        assert sorted(issued) == ["alice", "bob"]
+        assert "serving on" in server.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
+            assert 'name="token"' in page.read().decode()
+    finally:
+        server.terminate()
+        server.wait(30)
+    # Started again: everyone already holds a token, none is printed.
+    again = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert again.stdout is not None
+        assert "serving on" in again.stdout.readline()
+    finally:
+        again.terminate()
+        again.wait(30)
+    stderr = again.stderr.read() if again.stderr else ""
+    assert all(token not in stderr for token in issued.values())

@@ -262,8 +262,11 @@ class TutorServer(Server):
     async def on_startup(self, app: web.Application) -> None:
         if self.options.shared_sandbox:
             self.relay = await asyncio.to_thread(self._start_shared_sandbox)
+
+    def _serving(self, *_: object) -> None:
+        """Said once the server listens (aiohttp's own banner is left out)."""
         who = "no sign-in, one workspace" if self.open_mode else f"{len(self.roster or ())} learners on the roster"
-        self.console.print(f"tutor: serving on {self.public_url} ({who}); Ctrl+C stops")
+        print(f"tutor: serving on {self.public_url} ({who}); Ctrl+C stops", flush=True)
 
     async def on_shutdown(self, app: web.Application) -> None:
         await asyncio.gather(*(service.end() for service in list(self.running.values())), return_exceptions=True)
@@ -428,7 +431,7 @@ class TutorServer(Server):
         travel in POST bodies, and query strings are left out."""
         self.debug = debug
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-        web.run_app(self._make_app(), host=self.host, port=self.port, print=lambda *args: None,
+        web.run_app(self._make_app(), host=self.host, port=self.port, print=self._serving,
                     access_log_class=PathOnlyAccessLogger)
 
 
