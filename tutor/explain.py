@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tutor.i18n import N_, _, ngettext
 from tutor.sandbox.api import ErrorInfo, RunResult
 
 
@@ -37,7 +38,9 @@ class Section:
         return self.heading.replace("`", "")
 
     def __str__(self) -> str:
-        return f"lesson {self.lesson_order}, “{self.title}”"
+        # The heading is in the catalogue as the lesson's own catalogue translates it
+        # (tests/app/test_chinese.py holds the two to the same words).
+        return _("lesson {n}, “{title}”").format(n=self.lesson_order, title=_(self.heading).replace("`", ""))
 
 
 @dataclass(frozen=True)
@@ -52,24 +55,24 @@ class Explanation:
 
     def lines(self) -> list[str]:
         """The explanation as the fronts print it, before wrapping."""
-        return [f"why: {self.title}", self.text, f"learn more: {self.section}"]
+        return [_("why: {title}").format(title=self.title), self.text, _("learn more: {section}").format(section=self.section)]
 
 
 # --- the sections that teach each error ------------------------------------------------
 
-MATMUL = Section("math-matmul", 5, "`matmul` and `@`: the general product")
-BROADCASTING = Section("math-matmul", 5, "Broadcasting")
-DEVICES = Section("save-load-devices", 12, "All operands on one device")
-DTYPE_CHANGE = Section("tensor-creation", 2, "Changing the dtype: `.to()`, `.float()`, `.long()`")
-DTYPE_PROMOTION = Section("tensor-creation", 2, "Mixing dtypes: type promotion")
-CLASS_TARGETS = Section("losses", 13, "Several classes: `CrossEntropyLoss` and `NLLLoss`")
-BINARY_TARGETS = Section("losses", 13, "Binary targets: `BCELoss` wants probabilities and float targets")
-INPLACE = Section("autograd", 7, "In-place changes and autograd")
-BACKWARD_TWICE = Section("autograd", 7, "Calling `backward()` twice")
-LEAVES = Section("autograd", 7, "Leaves, non-leaves and `backward()`")
-NON_CONTIGUOUS = Section("reshape-views", 4, "Transposes make non-contiguous views")
-INDEXING = Section("join-split-index", 3, "Indexing and slicing")
-INPUT_SIZE = Section("init-lazy-buffers", 11, "Lazy layers learn their input size on the first call")
+MATMUL = Section("math-matmul", 5, N_("`matmul` and `@`: the general product"))
+BROADCASTING = Section("math-matmul", 5, N_("Broadcasting"))
+DEVICES = Section("save-load-devices", 12, N_("All operands on one device"))
+DTYPE_CHANGE = Section("tensor-creation", 2, N_("Changing the dtype: `.to()`, `.float()`, `.long()`"))
+DTYPE_PROMOTION = Section("tensor-creation", 2, N_("Mixing dtypes: type promotion"))
+CLASS_TARGETS = Section("losses", 13, N_("Several classes: `CrossEntropyLoss` and `NLLLoss`"))
+BINARY_TARGETS = Section("losses", 13, N_("Binary targets: `BCELoss` wants probabilities and float targets"))
+INPLACE = Section("autograd", 7, N_("In-place changes and autograd"))
+BACKWARD_TWICE = Section("autograd", 7, N_("Calling `backward()` twice"))
+LEAVES = Section("autograd", 7, N_("Leaves, non-leaves and `backward()`"))
+NON_CONTIGUOUS = Section("reshape-views", 4, N_("Transposes make non-contiguous views"))
+INDEXING = Section("join-split-index", 3, N_("Indexing and slicing"))
+INPUT_SIZE = Section("init-lazy-buffers", 11, N_("Lazy layers learn their input size on the first call"))
 
 SECTIONS = (MATMUL, BROADCASTING, DEVICES, DTYPE_CHANGE, DTYPE_PROMOTION, CLASS_TARGETS, BINARY_TARGETS, INPLACE,
             BACKWARD_TWICE, LEAVES, NON_CONTIGUOUS, INDEXING, INPUT_SIZE)
@@ -145,6 +148,10 @@ def _var_shape(var: Mapping[str, Any]) -> str:
 
 
 def _plural(n: int | str, noun: str) -> str:
+    if noun == "dimension":
+        return ngettext("{n} dimension", "{n} dimensions", int(n)).format(n=n)
+    if noun == "channel":
+        return ngettext("{n} channel", "{n} channels", int(n)).format(n=n)
     return f"{n} {noun}{'' if int(n) == 1 else 's'}"
 
 
@@ -184,79 +191,78 @@ def _matmul(m: re.Match[str], ctx: Context) -> Explanation:
         name, module = called
         inner = _linear_in_features(module)
         if inner is not None and inner == int(rows2):
-            text = (f"{_module_text(name, module)} takes inputs whose last dimension is {rows2} "
-                    f"(in_features={rows2}), but this input's last dimension is {cols1} (it arrived as "
-                    f"{rows1}x{cols1}). Make the layer's in_features {cols1}, or fix the input's shape "
-                    "(a missing flatten, or a batch laid out the other way round).")
+            text = (_("{module} takes inputs whose last dimension is {rows2} (in_features={rows2}), but this input's "
+                      "last dimension is {cols1} (it arrived as {rows1}x{cols1}). Make the layer's in_features "
+                      "{cols1}, or fix the input's shape (a missing flatten, or a batch laid out the other way round).").format(module=_module_text(name, module), rows2=rows2, cols1=cols1, rows1=rows1))
         else:
-            text = (f"A linear layer inside {_module_text(name, module)} takes {rows2} input features, but the "
-                    f"tensor that reached it has {cols1} in its last dimension ({rows1}x{cols1}). The layer "
-                    f"before it gives {cols1} features: make the two sizes agree.")
-        return Explanation("module-input", f"a layer got {cols1} input features where it takes {rows2}", text,
+            text = (_("A linear layer inside {module} takes {rows2} input features, but the tensor that reached it "
+                      "has {cols1} in its last dimension ({rows1}x{cols1}). The layer before it gives {cols1} "
+                      "features: make the two sizes agree.").format(module=_module_text(name, module), rows2=rows2, cols1=cols1, rows1=rows1))
+        return Explanation("module-input", _("a layer got {cols1} input features where it takes {rows2}").format(cols1=cols1, rows2=rows2), text,
                            INPUT_SIZE)
-    text = (f"A matrix product needs the left matrix's columns to equal the right matrix's rows. "
-            f"Here the left one is {rows1}x{cols1} ({cols1} columns) and the right one is {rows2}x{cols2} "
-            f"({rows2} rows), and {cols1} ≠ {rows2}. Check which side should be transposed (b.T or b.mT) "
-            "or which dimension holds the features.")
-    return Explanation("matmul-shape", f"the shapes {rows1}x{cols1} and {rows2}x{cols2} cannot be multiplied",
+    text = (_("A matrix product needs the left matrix's columns to equal the right matrix's rows. Here the "
+              "left one is {rows1}x{cols1} ({cols1} columns) and the right one is {rows2}x{cols2} ({rows2} "
+              "rows), and {cols1} ≠ {rows2}. Check which side should be transposed (b.T or b.mT) or which "
+              "dimension holds the features.").format(rows1=rows1, cols1=cols1, rows2=rows2, cols2=cols2))
+    return Explanation("matmul-shape", _("the shapes {rows1}x{cols1} and {rows2}x{cols2} cannot be multiplied").format(rows1=rows1, cols1=cols1, rows2=rows2, cols2=cols2),
                        text, MATMUL)
 
 
 @_rule(r"size mismatch, got input \((\d+)\), mat \((\d+)x(\d+)\), vec \((\d+)\)")
 def _matvec(m: re.Match[str], ctx: Context) -> Explanation:
-    _, rows, cols, vec = m.groups()
-    text = (f"A matrix-vector product needs as many vector entries as the matrix has columns: the matrix "
-            f"is {rows}x{cols} ({cols} columns) but the vector has {vec} entries. Transpose the matrix or "
-            "use the vector the other shape calls for.")
-    return Explanation("matmul-shape", f"a {rows}x{cols} matrix cannot multiply a vector of {vec}", text, MATMUL)
+    rows, cols, vec = m.groups()[1:]
+    text = (_("A matrix-vector product needs as many vector entries as the matrix has columns: the matrix is "
+              "{rows}x{cols} ({cols} columns) but the vector has {vec} entries. Transpose the matrix or use "
+              "the vector the other shape calls for.").format(rows=rows, cols=cols, vec=vec))
+    return Explanation("matmul-shape", _("a {rows}x{cols} matrix cannot multiply a vector of {vec}").format(rows=rows, cols=cols, vec=vec), text, MATMUL)
 
 
 @_rule(r"Expected size for first two dimensions of batch2 tensor to be: \[(\d+), (\d+)\] but got: \[(\d+), (\d+)\]")
 def _bmm(m: re.Match[str], ctx: Context) -> Explanation:
     batch, inner, got_batch, got_rows = m.groups()
-    text = (f"bmm multiplies two batches of matrices, (b, n, m) @ (b, m, p): the second batch must start "
-            f"with [{batch}, {inner}] (the same batch size, and {inner} rows to meet the first one's "
-            f"{inner} columns), but it starts with [{got_batch}, {got_rows}]. Check for a missing "
-            "transpose (x.transpose(1, 2)).")
-    return Explanation("matmul-shape", "the two batches of matrices do not line up for bmm", text, MATMUL)
+    text = (_("bmm multiplies two batches of matrices, (b, n, m) @ (b, m, p): the second batch must start "
+              "with [{batch}, {inner}] (the same batch size, and {inner} rows to meet the first one's {inner} "
+              "columns), but it starts with [{got_batch}, {got_rows}]. Check for a missing transpose "
+              "(x.transpose(1, 2)).").format(batch=batch, inner=inner, got_batch=got_batch, got_rows=got_rows))
+    return Explanation("matmul-shape", _("the two batches of matrices do not line up for bmm"), text, MATMUL)
 
 
 @_rule(r"The size of tensor a \((\d+)\) must match the size of tensor b \((\d+)\) at non-singleton dimension (\d+)")
 def _broadcast(m: re.Match[str], ctx: Context) -> Explanation:
     a, b, dim = m.groups()
-    text = (f"An elementwise operation lines the two shapes up from the right. In dimension {dim} one tensor "
-            f"has size {a} and the other {b}; neither is 1, so neither can be repeated to fit the other. "
-            "Print both shapes, then add a size-1 dimension where one should repeat (unsqueeze, or None "
-            "in an index), or reduce with keepdim=True.")
-    return Explanation("broadcast", f"sizes {a} and {b} cannot be broadcast in dimension {dim}", text,
+    text = (_("An elementwise operation lines the two shapes up from the right. In dimension {dim} one tensor "
+              "has size {a} and the other {b}; neither is 1, so neither can be repeated to fit the other. "
+              "Print both shapes, then add a size-1 dimension where one should repeat (unsqueeze, or None in "
+              "an index), or reduce with keepdim=True.").format(dim=dim, a=a, b=b))
+    return Explanation("broadcast", _("sizes {a} and {b} cannot be broadcast in dimension {dim}").format(a=a, b=b, dim=dim), text,
                        BROADCASTING)
 
 
 @_rule(r"output with shape \[([\d, ]*)\] doesn't match the broadcast shape \[([\d, ]*)\]")
 def _broadcast_inplace(m: re.Match[str], ctx: Context) -> Explanation:
     out, wanted = (_shape(g) for g in m.groups())
-    text = (f"An in-place operation (+=, mul_, ...) writes its result into the left tensor, of shape {out}, "
-            f"but the two operands broadcast to {wanted}, which does not fit in it. Write the result to a "
-            "new tensor instead (x = x + y), or fix the shapes.")
-    return Explanation("broadcast", f"a result of shape {wanted} cannot be written into {out}", text, BROADCASTING)
+    text = (_("An in-place operation (+=, mul_, ...) writes its result into the left tensor, of shape {out}, "
+              "but the two operands broadcast to {wanted}, which does not fit in it. Write the result to a "
+              "new tensor instead (x = x + y), or fix the shapes.").format(out=out, wanted=wanted))
+    return Explanation("broadcast", _("a result of shape {wanted} cannot be written into {out}").format(wanted=wanted, out=out), text, BROADCASTING)
 
 
 @_rule(r"shape mismatch: value tensor of shape \[([\d, ]*)\] cannot be broadcast to indexing result of shape "
        r"\[([\d, ]*)\]")
 def _broadcast_assign(m: re.Match[str], ctx: Context) -> Explanation:
     value, target = (_shape(g) for g in m.groups())
-    text = (f"An assignment through an index (x[...] = v) needs a value that broadcasts to what the index "
-            f"selects: the value has shape {value}, the selection {target}.")
-    return Explanation("broadcast", f"a value of shape {value} cannot fill a selection of {target}", text,
+    text = (_("An assignment through an index (x[...] = v) needs a value that broadcasts to what the index "
+              "selects: the value has shape {value}, the selection {target}.").format(value=value, target=target))
+    return Explanation("broadcast", _("a value of shape {value} cannot fill a selection of {target}").format(value=value, target=target), text,
                        BROADCASTING)
 
 
 def _devices_explained(first: str, second: str) -> Explanation:
-    text = (f"One operation got tensors on two devices, {first} and {second}; an operation takes its inputs "
-            "from one device. Move everything to the same one: x = x.to(DEVICE) (a tensor's .to returns a "
-            "new tensor, so assign it) and model.to(DEVICE) for a module; create new tensors next to the "
-            "data (torch.zeros(n, device=x.device)).")
-    return Explanation("device", f"tensors on two devices: {first} and {second}", text, DEVICES)
+    text = (_("One operation got tensors on two devices, {first} and {second}; an operation takes its inputs "
+              "from one device. Move everything to the same one: x = x.to(DEVICE) (a tensor's .to returns a "
+              "new tensor, so assign it) and model.to(DEVICE) for a module; create new tensors next to the "
+              "data (torch.zeros(n, device=x.device)).").format(first=first, second=second))
+    return Explanation("device", _("tensors on two devices: {first} and {second}").format(first=first, second=second), text, DEVICES)
 
 
 @_rule(r"Expected all tensors to be on the same device, but found at least two devices, ([\w:]+) and ([\w:]+)")
@@ -287,10 +293,10 @@ def _input_weight_type(m: re.Match[str], ctx: Context) -> Explanation:
 
 def _dtypes_explained(first: str, second: str) -> Explanation:
     a, b = dtype_text(first), dtype_text(second)
-    text = (f"A matrix product, or a layer, needs both operands in one dtype; here they are {a} and {b}. "
-            "Convert one of them: integer data with x.float(), float64 NumPy data with x.float() (or "
-            "torch.from_numpy(a).float()), a model with model.double() if it must be float64.")
-    return Explanation("dtype", f"two dtypes where one is needed: {a} and {b}", text, DTYPE_CHANGE)
+    text = (_("A matrix product, or a layer, needs both operands in one dtype; here they are {a} and {b}. "
+              "Convert one of them: integer data with x.float(), float64 NumPy data with x.float() (or "
+              "torch.from_numpy(a).float()), a model with model.double() if it must be float64.").format(a=a, b=b))
+    return Explanation("dtype", _("two dtypes where one is needed: {a} and {b}").format(a=a, b=b), text, DTYPE_CHANGE)
 
 
 @_rule(r"mat1 and mat2 must have the same dtype, but got (\w+) and (\w+)")
@@ -311,68 +317,67 @@ def _dtype_scalar(m: re.Match[str], ctx: Context) -> Explanation:
 @_rule(r"expected target dtype to be Long or Byte, but got (\w+)")
 def _dtype_class_target(m: re.Match[str], ctx: Context) -> Explanation:
     got = dtype_text(m.group(1))
-    text = (f"cross_entropy and nll_loss take the target as class indices, one integer per sample (Long, "
-            f"int64), but this target is {got}. Convert it with target.long(), or keep labels as integers "
-            "from the start; a float target is only accepted as class probabilities, shaped like the logits.")
-    return Explanation("dtype", f"the loss wants integer class indices (Long), not {got}", text, CLASS_TARGETS)
+    text = (_("cross_entropy and nll_loss take the target as class indices, one integer per sample (Long, "
+              "int64), but this target is {got}. Convert it with target.long(), or keep labels as integers "
+              "from the start; a float target is only accepted as class probabilities, shaped like the logits.").format(got=got))
+    return Explanation("dtype", _("the loss wants integer class indices (Long), not {got}").format(got=got), text, CLASS_TARGETS)
 
 
 @_rule(r"Found dtype (\w+) but expected (\w+)")
 def _dtype_found(m: re.Match[str], ctx: Context) -> Explanation:
     got, wanted = (dtype_text(g) for g in m.groups())
-    text = (f"The loss computes with {wanted} but one of its inputs, usually the target, is {got}: labels "
-            "of 0 and 1 arrive as integers. Convert the target with target.float() (BCELoss, MSELoss and "
-            "BCEWithLogitsLoss all want float targets shaped like the predictions).")
-    return Explanation("dtype", f"a {got} tensor where {wanted} is expected", text, BINARY_TARGETS)
+    text = (_("The loss computes with {wanted} but one of its inputs, usually the target, is {got}: labels of "
+              "0 and 1 arrive as integers. Convert the target with target.float() (BCELoss, MSELoss and "
+              "BCEWithLogitsLoss all want float targets shaped like the predictions).").format(wanted=wanted, got=got))
+    return Explanation("dtype", _("a {got} tensor where {wanted} is expected").format(got=got, wanted=wanted), text, BINARY_TARGETS)
 
 
 @_rule(r"result type (\w+) can't be cast to the desired output type (\w+)")
 def _dtype_cast(m: re.Match[str], ctx: Context) -> Explanation:
     result, out = (dtype_text(g) for g in m.groups())
-    text = (f"The result is {result}, but it has to be stored in a {out} tensor: an in-place operation into "
-            f"an integer tensor (x += 0.5 on an int64 x), or an integer target in a loss that computes "
-            f"with floats. Convert first (x = x.float(), target.float()) or write the result to a new tensor.")
-    return Explanation("dtype", f"a {result} result cannot be stored as {out}", text, DTYPE_PROMOTION)
+    text = (_("The result is {result}, but it has to be stored in a {out} tensor: an in-place operation into "
+              "an integer tensor (x += 0.5 on an int64 x), or an integer target in a loss that computes with "
+              "floats. Convert first (x = x.float(), target.float()) or write the result to a new tensor.").format(result=result, out=out))
+    return Explanation("dtype", _("a {result} result cannot be stored as {out}").format(result=result, out=out), text, DTYPE_PROMOTION)
 
 
 @_rule(r"a leaf Variable that requires grad is being used in an in-place operation")
 def _inplace_leaf(m: re.Match[str], ctx: Context) -> Explanation:
-    text = ("A tensor you made with requires_grad=True (a leaf, where autograd delivers gradients) was "
-            "changed in place: +=, -=, x[...] = or a method ending in _. Autograd refuses, because the leaf "
-            "would become the result of an operation. Update weights inside `with torch.no_grad():`, or "
-            "build a new tensor (w = w + 1) if the change belongs in the graph.")
-    return Explanation("inplace-leaf", "an in-place change of a leaf that requires grad", text, INPLACE)
+    text = (_("A tensor you made with requires_grad=True (a leaf, where autograd delivers gradients) was "
+              "changed in place: +=, -=, x[...] = or a method ending in _. Autograd refuses, because the leaf "
+              "would become the result of an operation. Update weights inside `with torch.no_grad():`, or "
+              "build a new tensor (w = w + 1) if the change belongs in the graph."))
+    return Explanation("inplace-leaf", _("an in-place change of a leaf that requires grad"), text, INPLACE)
 
 
 @_rule(r"one of the variables needed for gradient computation has been modified by an inplace operation: "
        r"\[([\w.]+) \[([\d, ]*)\]\].*?is at version (\d+); expected version (\d+)")
 def _inplace_saved(m: re.Match[str], ctx: Context) -> Explanation:
     kind, shape, now, was = m.groups()
-    text = (f"backward() needs a tensor ({kind.rsplit('.', 1)[-1]} of shape {_shape(shape)}) that was "
-            f"changed in place after the forward pass used it (its version went from {was} to {now}). "
-            "Use the out-of-place form (x = x * 2, torch.relu(x) instead of relu_) or clone() before "
-            "changing it.")
-    return Explanation("inplace-leaf", "a tensor backward() needs was changed in place", text, INPLACE)
+    text = (_("backward() needs a tensor ({value} of shape {shape_shape}) that was changed in place after the "
+              "forward pass used it (its version went from {was} to {now}). Use the out-of-place form (x = x "
+              "* 2, torch.relu(x) instead of relu_) or clone() before changing it.").format(value=kind.rsplit('.', 1)[-1], shape_shape=_shape(shape), was=was, now=now))
+    return Explanation("inplace-leaf", _("a tensor backward() needs was changed in place"), text, INPLACE)
 
 
 @_rule(r"Trying to backward through the graph a second time")
 def _backward_twice(m: re.Match[str], ctx: Context) -> Explanation:
-    text = ("backward() frees the values the graph saved once it has used them, so a second backward() "
-            "through the same graph fails. Recompute the forward pass before every backward (in a training "
-            "loop, compute the loss inside the loop), or pass retain_graph=True to the first call if you "
-            "truly need two.")
-    return Explanation("backward-twice", "backward() ran twice through the same graph", text, BACKWARD_TWICE)
+    text = (_("backward() frees the values the graph saved once it has used them, so a second backward() "
+              "through the same graph fails. Recompute the forward pass before every backward (in a training "
+              "loop, compute the loss inside the loop), or pass retain_graph=True to the first call if you "
+              "truly need two."))
+    return Explanation("backward-twice", _("backward() ran twice through the same graph"), text, BACKWARD_TWICE)
 
 
 @_rule(r"view size is not compatible with input tensor's size and stride")
 def _view(m: re.Match[str], ctx: Context) -> Explanation:
     found = re.search(r"([A-Za-z_]\w*)\s*\.view\(", ctx.line)
     var = ctx.tensor(found.group(1)) if found else None
-    who = f"`{found.group(1)}` (shape {_var_shape(var)})" if found and var else "This tensor"
-    text = (f"view never copies, so it can only regroup memory laid out row by row. {who} is not "
-            "contiguous: a transpose, permute or slice reordered it. Use .reshape(...), which copies when it "
-            "must, or .contiguous().view(...).")
-    return Explanation("view-contiguous", "view() of a tensor that is not contiguous", text, NON_CONTIGUOUS)
+    who = _("`{kind}` (shape {shape})").format(kind=found.group(1), shape=_var_shape(var)) if found and var else _("This tensor")
+    text = (_("view never copies, so it can only regroup memory laid out row by row. {who} is not contiguous: "
+              "a transpose, permute or slice reordered it. Use .reshape(...), which copies when it must, or "
+              ".contiguous().view(...).").format(who=who))
+    return Explanation("view-contiguous", _("view() of a tensor that is not contiguous"), text, NON_CONTIGUOUS)
 
 
 def _grad_none(ctx: Context) -> Explanation | None:
@@ -382,15 +387,16 @@ def _grad_none(ctx: Context) -> Explanation | None:
     name = found.group(1)
     var = ctx.tensor(name)
     if var is not None and var.get("requires_grad") is not True:
-        why = f"`{name}` does not require grad, so no gradient is ever stored for it: create it with requires_grad=True."
+        why = _("`{name}` does not require grad, so no gradient is ever stored for it: create it with "
+                "requires_grad=True.").format(name=name)
     elif var is not None and var.get("is_leaf") is False:
-        why = (f"`{name}` is the result of an operation, not a leaf, and only leaves keep .grad: call "
-               f"{name}.retain_grad() before backward(), or read the gradient of the leaf it came from.")
+        why = (_("`{name}` is the result of an operation, not a leaf, and only leaves keep .grad: call "
+                 "{name}.retain_grad() before backward(), or read the gradient of the leaf it came from.").format(name=name))
     else:
-        why = (f"`{name}.grad` stays None until a backward() reaches it: call backward() first (and note that "
-               "zero_grad() sets every .grad back to None).")
-    text = f"{why} Only tensors created with requires_grad=True (and parameters) get a .grad."
-    return Explanation("grad-none", f"`{name}.grad` is None", text, LEAVES)
+        why = (_("`{name}.grad` stays None until a backward() reaches it: call backward() first (and note that "
+                 "zero_grad() sets every .grad back to None).").format(name=name))
+    text = _("{why} Only tensors created with requires_grad=True (and parameters) get a .grad.").format(why=why)
+    return Explanation("grad-none", _("`{name}.grad` is None").format(name=name), text, LEAVES)
 
 
 @_rule(r"'NoneType' object has no attribute '\w+'")
@@ -405,52 +411,52 @@ def _none_operand(m: re.Match[str], ctx: Context) -> Explanation | None:
 
 @_rule(r"element 0 of tensors does not require grad and does not have a grad_fn")
 def _no_graph(m: re.Match[str], ctx: Context) -> Explanation:
-    text = ("backward() was called on a tensor autograd never recorded: nothing it was computed from "
-            "requires grad (or it was computed under torch.no_grad(), or from .detach()). Create the weights "
-            "with requires_grad=True, or use nn.Parameter, so that .grad gets filled.")
-    return Explanation("grad-none", "backward() of a tensor that has no gradient", text, LEAVES)
+    text = (_("backward() was called on a tensor autograd never recorded: nothing it was computed from "
+              "requires grad (or it was computed under torch.no_grad(), or from .detach()). Create the "
+              "weights with requires_grad=True, or use nn.Parameter, so that .grad gets filled."))
+    return Explanation("grad-none", _("backward() of a tensor that has no gradient"), text, LEAVES)
 
 
 @_rule(r"index (-?\d+) is out of bounds for dimension (\d+) with size (\d+)")
 def _index(m: re.Match[str], ctx: Context) -> Explanation:
     index, dim, size = m.groups()
     last = int(size) - 1
-    text = (f"Dimension {dim} has size {size}, so its positions are 0 to {last} (or -{size} to -1 from the "
-            f"end); {index} is outside. Positions count from 0, and the end of a slice is not included.")
-    return Explanation("index", f"index {index} is out of range for a dimension of size {size}", text, INDEXING)
+    text = (_("Dimension {dim} has size {size}, so its positions are 0 to {last} (or -{size} to -1 from the "
+              "end); {index} is outside. Positions count from 0, and the end of a slice is not included.").format(dim=dim, size=size, last=last, index=index))
+    return Explanation("index", _("index {index} is out of range for a dimension of size {size}").format(index=index, size=size), text, INDEXING)
 
 
 @_rule(r"Target (-?\d+) is out of bounds")
 def _target_index(m: re.Match[str], ctx: Context) -> Explanation:
     target = m.group(1)
-    text = (f"A class index in the target is {target}, but the logits do not have that many classes: with C "
-            "classes the targets run from 0 to C - 1. Check the size of the last layer, and labels that "
-            "count from 1.")
-    return Explanation("index", f"class index {target} is out of range", text, CLASS_TARGETS)
+    text = (_("A class index in the target is {target}, but the logits do not have that many classes: with C "
+              "classes the targets run from 0 to C - 1. Check the size of the last layer, and labels that "
+              "count from 1.").format(target=target))
+    return Explanation("index", _("class index {target} is out of range").format(target=target), text, CLASS_TARGETS)
 
 
 @_rule(r"index out of range in self")
 def _embedding_index(m: re.Match[str], ctx: Context) -> Explanation:
-    text = ("An index is larger than the table it picks from: nn.Embedding(n, d) and index_select accept "
-            "positions 0 to n - 1. Check the largest index (x.max()) against the table's size.")
-    return Explanation("index", "an index beyond the end of the table", text, INDEXING)
+    text = (_("An index is larger than the table it picks from: nn.Embedding(n, d) and index_select accept "
+              "positions 0 to n - 1. Check the largest index (x.max()) against the table's size."))
+    return Explanation("index", _("an index beyond the end of the table"), text, INDEXING)
 
 
 @_rule(r"Dimension out of range \(expected to be in range of \[(-?\d+), (-?\d+)\], but got (-?\d+)\)")
 def _dim_index(m: re.Match[str], ctx: Context) -> Explanation:
     low, high, got = m.groups()
     ndim = int(high) + 1
-    text = (f"The tensor has {_plural(ndim, 'dimension')}, so dim can be {low} to {high}; "
-            f"{got} is outside. Print the tensor's shape: it may have fewer dimensions than you think.")
-    return Explanation("index", f"dim={got} on a tensor with {_plural(ndim, 'dimension')}", text, INDEXING)
+    text = (_("The tensor has {count}, so dim can be {low} to {high}; {got} is outside. Print the tensor's "
+              "shape: it may have fewer dimensions than you think.").format(count=_plural(ndim, 'dimension'), low=low, high=high, got=got))
+    return Explanation("index", _("dim={got} on a tensor with {count}").format(got=got, count=_plural(ndim, 'dimension')), text, INDEXING)
 
 
 @_rule(r"too many indices for tensor of dimension (\d+)")
 def _too_many_indices(m: re.Match[str], ctx: Context) -> Explanation:
     ndim = m.group(1)
-    text = (f"The index names more positions than the tensor has dimensions ({ndim}): t[i, j] needs at least "
-            "two. Print the tensor's shape.")
-    return Explanation("index", f"too many indices for a {ndim}-D tensor", text, INDEXING)
+    text = (_("The index names more positions than the tensor has dimensions ({ndim}): t[i, j] needs at least "
+              "two. Print the tensor's shape.").format(ndim=ndim))
+    return Explanation("index", _("too many indices for a {ndim}-D tensor").format(ndim=ndim), text, INDEXING)
 
 
 @_rule(r"Given groups=\d+, weight of size \[([\d, ]*)\], expected input\[([\d, ]*)\] to have (\d+) channels, "
@@ -458,11 +464,11 @@ def _too_many_indices(m: re.Match[str], ctx: Context) -> Explanation:
 def _conv_channels(m: re.Match[str], ctx: Context) -> Explanation:
     weight, given, wanted, got = m.groups()
     called = ctx.called_module()
-    who = _module_text(*called) if called else "The convolution"
-    text = (f"{who} takes {wanted} input channels (its weight is {_shape(weight)}), but the input "
-            f"{_shape(given)} has {got} in dimension 1, where (N, C, H, W) keeps the channels. Check the "
-            "layer's in_channels, or an image batch laid out channels-last (permute(0, 3, 1, 2)).")
-    return Explanation("module-input", f"a layer got {_plural(got, 'channel')} where it takes {wanted}", text,
+    who = _module_text(*called) if called else _("The convolution")
+    text = (_("{who} takes {wanted} input channels (its weight is {weight_shape}), but the input "
+              "{given_shape} has {got} in dimension 1, where (N, C, H, W) keeps the channels. Check the "
+              "layer's in_channels, or an image batch laid out channels-last (permute(0, 3, 1, 2)).").format(who=who, wanted=wanted, weight_shape=_shape(weight), given_shape=_shape(given), got=got))
+    return Explanation("module-input", _("a layer got {count} where it takes {wanted}").format(count=_plural(got, 'channel'), wanted=wanted), text,
                        INPUT_SIZE)
 
 
@@ -470,20 +476,20 @@ def _conv_channels(m: re.Match[str], ctx: Context) -> Explanation:
 def _conv_rank(m: re.Match[str], ctx: Context) -> Explanation:
     unbatched, batched, op, given = m.groups()
     ndim = len([p for p in given.split(",") if p.strip()])
-    text = (f"{op} takes a {unbatched}-D input (one sample) or a {batched}-D batch, but the input "
-            f"{_shape(given)} has {_plural(ndim, 'dimension')}. Add the missing ones with "
-            "unsqueeze (x.unsqueeze(0) for a batch of one, x.unsqueeze(1) for one channel).")
-    return Explanation("module-input", f"{op} got a {ndim}-D input", text, INPUT_SIZE)
+    text = (_("{op} takes a {unbatched}-D input (one sample) or a {batched}-D batch, but the input "
+              "{given_shape} has {count}. Add the missing ones with unsqueeze (x.unsqueeze(0) for a batch of "
+              "one, x.unsqueeze(1) for one channel).").format(op=op, unbatched=unbatched, batched=batched, given_shape=_shape(given), count=_plural(ndim, 'dimension')))
+    return Explanation("module-input", _("{op} got a {ndim}-D input").format(op=op, ndim=ndim), text, INPUT_SIZE)
 
 
 @_rule(r"running_mean should contain (\d+) elements not (\d+)")
 def _batchnorm(m: re.Match[str], ctx: Context) -> Explanation:
     got, made = m.groups()
     called = ctx.called_module()
-    who = _module_text(*called) if called else "The BatchNorm layer"
-    text = (f"{who} was made for {made} features (channels), but the input has {got} in dimension 1. "
-            f"Make its num_features {got}, or check the layer before it.")
-    return Explanation("module-input", f"a BatchNorm for {made} features got {got}", text, INPUT_SIZE)
+    who = _module_text(*called) if called else _("The BatchNorm layer")
+    text = (_("{who} was made for {made} features (channels), but the input has {got} in dimension 1. Make "
+              "its num_features {got}, or check the layer before it.").format(who=who, made=made, got=got))
+    return Explanation("module-input", _("a BatchNorm for {made} features got {got}").format(made=made, got=got), text, INPUT_SIZE)
 
 
 # --- entry points ----------------------------------------------------------------------------

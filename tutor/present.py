@@ -13,17 +13,19 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict, TypeVar, cast
 
+from tutor.i18n import N_, _, is_english, ngettext
 from tutor.sandbox.api import ErrorInfo, ModuleJson, OptimizerJson, RunResult, ScheduleJson, SeriesJson, VariableJson
 
 # "req_grad" rather than "requires_grad": five columns saved leave the grad preview
 # room to be read at 80 columns.
-TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
+# The headers a translation may change are marked (the others are API names).
+TENSOR_COLUMNS = (N_("name"), "shape", "dtype", N_("device"), "req_grad", "grad_fn", "grad")
 #: The tensor columns a narrow screen leaves out, first to last, so that a name and a
 #: ``grad_fn`` (``BinaryCrossEntropyBackward0``) are never cut.
 TENSOR_DROP = ("grad", "req_grad", "device")
-VALUE_COLUMNS = ("name", "type", "value")
+VALUE_COLUMNS = (N_("name"), N_("type"), N_("value"))
 #: A module's own table: one row per parameter, with the norm of its gradient.
-PARAMETER_COLUMNS = ("parameter", "shape", "req_grad", "grad norm")
+PARAMETER_COLUMNS = (N_("parameter"), "shape", "req_grad", N_("grad norm"))
 #: Parameter rows a front shows per module; a bigger model shows its first and last
 #: ones and says how many it left out.
 PARAMETER_ROWS = 12
@@ -31,7 +33,7 @@ NONE = "-"
 #: How inspection writes a float that JSON cannot hold.
 NONFINITE = ("nan", "inf", "-inf")
 #: A series (a loss history) in one row: the ends, the extremes and a sparkline.
-SERIES_COLUMNS = ("name", "values", "first", "last", "min", "max", "trend")
+SERIES_COLUMNS = (N_("name"), N_("values"), N_("first"), N_("last"), N_("min"), N_("max"), N_("trend"))
 SPARKS = "▁▂▃▄▅▆▇█"
 #: A value of a series that is not a finite number, in a sparkline.
 GAP = "×"
@@ -87,8 +89,45 @@ def finite(value: Any) -> float | None:
 
 
 def count(n: int, noun: str) -> str:
-    """``1 check``, ``2 checks``."""
+    """``1 check``, ``2 checks`` (in the learner's language for the nouns the fronts count)."""
+    if noun == "check":
+        return ngettext("{n} check", "{n} checks", n).format(n=n)
+    if noun == "exercise":
+        return ngettext("{n} exercise", "{n} exercises", n).format(n=n)
+    if noun == "cell":
+        return ngettext("{n} cell", "{n} cells", n).format(n=n)
+    if noun == "parameter":
+        return ngettext("{n} parameter", "{n} parameters", n).format(n=n)
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def sep() -> str:
+    """What goes between two parts of a line: ``" · "``, whose dot a CJK terminal may draw
+    two cells wide, hence another in Chinese."""
+    return _(" · ")
+
+
+#: The words of a status (its English is the workspace's value, kept in JSON).
+STATUS_WORDS = {"not started": N_("not started"), "failed": N_("failed"), "passed": N_("passed"),
+                "visible checks pass": N_("visible checks pass")}
+
+
+def status_word(label: str) -> str:
+    """A status label (``"not started"``) in the learner's language."""
+    return _(STATUS_WORDS.get(label, label))
+
+
+# Symbols of East-Asian ambiguous width, which a CJK terminal (or xterm.js set so) draws
+# two cells wide, and what a non-English UI shows instead; tests/app/test_chinese.py
+# checks that the catalogue's words use none.
+_NARROW = str.maketrans({"·": "-", "•": "-", "…": "...", "◀": "◂", "—": "-", "–": "-", "“": '"', "”": '"',
+                         "‘": "'", "’": "'", "×": "x", "↑": "^", "↓": "v", "→": "->", "←": "<-"})
+
+
+def narrow(text: str) -> str:
+    """``text`` (a mark, a line composed in code) with its ambiguous-width symbols
+    replaced outside English; English keeps them."""
+    return text if is_english() else text.translate(_NARROW)
 
 
 def shape_text(shape: Sequence[int] | None) -> str:
@@ -167,10 +206,10 @@ def module_heading(module: ModuleJson) -> str:
     before a backward. The grad part is left out when the counts are missing."""
     size = module.get("parameters", 0)
     size_text = f"{size:,}" if _is_number(size) else "?"
-    head = f"{_name(module.get('name'))}: {_name(module.get('type'))} ({size_text} params)"
+    head = f"{_name(module.get('name'))}: {_name(module.get('type'))} " + _("({size} params)").format(size=size_text)
     tensors, with_grad = _count(module.get("parameter_tensors")), _count(module.get("with_grad"))
     if tensors and with_grad is not None and with_grad <= tensors:
-        head += " · no grads yet" if with_grad == 0 else f" · grad on {with_grad} of {count(tensors, 'parameter')}"
+        head += sep() + (_("no grads yet") if with_grad == 0 else _("grad on {n} of {total}").format(n=with_grad, total=count(tensors, "parameter")))
     return head
 
 
@@ -196,7 +235,7 @@ def parameter_table(module: ModuleJson, limit: int = PARAMETER_ROWS) -> tuple[li
     shown = elide(rows, limit)
     seen = len(rows) if len(rows) <= limit else limit - 1
     total = max(_count(module.get("parameter_tensors")) or 0, len(rows))
-    note = f"showing {seen} of {count(total, 'parameter')}" if seen < total else ""
+    note = _("showing {n} of {total}").format(n=seen, total=count(total, "parameter")) if seen < total else ""
     return shown, note
 
 
@@ -297,7 +336,7 @@ def lr_table(schedule: ScheduleJson) -> tuple[tuple[str, ...], list[tuple[str, .
     """Headers and rows of a scheduler's lr per ``step()``, one column per param group."""
     steps = _steps(schedule)
     groups = max((len(lrs) for _, lrs in steps), default=1)
-    headers = ("step",) + (("lr",) if groups == 1 else tuple(f"lr[{g}]" for g in range(groups)))
+    headers = (N_("step"),) + (("lr",) if groups == 1 else tuple(f"lr[{g}]" for g in range(groups)))
     rows = [(one_line(step, 20),) + tuple(lr_text(lr) for lr in lrs) for step, lrs in steps]
     return headers, rows
 
@@ -337,7 +376,7 @@ def step_lines(lines: Sequence[tuple[list[float], list[float]]]) -> list[tuple[l
 
 def error_headline(error: ErrorInfo) -> str:
     """``ZeroDivisionError at line 3: division by zero``: what and where, on one line."""
-    where = f" at line {error.line}" if error.line else ""
+    where = _(" at line {line}").format(line=error.line) if error.line else ""
     return f"{error.type}{where}: {error.message}" if error.message else f"{error.type}{where}"
 
 
@@ -355,18 +394,18 @@ def traceback_tail(traceback: str, lines: int = 4) -> str:
 
 def status_line(result: RunResult) -> str:
     """The one-line verdict shown at the top of a result panel."""
-    took = f" · {result.duration_ms:.0f} ms" if result.duration_ms else ""
+    took = f"{sep()}{result.duration_ms:.0f} ms" if result.duration_ms else ""
     if result.missing_package:
-        return f"needs the package '{result.missing_package}': pip install {result.missing_package}"
+        return _("needs the package '{name}': pip install {name}").format(name=result.missing_package)
     if result.status == "ok":
-        return f"✓ ran on {result.device}{took}"
+        return "✓ " + _("ran on {device}").format(device=result.device) + took
     if result.status == "timeout":
-        return f"✗ stopped: the time limit ran out{took}"
+        return "✗ " + _("stopped: the time limit ran out") + took
     if result.status == "killed":
-        return "✗ cancelled"
+        return "✗ " + _("cancelled")
     if result.error is not None:
         return "✗ " + error_headline(result.error)
-    return "✗ failed"
+    return "✗ " + _("failed")
 
 
 def _index_text(index: Any) -> str:
@@ -389,9 +428,9 @@ def difference_rows(details: DifferenceView) -> list[tuple[str, str, str]]:
             expected, got = (shape_text(v) if isinstance(v, (list, tuple)) else v for v in (expected, got))
         if aspect in ("shape", "dtype") and expected == got and "expected_value" in details:
             continue
-        label = aspect
+        label = _(aspect) if aspect == "value" else aspect
         if aspect == "value" and details.get("first_index"):
-            label = f"value at {_index_text(details['first_index'])}"
+            label = _("value at {index}").format(index=_index_text(details["first_index"]))
         rows.append((label, NONE if expected is None else str(expected), NONE if got is None else str(got)))
     return rows
 
@@ -416,19 +455,19 @@ def difference_notes(details: DifferenceView) -> str:
     """``12 of 12 elements differ · max abs diff 0.5 · first difference at (1, 2)``."""
     notes = []
     if details.get("mismatched") is not None and details.get("numel"):
-        notes.append(f"{details['mismatched']} of {details['numel']} elements differ")
+        notes.append(_("{n} of {total} elements differ").format(n=details["mismatched"], total=details["numel"]))
     if details.get("max_abs_diff") is not None:
-        notes.append(f"max abs diff {details['max_abs_diff']:.4g}")
+        notes.append(_("max abs diff {value}").format(value=f"{details['max_abs_diff']:.4g}"))
     rel = details.get("max_rel_diff")
     if rel is not None and math.isfinite(rel):  # inf: every expected value was 0
-        notes.append(f"max rel diff {rel:.4g}")
+        notes.append(_("max rel diff {value}").format(value=f"{rel:.4g}"))
     index = details.get("first_index")
     if index is not None and "expected_value" not in details:
-        notes.append(f"first difference at {_index_text(index)}")
+        notes.append(_("first difference at {index}").format(index=_index_text(index)))
     shape, dtype = details.get("expected_shape"), details.get("expected_dtype")
     if "expected_value" in details and shape == details.get("got_shape") and dtype == details.get("got_dtype"):
-        notes.append(f"same shape {_index_text(shape)} and dtype {dtype}")
-    return " · ".join(notes)
+        notes.append(_("same shape {shape} and dtype {dtype}").format(shape=_index_text(shape), dtype=dtype))
+    return sep().join(notes)
 
 
 def check_summary(message: str, details: DifferenceView) -> str:
@@ -438,13 +477,68 @@ def check_summary(message: str, details: DifferenceView) -> str:
     values transposed``)."""
     if "expected_value" in details or "expected_preview" in details:
         like = details.get("looks_like")
-        like_text = f"; looks like {like}" if like else ""
-        head, sep, _ = message.partition(" at index ")
-        if sep:
-            return head + like_text
-        head, sep, _ = message.partition(": expected ")
-        if sep:
-            return head + like_text
+        like_text = _("; looks like {like}").format(like=judge_words(like)) if like else ""
+        head, cut, _rest = message.partition(" at index ")
+        if cut:
+            return judge_words(head) + like_text
+        head, cut, _rest = message.partition(": expected ")
+        if cut:
+            return judge_words(head) + like_text
+    return judge_words(message)
+
+
+# The judge's messages are composed in the sandbox's child, in English (the JSON reports
+# and gradebooks keep them so); a front shows the commonest ones in the learner's language
+# by matching them here. A message that matches none is shown as the judge wrote it.
+_JUDGE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern, re.DOTALL), template) for pattern, template in (
+    (r"(?P<what>.+?): values differ", N_("{what}: values differ")),
+    (r"(?P<what>.+?): values differ at index (?P<where>.+?): expected (?P<a>.+?), got (?P<b>.+?) \((?P<n>\d+) of (?P<total>\d+) "
+     r"elements differ; (?P<rest>.*?)\)(?P<like>; looks like .*)?",
+     N_("{what}: values differ at index {where}: expected {a}, got {b} ({n} of {total} elements differ; {rest}){like}")),
+    (r"(?P<what>.+?): shape differs", N_("{what}: shape differs")),
+    (r"(?P<what>.+?): shape differs: expected (?P<a>\S+), got (?P<b>\S+?)(?P<like>; looks like .*)?",
+     N_("{what}: shape differs: expected {a}, got {b}{like}")),
+    (r"(?P<what>.+?): dtype differs", N_("{what}: dtype differs")),
+    (r"(?P<what>.+?): dtype differs: expected (?P<a>\S+), got (?P<b>\S+)", N_("{what}: dtype differs: expected {a}, got {b}")),
+    (r"(?P<what>.+?): does not require grad, but the reference's does \(was the graph cut by \.detach\(\), \.data or torch\.no_grad\(\)\?\)",
+     N_("{what}: does not require grad, but the reference's does (was the graph cut by .detach(), .data or torch.no_grad()?)")),
+    (r"(?P<what>.+?): requires grad, but the reference's does not \(should it be detached, or made under torch\.no_grad\(\)\?\)",
+     N_("{what}: requires grad, but the reference's does not (should it be detached, or made under torch.no_grad()?)")),
+    (r"(?P<what>[^:]+?): expected (?P<a>[^,]+), got (?P<b>[^,]+)", N_("{what}: expected {a}, got {b}")),
+    # A verdict's summary (tutor.grading.grade).
+    (r"all (?P<n>\d+) checks passed", N_("all {n} checks passed")),
+    (r"(?P<n>\d+) of (?P<total>\d+) checks failed; first: (?P<name>[^:]+): (?P<what>.+)",
+     N_("{n} of {total} checks failed; first: {name}: {what}")),
+    (r"visible checks pass; (?P<n>\d+) hidden checks? at grading", N_("visible checks pass; {n} hidden checks at grading")),
+    (r"(?P<n>\d+) of (?P<total>\d+) checks passed; (?P<hidden>\d+) hidden checks? \((?P<points>\S+) points?\) runs? only when "
+     r"graded \(tutor grade\)", N_("{n} of {total} checks passed; {hidden} hidden checks ({points} points) run only when graded (tutor grade)")),
+    (r"the right values transposed \(yours\.T matches\)", N_("the right values transposed (yours.T matches)")),
+    (r"the right values with the opposite sign \(a minus sign, or a subtraction the other way round\?\)",
+     N_("the right values with the opposite sign (a minus sign, or a subtraction the other way round?)")),
+    (r"the right values in another shape \(yours\.reshape(?P<shape>\S+) matches\)",
+     N_("the right values in another shape (yours.reshape{shape} matches)")),
+    (r"the right values times (?P<c>\S+) \(a constant factor\)", N_("the right values times {c} (a constant factor)")),
+    (r"the right values plus a constant (?P<c>\S+) \(a term added or left out\?\)",
+     N_("the right values plus a constant {c} (a term added or left out?)")),
+    (r"the right values in another order \(sorted, yours and the expected ones are equal\)",
+     N_("the right values in another order (sorted, yours and the expected ones are equal)")),
+))
+
+
+def judge_words(message: str) -> str:
+    """A message of the judge's (a check's failure) in the learner's language where it is
+    one of the commonest ones, else as written (always so in English)."""
+    if not message or is_english():
+        return message
+    for pattern, template in _JUDGE_WORDS:
+        found = pattern.fullmatch(message)
+        if found:
+            parts = {key: judge_words(value) if key in ("like", "what") and value else (value or "")
+                     for key, value in found.groupdict().items()}
+            return _(template).format(**parts)
+    head, cut, like = message.partition("; looks like ")
+    if cut:
+        return judge_words(head) + _("; looks like {like}").format(like=judge_words(like))
     return message
 
 
@@ -471,9 +565,24 @@ def plain_text(markdown: str) -> str:
 CONTINUATION = "↪ "
 
 
+def chars_within(line: str, start: int, cells: int) -> int:
+    """How many characters of ``line`` from ``start`` fit in ``cells`` columns (at least
+    one): a CJK character (a translated comment) takes two."""
+    if line.isascii():
+        return max(1, min(cells, len(line) - start))
+    from rich.cells import get_character_cell_size
+
+    used = 0
+    for n, char in enumerate(line[start:]):
+        used += get_character_cell_size(char)
+        if used > cells:
+            return max(1, n)
+    return len(line) - start
+
+
 def code_pieces(line: str, width: int) -> list[tuple[int, int]]:
     """Where :func:`wrap_code` breaks one ``line``: the ``(start, end)`` offsets of each
-    piece shown on a row of its own. The first piece holds at most ``width`` characters;
+    piece shown on a row of its own. The first piece is at most ``width`` cells wide;
     each later one follows the line's indentation and :data:`CONTINUATION`. A piece ends
     after the last space, comma, bracket or dot that fits (mid-token only when there is
     none); the spaces at a break are left out of both pieces."""
@@ -481,11 +590,11 @@ def code_pieces(line: str, width: int) -> list[tuple[int, int]]:
     room = max(8, width - indent - len(CONTINUATION))
     pieces: list[tuple[int, int]] = []
     start, limit, floor = 0, width, indent  # the first piece keeps the indentation itself
-    while len(line) - start > limit:
-        rest = line[start:start + limit]
-        cut = max(rest.rfind(" "), *(rest.rfind(mark, 0, limit - 1) + 1 for mark in ",(."))
+    while (fits := chars_within(line, start, limit)) < len(line) - start:
+        rest = line[start:start + fits]
+        cut = max(rest.rfind(" "), *(rest.rfind(mark, 0, fits - 1) + 1 for mark in ",(."))
         if cut <= floor:
-            cut = limit  # one long token: break it where the screen ends
+            cut = fits  # one long token: break it where the screen ends
         end = start + len(rest[:cut].rstrip())
         pieces.append((start, end))
         start += cut

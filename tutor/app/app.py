@@ -20,11 +20,13 @@ from textual.message_pump import MessagePump
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 
+from tutor import present as fmt
 from tutor.app.messages import OpenEntry, SessionEvent, ShowError
 from tutor.app.palette import LessonSearch
 from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.core import GradeFunction, Tutor
 from tutor.errors import LessonError, TutorError
+from tutor.i18n import _
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.sandbox.api import SandboxClientProtocol
 from tutor.session import LessonPlace, SandboxChanged, Session
@@ -100,8 +102,9 @@ class TutorApp(App[None]):
 
     def _show_state(self) -> None:
         state = self.sandbox_state
-        label = {"starting": "sandbox starting…", "ready": "sandbox ready"}.get(state, f"sandbox {state}")
-        self.sub_title = f"{self.device} · {label}"
+        label = {"starting": _("sandbox starting…"), "ready": _("sandbox ready"), "dead": _("sandbox dead"),
+                 "unavailable": _("sandbox unavailable")}.get(state, f"sandbox {state}")
+        self.sub_title = self.device + fmt.sep() + label
 
     def on_unmount(self) -> None:
         self._unsubscribe()
@@ -154,7 +157,7 @@ class TutorApp(App[None]):
             if not (isinstance(self.screen, ExerciseScreen) and self.screen.exercise.id == entry.id):
                 self.push_screen(ExerciseScreen(entry, self.session, watch_interval=self.watch_interval))
         elif isinstance(entry, LessonError):
-            self.show_error("broken lesson", entry.msg)
+            self.show_error(_("broken lesson"), entry.msg)
 
     def show_error(self, title: str, message: str) -> None:
         from tutor.app.screens.dialogs import ErrorDialog
@@ -171,14 +174,14 @@ class TutorApp(App[None]):
         from textual.command import CommandPalette
 
         if not CommandPalette.is_open(self):  # type: ignore[arg-type]  # is_open is typed for App[object]
-            self.push_screen(CommandPalette(providers=[LessonSearch], placeholder="Search lessons: titles, prose, code…"))
+            self.push_screen(CommandPalette(providers=[LessonSearch], placeholder=_("Search lessons: titles, prose, code…")))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that failed unexpectedly becomes an error dialog, never a crash."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             message = error.msg if isinstance(error, TutorError) else f"{type(error).__name__}: {error}"
-            self.show_error("something went wrong", message)
+            self.show_error(_("something went wrong"), message)
 
 
 def tutor_app(node: MessagePump) -> TutorApp:

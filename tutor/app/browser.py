@@ -23,6 +23,7 @@ from textual.widgets import Static, TextArea
 from tutor.app.app import TutorApp
 from tutor.app.screens.dialogs import HELP, HelpDialog
 from tutor.app.screens.exercise import ExerciseScreen
+from tutor.i18n import _
 
 #: The browser's key -> the app's key it stands for.
 BROWSER_KEYS = {"f9": "ctrl+r", "f8": "ctrl+t"}
@@ -32,17 +33,20 @@ AUTOSAVE_DELAY = 0.4
 UNSAVED_META = "tutor_unsaved"
 
 
-def browser_help(text: str = HELP) -> str:
-    """The help text with the browser's keys in place of the ones a browser keeps."""
+def browser_help(text: str | None = None) -> str:
+    """The help text (default: the app's, in the learner's language) with the browser's
+    keys in place of the ones a browser keeps."""
+    text = _(HELP) if text is None else text
+
     def swap(match: re.Match[str]) -> str:
         shown = SHOWN_AS[match[1]]
         return shown + " " * (len(match[0]) - len(shown)) if match[2] else shown
 
     text = re.sub(r"(ctrl\+[rt])(  +)?", swap, text)
-    note = ("In the browser\n"
-            "  F9           check (exercise) or run (tried cell): ctrl+r reloads the page\n"
-            "  F8           reset / restore: ctrl+t opens a tab\n"
-            "  Your editor is saved as you type.\n\n")
+    note = _("In the browser\n"
+             "  F9           check (exercise) or run (tried cell): ctrl+r reloads the page\n"
+             "  F8           reset / restore: ctrl+t opens a tab\n"
+             "  Your editor is saved as you type.\n\n")
     return note + text
 
 

@@ -18,7 +18,8 @@ from tutor.errors import UsageError
 from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT
 from tutor.grading.formats import to_gradescope, to_json, to_junit, write_atomic, write_json
 from tutor.grading.results import ExerciseReport
-from tutor.present import count
+from tutor.i18n import N_, _
+from tutor.present import count, judge_words
 from tutor.session import Event, Notice, Session
 from tutor.textsafe import for_terminal_line
 
@@ -57,33 +58,41 @@ def main(args: argparse.Namespace) -> int:
         write_json(args.gradescope, to_gradescope(reports, args.gradescope_hidden_visibility or GRADESCOPE_HIDDEN_DEFAULT))
     summary = payload["summary"]
     not_started = sum(r.id in missing for r in reports)
-    counts = f"{summary['passed']} passed, {summary['failed']} failed, {summary['errored'] - not_started} errored"
+    counts = _("{passed} passed, {failed} failed, {errored} errored").format(
+        passed=summary["passed"], failed=summary["failed"], errored=summary["errored"] - not_started)
     if not_started:
-        counts += f", {not_started} not started"
-    print(f"{counts} ({count(len(reports), 'exercise')} in {elapsed:.1f} s; "
-          f"seed {seed}: `--seed {seed}` grades again with the same inputs)")
+        counts += _(", {n} not started").format(n=not_started)
+    print(counts + " " + _("({exercises} in {seconds} s; seed {seed}: `--seed {seed}` grades again with the same inputs)").format(
+        exercises=count(len(reports), "exercise"), seconds=f"{elapsed:.1f}", seed=seed))
     return 0 if payload["status"] == "pass" else 1
 
 
 def _warn(event: Event) -> None:
     if isinstance(event, Notice):
-        print(f"tutor: warning: {for_terminal_line(event.message)}", file=sys.stderr)
+        print("tutor: " + _("warning: {message}").format(message=for_terminal_line(event.message)), file=sys.stderr)
 
 
-NOT_STARTED = "NOT STARTED"
+NOT_STARTED = N_("NOT STARTED")
+#: A verdict's word, in capitals in English (padded to one width by cells: see _label).
+VERDICTS = {"pass": N_("PASS"), "fail": N_("FAIL"), "error": N_("ERROR")}
 
 
 def _label(report: ExerciseReport, missing: set[str]) -> str:
-    return NOT_STARTED if report.id in missing else f"{report.status.upper():5}"
+    from rich.cells import cell_len
+
+    if report.id in missing:
+        return _(NOT_STARTED)
+    word = _(VERDICTS.get(report.status, report.status.upper()))
+    return word + " " * max(0, 5 - cell_len(word))
 
 
 def _line(report: ExerciseReport, missing: set[str]) -> str:
     # The message quotes the hand-in (an exception's type name and text): one line of
     # data, never a line of its own that reads as a verdict or a CI command.
-    message = for_terminal_line(report.message)
+    message = for_terminal_line(judge_words(report.message))
     if report.id in missing:
-        return f"{NOT_STARTED} {for_terminal_line(report.id)}\n      {message}"
-    text = f"{report.status.upper():5} {for_terminal_line(report.id)}  ({report.duration_ms / 1000:.2f} s)"
+        return f"{_label(report, missing)} {for_terminal_line(report.id)}\n      {message}"
+    text = f"{_label(report, missing)} {for_terminal_line(report.id)}  ({report.duration_ms / 1000:.2f} s)"
     if report.status != "pass" or report.hidden_unrun:  # a public copy's pass: what waits at grading
         text += f"\n      {message}"
     return text
@@ -114,10 +123,10 @@ class _Bar(_Lines):
 
         self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        self.task = self.progress.add_task("starting the sandbox", total=total)
+        self.task = self.progress.add_task(_("starting the sandbox"), total=total)
 
     def grading(self) -> None:
-        self.progress.update(self.task, description="grading")
+        self.progress.update(self.task, description=_("grading"))
 
     def done(self, report: ExerciseReport) -> None:
         from rich.markup import escape
@@ -125,7 +134,7 @@ class _Bar(_Lines):
         style = "dim" if report.id in self.missing else STATUS_STYLE[report.status]
         self.progress.console.print(f"[{style}]{_label(report, self.missing)}[/] {escape(for_terminal_line(report.id))}"
                                     + ("" if report.status == "pass" else
-                                       f"\n      [dim]{escape(for_terminal_line(report.message))}[/]"))
+                                       f"\n      [dim]{escape(for_terminal_line(judge_words(report.message)))}[/]"))
         self.progress.advance(self.task)
 
 

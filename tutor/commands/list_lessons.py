@@ -7,12 +7,14 @@ import json
 import sys
 
 from tutor.commands.common import lessons_from
+from tutor.i18n import N_, _
+from tutor.present import narrow, sep, status_word
 from tutor.session.status import MARKS
 from tutor.workspace import default_workspace, labels_for, read_visit, statuses_for
 from tutor.workspace.store import NOT_STARTED, StatusLabel
 
 #: Beside the lesson or exercise `tutor` opens on: where the learner left off.
-LAST_VISITED = "  ◀ you left off here"
+LAST_VISITED = N_("  ◀ you left off here")
 STATUS_STYLES: dict[StatusLabel, str] = {"passed": "green", "visible checks pass": "green", "failed": "red",
                                          "not started": "dim"}
 
@@ -36,19 +38,20 @@ def main(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     console = Console(highlight=False)
+    last_visited = _(LAST_VISITED)
     for lesson in lessons.lessons:
         exercises = lesson.exercises
         passed = sum(labels.get(e.id) == "passed" for e in exercises)
         here = visit is not None and visit.kind == "lesson" and visit.id == lesson.id
-        console.print(Text.assemble((f"{lesson.order:>2}  ", "dim"), (lesson.title, "bold"),
-                                    (f"  {passed}/{len(exercises)} passed" if exercises else "", "dim"),
-                                    (LAST_VISITED if here else "", "bold cyan")))
-        console.print(Text(f"    {lesson.id} · {', '.join(lesson.topics)}", style="dim"))
+        progress = "  " + _("{done}/{total} passed").format(done=passed, total=len(exercises)) if exercises else ""
+        console.print(Text.assemble((f"{lesson.order:>2}  ", "dim"), (lesson.title, "bold"), (progress, "dim"),
+                                    (last_visited if here else "", "bold cyan")))
+        console.print(Text(f"    {lesson.id}{sep()}{', '.join(lesson.topics)}", style="dim"))
         for exercise in exercises:
             status = labels.get(exercise.id, NOT_STARTED)
-            mark, style = MARKS[status], STATUS_STYLES[status]
+            mark, style = narrow(MARKS[status]), STATUS_STYLES[status]
             here = visit is not None and visit.kind == "exercise" and visit.id == exercise.id
             console.print(Text.assemble("    ", (mark, style), f" {exercise.id}  ", (exercise.title, "italic"), "  ",
-                                        (status, style), (LAST_VISITED if here else "", "bold cyan")))
+                                        (status_word(status), style), (last_visited if here else "", "bold cyan")))
     return 0
 

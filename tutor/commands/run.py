@@ -22,6 +22,7 @@ from tutor import present as fmt
 from tutor.commands.common import start_tutor
 from tutor.errors import UsageError
 from tutor.explain import explain_result
+from tutor.i18n import _
 from tutor.lessons import LessonSet, default_lessons_dir
 from tutor.sandbox.api import ErrorInfo, ModuleJson, RunResult
 from tutor.sandbox.sanitize import clean_text
@@ -93,7 +94,7 @@ def render(path: Path, result: RunResult) -> None:
     colour = "green" if result.ok else "red"
     # A name from the command line may hold undecodable bytes (as lone surrogates).
     console.rule(Text.assemble((clean_text(str(path)), "bold"), "  ", (result.status, f"bold {colour}"),
-                               f"  {result.duration_ms:.0f} ms on {result.device}"))
+                               "  " + _("{ms} ms on {device}").format(ms=f"{result.duration_ms:.0f}", device=result.device)))
     if result.stdout:
         console.print(Text(result.stdout.rstrip("\n")))
     if result.error:
@@ -101,15 +102,15 @@ def render(path: Path, result: RunResult) -> None:
     explanation = explain_result(result)
     if explanation is not None:
         # The error, in plain words: what to change, and where the course teaches it.
-        console.print(Text.assemble("\n", ("why: ", "bold yellow"), (explanation.title, "bold yellow"), "\n",
-                                    explanation.text, "\n", (f"learn more: {explanation.section}", "dim")))
+        console.print(Text.assemble("\n", (_("why: {title}").format(title=explanation.title), "bold yellow"), "\n",
+                                    explanation.text, "\n", (_("learn more: {section}").format(section=explanation.section), "dim")))
     sections = [
-        _table("tensors", TENSOR_COLUMNS, fmt.tensor_rows(result.variables), last_width=20),
-        _table("values", ("name", "type", "value"), fmt.value_rows(result.variables)),
-        _table("series", fmt.SERIES_COLUMNS, fmt.series_rows(result.series, width=20)),
+        _table(_("tensors"), TENSOR_COLUMNS, fmt.tensor_rows(result.variables), last_width=20),
+        _table(_("values"), fmt.VALUE_COLUMNS, fmt.value_rows(result.variables)),
+        _table(_("series"), fmt.SERIES_COLUMNS, fmt.series_rows(result.series, width=20)),
         *(section for module in result.modules for section in _module_sections(module)),
         *(Text(line) for line in fmt.optimizer_lines(result.optimizers)),
-        *(_table(f"lr schedule: {s.get('name', '?')} ({s.get('type', '?')})", *fmt.lr_table(s))
+        *(_table(_("lr schedule: {name} ({type})").format(name=s.get("name", "?"), type=s.get("type", "?")), *fmt.lr_table(s))
           for s in result.schedules if isinstance(s, dict) and s.get("steps")),
     ]
     for section in sections:
@@ -117,12 +118,13 @@ def render(path: Path, result: RunResult) -> None:
             console.print(section)
     if result.resources:
         used = result.resources
-        console.print(Text(f"cpu {used.get('cpu_s', 0):.3f} s · wall {used.get('wall_s', 0):.3f} s · "
-                           f"peak memory {used.get('max_rss_mb', 0):.0f} MB · isolation: "
-                           + ", ".join(result.isolation), style="dim"))
+        console.print(Text(fmt.sep().join((_("cpu {seconds} s").format(seconds=f"{used.get('cpu_s', 0):.3f}"),
+                                           _("wall {seconds} s").format(seconds=f"{used.get('wall_s', 0):.3f}"),
+                                           _("peak memory {mb} MB").format(mb=f"{used.get('max_rss_mb', 0):.0f}"),
+                                           _("isolation: ") + ", ".join(result.isolation))), style="dim"))
 
 
-TENSOR_COLUMNS = ("name", "shape", "dtype", "device", "req_grad", "grad_fn", "grad")
+TENSOR_COLUMNS = fmt.TENSOR_COLUMNS
 
 
 def _table(title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[str, ...]], *,
@@ -133,14 +135,15 @@ def _table(title: str | None, columns: tuple[str, ...], rows: Sequence[tuple[str
     if not rows:
         return None
     from rich import box
+    from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=None if title is None else Text(title), title_justify="left", box=box.SIMPLE_HEAD,
-                  pad_edge=False, collapse_padding=True, min_width=len(title or ""))
+                  pad_edge=False, collapse_padding=True, min_width=cell_len(title or ""))
     for column in columns[:-1]:
-        table.add_column(column, no_wrap=True)
-    table.add_column(columns[-1], no_wrap=True, overflow="ellipsis", min_width=8, max_width=last_width)
+        table.add_column(_(column), no_wrap=True)
+    table.add_column(_(columns[-1]), no_wrap=True, overflow="ellipsis", min_width=8, max_width=last_width)
     for row in rows:
         table.add_row(*[Text(str(cell)) for cell in row])
     return table
@@ -166,6 +169,6 @@ def _module_sections(module: ModuleJson) -> list[Table | Text]:
 def _error_text(error: ErrorInfo) -> str:
     if error.traceback:
         return error.traceback.rstrip("\n")
-    where = f" (line {error.line})" if error.line else ""
+    where = _(" (line {line})").format(line=error.line) if error.line else ""
     return f"{error.type}: {error.message}{where}"
 

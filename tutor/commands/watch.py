@@ -34,6 +34,7 @@ from tutor.commands.common import existing_workspace, lessons_from, start_tutor
 from tutor.core import Tutor
 from tutor.errors import TutorError
 from tutor.grading.results import ExerciseReport
+from tutor.i18n import N_, _
 from tutor.lessons import Exercise
 from tutor.session import Session
 from tutor.session.status import MARKS
@@ -46,8 +47,8 @@ if TYPE_CHECKING:
 
 #: Seconds between two looks at the exercise file (and at the keyboard).
 POLL_SECONDS = 0.2
-KEYS_LINE = "h hint · l list · q quit"
-LIST_KEYS_LINE = "↑↓ j k choose · enter open · l back · q quit"
+KEYS_LINE = N_("h hint · l list · q quit")
+LIST_KEYS_LINE = N_("↑↓ j k choose · enter open · l back · q quit")
 #: Arrow keys as terminals send them, read as the list's j and k; the paging keys as
 #: names (xterm, VT220 and rxvt spellings of Home and End).
 ARROWS = {"\x1b[A": "k", "\x1bOA": "k", "\x1b[B": "j", "\x1bOB": "j",
@@ -158,15 +159,16 @@ class WatchView:
         passed = self.exercise
         upcoming = self.session.next_exercise(passed)
         if upcoming is None:
-            self.note = f"✓ {passed.id} passes, and so does every exercise. Well done!"
+            self.note = "✓ " + _("{id} passes, and so does every exercise. Well done!").format(id=passed.id)
             return
         if upcoming.lesson_id != passed.lesson_id:
             self.offered = upcoming
             title = self.session.lessons.lesson(upcoming.lesson_id).title
-            self.note = f"✓ {passed.id} passes. Next: {upcoming.id}, in the lesson \"{title}\": n goes on to it."
+            self.note = "✓ " + _("{id} passes. Next: {next}, in the lesson \"{title}\": n goes on to it.").format(
+                id=passed.id, next=upcoming.id, title=title)
             return
         self.go_to(upcoming)
-        self.note = f"✓ {passed.id} passes. On to the next one."
+        self.note = "✓ " + _("{id} passes. On to the next one.").format(id=passed.id)
 
     def go_to(self, exercise: Exercise) -> None:
         """Watch ``exercise`` from now on, showing where its file stands."""
@@ -204,7 +206,7 @@ class WatchView:
         elif key == "h":
             self.view = "exercise"
             if not self.exercise.hints:
-                self.note = "This exercise has no hints."
+                self.note = _("This exercise has no hints.")
             else:
                 with contextlib.suppress(TutorError):
                     shown = self.session.next_hint(self.exercise)
@@ -228,29 +230,32 @@ class WatchView:
         exercises = self.session.lessons.exercises()
         position = exercises.index(self.exercise) + 1 if self.exercise in exercises else 0
         passed = self.session.board().count_passed(exercises)
-        head = Line(_fit(f"tutor watch · {self.exercise.id} ({position} of {len(exercises)}) · {passed} passed",
-                         width), "bold")
+        head = Line(_fit(fmt.sep().join(("tutor watch", _("{id} ({n} of {total})").format(id=self.exercise.id, n=position, total=len(exercises)),
+                                         _("{n} passed").format(n=passed))), width), "bold")
         if len(body) > room:
-            body = body[: max(0, room - 1)] + [Line("…", "dim")]
-        keys = LIST_KEYS_LINE if self.view == "list" else KEYS_LINE
+            body = body[: max(0, room - 1)] + [Line(fmt.narrow("…"), "dim")]
+        keys = _(LIST_KEYS_LINE if self.view == "list" else KEYS_LINE)
         if self.view == "exercise" and self._reading_rows > self._window:
             first, last = self.scroll + 1, self.scroll + self._window
-            keys = f"↑↓ PgUp PgDn: prompt {first}-{last} of {self._reading_rows} · {keys}"
+            keys = _("↑↓ PgUp PgDn: prompt {first}-{last} of {total}").format(first=first, last=last, total=self._reading_rows) + fmt.sep() + keys
         return [head, *body, *([Line("")] * (room - len(body))), Line(_fit(keys, width), "reverse")]
 
     def _exercise_lines(self, width: int, room: int) -> list[Line]:
         """Title, prompt and hint, then the file and the verdict at the bottom; the
         prompt and hint get the rows left over and scroll in them, never cut."""
         exercise = self.exercise
-        tail = [Line(""), Line(f"file: {_short_path(self.path, width - len('file: '))}", "dim"),
-                Line(_fit("save it in your editor and it is checked here", width), "dim"), Line("")]
+        from rich.cells import cell_len
+
+        file_label = _("file: ")
+        tail = [Line(""), Line(file_label + _short_path(self.path, width - cell_len(file_label)), "dim"),
+                Line(_fit(_("save it in your editor and it is checked here"), width), "dim"), Line("")]
         if self.note:
             tail += _wrap(self.note, width, style="green" if self.note.startswith("✓") else "yellow", limit=2)
         tail += self._verdict_lines(width)
         reading = _wrap(fmt.plain_text(exercise.prompt.strip()), width)
         if self.hint is not None:
             number, text = self.hint
-            reading += [Line(""), *_wrap(f"hint {number} of {len(exercise.hints)}: {fmt.plain_text(text)}", width,
+            reading += [Line(""), *_wrap(_("hint {n} of {total}: ").format(n=number, total=len(exercise.hints)) + fmt.plain_text(text), width,
                                          style="yellow")]
         window = max(3, room - 1 - len(tail))
         self._reading_rows, self._window = len(reading), window
@@ -261,23 +266,23 @@ class WatchView:
     def _verdict_lines(self, width: int) -> list[Line]:
         report = self.report
         if self.checking:
-            return [Line("checking…", "yellow")]
+            return [Line(fmt.narrow(_("checking…")), "yellow")]
         if report is None:
-            return [Line("waiting for a save…", "dim")]
+            return [Line(fmt.narrow(_("waiting for a save…")), "dim")]
         ran = [c for c in report.checks if c.status != "hidden"]
         passed = sum(1 for c in ran if c.status == "pass")
         if report.status == "pass":
-            return [Line(_fit(f"✓ {passed} of {fmt.count(len(ran), 'check')} pass", width), "green")]
+            return [Line(_fit("✓ " + _("{n} of {checks} pass").format(n=passed, checks=fmt.count(len(ran), "check")), width), "green")]
         if report.status == "error" and not ran:
-            return _wrap(f"! could not check: {report.message}", width, style="red", limit=4)
-        out = [Line(_fit(f"✗ {passed} of {fmt.count(len(ran), 'check')} pass", width), "red")]
+            return _wrap("! " + _("could not check: {message}").format(message=fmt.judge_words(report.message)), width, style="red", limit=4)
+        out = [Line(_fit("✗ " + _("{n} of {checks} pass").format(n=passed, checks=fmt.count(len(ran), "check")), width), "red")]
         for check in ran:
             if check.status != "pass":
                 message = fmt.check_summary(check.message, check.details)
                 out += _wrap(f"{check.name}: {message}", width, style="red", indent="  ", limit=4)
                 break
         if report.output:
-            out += _wrap(f"output: {report.output.strip()}", width, style="dim", limit=2)
+            out += _wrap(_("output: ") + report.output.strip(), width, style="dim", limit=2)
         return out
 
     def _list_lines(self, width: int, room: int) -> list[Line]:
@@ -301,8 +306,8 @@ class WatchView:
                     if chosen:
                         current = len(out)
                     style = "reverse" if chosen else "bold" if here else "dim"
-                    out.append(Line(_fit(f"    {MARKS[status]} {exercise.id}  {status}"
-                                         + ("  ◀ watching" if here else ""), width), style))
+                    out.append(Line(_fit(f"    {fmt.narrow(MARKS[status])} {exercise.id}  {fmt.status_word(status)}"
+                                         + (fmt.narrow(_("  ◀ watching")) if here else ""), width), style))
         if len(out) > room:  # keep the current exercise in view
             start = max(0, min(current - room // 2, len(out) - room))
             out = out[start:start + room]
@@ -317,11 +322,53 @@ def _short_path(path: Path, width: int) -> str:
         with contextlib.suppress(ValueError):
             text = prefix + str(path.relative_to(base))
             break
-    return text if len(text) <= width else "…" + text[len(text) - width + 1:]
+    from rich.cells import cell_len
+
+    if cell_len(text) <= width:
+        return text
+    mark = fmt.narrow("…")
+    room = max(0, width - cell_len(mark))
+    while text and cell_len(text) > room:  # a path is short: character by character is cheap
+        text = text[1:]
+    return mark + text
 
 
 def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+    """``text`` cut to ``width`` cells (a CJK character takes two), ending in "…" if cut."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    mark = fmt.narrow("…")
+    return set_cell_size(text, max(0, width - cell_len(mark))).rstrip(" ") + mark
+
+
+def _wrap_cells(paragraph: str, room: int, indent: str) -> list[str]:
+    """``paragraph`` in rows of ``room`` cells, broken at spaces, and anywhere inside a
+    run of CJK text (which has no spaces; each character takes two cells)."""
+    from rich.cells import cell_len
+
+    rows: list[str] = []
+    row = ""
+    for word in paragraph.split():
+        gap = 1 if row else 0
+        if cell_len(row) + gap + cell_len(word) <= room:
+            row += " " * gap + word
+            continue
+        left = room - cell_len(row) - gap
+        if not word.isascii() and left >= 2:  # Chinese flows on: fill the row first
+            n = fmt.chars_within(word, 0, left)
+            row, word = row + " " * gap + word[:n], word[n:]
+        if row:
+            rows.append(row)
+        while cell_len(word) > room:
+            n = fmt.chars_within(word, 0, room)
+            rows.append(word[:n])
+            word = word[n:]
+        row = word
+    if row or not rows:
+        rows.append(row)
+    return [indent + r for r in rows]
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -353,11 +400,14 @@ def _wrap(text: str, width: int, *, style: str = "", indent: str = "", limit: in
     """Paragraphs reflowed to ``width``; at most ``limit`` rows, the last one ending "…"."""
     rows: list[str] = []
     for paragraph in _paragraphs(text):
-        rows += textwrap.wrap(paragraph, width=max(10, width - len(indent)), initial_indent=indent,
-                              subsequent_indent=indent) or [""]
+        if paragraph.isascii():
+            rows += textwrap.wrap(paragraph, width=max(10, width - len(indent)), initial_indent=indent,
+                                  subsequent_indent=indent) or [""]
+        else:
+            rows += _wrap_cells(paragraph, max(10, width - len(indent)), indent)
     if limit is not None and len(rows) > limit:
         rows = rows[:limit]
-        rows[-1] = _fit(rows[-1] + " …", width)
+        rows[-1] = _fit(rows[-1] + " " + fmt.narrow("…"), width)
     return [Line(row, style) for row in rows]
 
 
@@ -406,7 +456,7 @@ def main(args: argparse.Namespace) -> int:
     workspace = existing_workspace(args, lessons)
     # The sandbox starts after the learner is told which exercise: it takes a second.
     exercise = Session(Tutor(lessons, workspace)).exercise_to_work_on(getattr(args, "id", None))
-    print(f"tutor watch: starting the sandbox for {exercise.id}…", flush=True)
+    print("tutor watch: " + fmt.narrow(_("starting the sandbox for {id}…")).format(id=exercise.id), flush=True)
     with start_tutor(lessons, args, workspace) as core:
         view = WatchView(Session(core), exercise)
         with contextlib.suppress(TutorError):
@@ -447,5 +497,5 @@ def _loop(session: WatchView) -> int:
         sys.stdout.flush()
         exercises = session.session.lessons.exercises()
         passed = session.session.board().count_passed(exercises)
-        print(f"tutor watch: {passed} of {fmt.count(len(exercises), 'exercise')} passed; "
-              f"`tutor watch` picks up at {session.exercise.id}.")
+        print("tutor watch: " + _("{n} of {exercises} passed; `tutor watch` picks up at {id}.").format(
+            n=passed, exercises=fmt.count(len(exercises), "exercise"), id=session.exercise.id))

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from tutor.commands.common import lessons_from, print_warnings
 from tutor.core import Tutor
 from tutor.errors import UsageError
-from tutor.present import wrap_code
+from tutor.i18n import _
+from tutor.present import sep, wrap_code
 from tutor.session import Session
 from tutor.workspace import Workspace, default_workspace
 
@@ -62,8 +63,8 @@ def cmd_hint(args: argparse.Namespace, workspace: Workspace) -> int:
     from rich.markdown import Markdown
     from rich.panel import Panel
 
-    last = " (the last one)" if number == total else ""
-    title = f"hint {number} of {total}{last} · {exercise.id}"
+    last = _(" (the last one)") if number == total else ""
+    title = _("hint {n} of {total}").format(n=number, total=total) + last + sep() + exercise.id
     _console().print(Panel(Markdown(text.strip()), title=title, title_align="left", expand=False))
     return 0
 
@@ -105,15 +106,15 @@ def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
                          "ask your instructor")
     if not _session(workspace).solution_unlocked(exercise):
         print(
-            f"tutor: the solution of {exercise.id} unlocks once your solution passes: "
-            f"run `tutor grade {exercise.id}` (stuck? `tutor hint {exercise.id}`)",
+            "tutor: " + _("the solution of {id} unlocks once your solution passes: "
+                          "run `tutor grade {id}` (stuck? `tutor hint {id}`)").format(id=exercise.id),
             file=sys.stderr,
         )
         return 1
     from rich.syntax import Syntax
 
     console = _console()
-    console.print(f"Reference solution of {exercise.id} ({exercise.title}):", markup=False, soft_wrap=True)
+    console.print(_("Reference solution of {id} ({title}):").format(id=exercise.id, title=exercise.title), markup=False, soft_wrap=True)
     # Wrapped by us, never cropped by the terminal: a lost `)` would show broken code.
     code = wrap_code(exercise.solution.rstrip("\n"), console.width)
     console.print(Syntax(code, "python", theme="ansi_dark", background_color="default"), crop=False, overflow="ignore")

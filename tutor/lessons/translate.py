@@ -24,7 +24,6 @@ import difflib
 import gettext
 import hashlib
 import io
-import os
 import re
 import tokenize
 import unicodedata
@@ -36,21 +35,14 @@ from typing import TYPE_CHECKING
 from markdown_it import MarkdownIt
 
 from tutor.errors import UsageError
+
+# The lessons' language is the app's: chosen once, in tutor.i18n (re-exported here).
+from tutor.i18n import ENGLISH, LANGUAGES, choose_language, current_language, language_tag  # noqa: F401
 from tutor.lessons.checks_fence import find_key
 from tutor.lessons.model import Block, Exercise, Lesson, Prose, Snippet
 
 if TYPE_CHECKING:
     import polib
-
-ENGLISH = "en"
-#: The languages a course can be read in, by their ``--lang`` tag; each but English has a
-#: catalogue folder ``lessons/locale/<folder>/``.
-LANGUAGES = {ENGLISH: "", "zh-CN": "zh_CN"}
-# What a tag may also be written as (``--lang``, ``TUTOR_LANG``): any case, ``_`` for ``-``.
-_ALIASES = {"en": ENGLISH, "en-us": ENGLISH, "en-gb": ENGLISH, "c": ENGLISH, "posix": ENGLISH,
-            "zh": "zh-CN", "zh-cn": "zh-CN", "zh-hans": "zh-CN", "zh-hans-cn": "zh-CN", "zh-sg": "zh-CN"}
-# A locale (``zh_CN.UTF-8``, ``zh_Hans_CN``) reads Simplified Chinese when it starts so.
-_CHINESE_LOCALE_RE = re.compile(r"^zh(?:[_-](?:cn|hans|sg))?(?:[_.@-]|$)", re.IGNORECASE)
 
 # The context of a code comment's entry: a comment is plain text, never Markdown, so it is
 # kept apart from a paragraph that happens to read the same.
@@ -60,44 +52,6 @@ _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 # The block structure is all a unit needs (an inline token's content is its raw text);
 # inline parsing would double the cost of loading a translated course.
 _markdown.core.ruler.disable(["inline", "text_join"])
-
-
-# --- the language ----------------------------------------------------------------------
-
-
-def language_tag(text: str) -> str | None:
-    """The known tag ``text`` names (``zh_cn`` and ``zh-Hans`` are ``zh-CN``), else ``None``."""
-    return _ALIASES.get(text.strip().lower().replace("_", "-"))
-
-
-_chosen: str | None = None
-
-
-def choose_language(tag: str | None) -> None:
-    """The language of this process's lessons, as ``--lang`` said; ``None`` leaves it to
-    the environment (:func:`current_language`)."""
-    global _chosen
-    _chosen = tag
-
-
-def current_language() -> str:
-    """The language lessons load in: ``--lang`` (:func:`choose_language`), else
-    ``TUTOR_LANG``, else the locale (``LC_ALL``, ``LC_MESSAGES``, ``LANG``, the first one
-    set), else English. An unknown ``TUTOR_LANG`` is a usage error; an unknown locale is
-    simply English."""
-    if _chosen is not None:
-        return _chosen
-    setting = os.environ.get("TUTOR_LANG", "").strip()
-    if setting:
-        tag = language_tag(setting)
-        if tag is None:
-            raise UsageError(f"TUTOR_LANG={setting}: unknown language (known: {', '.join(LANGUAGES)})")
-        return tag
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
-        if value:
-            return "zh-CN" if _CHINESE_LOCALE_RE.match(value) else ENGLISH
-    return ENGLISH
 
 
 def catalogue_path(lesson_path: Path, lang: str) -> Path:

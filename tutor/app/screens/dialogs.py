@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from tutor.app.widgets.code_view import CodeView
+from tutor.i18n import N_, _
 
 
 class Dialog(ModalScreen[bool]):
@@ -40,7 +41,7 @@ class ErrorDialog(Dialog):
     def body(self) -> ComposeResult:
         with VerticalScroll():
             yield Static(Text(self.message), classes="message")
-        yield Button("OK", variant="error", id="ok")
+        yield Button(_("OK"), variant="error", id="ok")
 
     def on_button_pressed(self) -> None:
         self.dismiss(False)
@@ -58,8 +59,8 @@ class ConfirmDialog(Dialog):
     def body(self) -> ComposeResult:
         yield Static(Text(self.question), classes="message")
         with Horizontal(classes="buttons"):
-            yield Button("Yes (y)", variant="warning", id="yes")
-            yield Button("No (n)", id="no")
+            yield Button(_("Yes (y)"), variant="warning", id="yes")
+            yield Button(_("No (n)"), id="no")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -68,7 +69,7 @@ class ConfirmDialog(Dialog):
         self.dismiss(event.button.id == "yes")
 
 
-HELP = """\
+HELP = N_("""\
 Everywhere
   ?  (F1 in the editor)   this help
   /  ctrl+p    search lessons (titles, prose, code); ctrl+p also
@@ -112,7 +113,7 @@ Exercise
   escape       cancel a check; otherwise save and go back
 The exercise file is watched: save it in any editor and it is
 reloaded and checked here.
-"""
+""")
 
 
 class HelpDialog(Dialog):
@@ -121,11 +122,11 @@ class HelpDialog(Dialog):
     BINDINGS = [Binding("escape,question_mark,q", "dismiss(False)", "Close")]
 
     def __init__(self) -> None:
-        super().__init__("help")
+        super().__init__(_("help"))
 
     def body(self) -> ComposeResult:
         with VerticalScroll():
-            yield Static(Text(HELP), classes="message")
+            yield Static(Text(_(HELP)), classes="message")
 
 
 class CompareDialog(Dialog):
@@ -144,7 +145,7 @@ class CompareDialog(Dialog):
         with Container(classes="compare"):
             for label, text in (("yours", self.yours), ("reference", self.reference)):
                 with VerticalScroll(id=f"{label}-pane", classes="code-pane") as pane:
-                    pane.border_title = label
+                    pane.border_title = _("yours") if label == "yours" else _("reference")
                     yield CodeView(text, id=label)
 
     def on_mount(self) -> None:

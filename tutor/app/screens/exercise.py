@@ -17,17 +17,20 @@ from textual.containers import Container, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Markdown, TextArea
+from textual.widgets import Header, Markdown, TextArea
 from textual.widgets.markdown import MarkdownBlock
 from textual.widgets.text_area import Selection
 
+from tutor import present as fmt
 from tutor.app.messages import SANDBOX_GROUP, SessionEvent, ShowError, cancel_sandbox_work
 from tutor.app.screens.dialogs import CompareDialog, ConfirmDialog
 from tutor.app.widgets.check_report import CheckReport
 from tutor.app.widgets.code_editor import CodeEditor
 from tutor.app.widgets.code_view import CodeMarkdown
+from tutor.app.widgets.footer import Footer
 from tutor.errors import TutorError
 from tutor.grading.results import ExerciseReport
+from tutor.i18n import _
 from tutor.lessons import Exercise
 from tutor.session import Notice, ProgressChanged, Session
 from tutor.stamps import FileStamp, file_stamp
@@ -42,7 +45,7 @@ def hint_markdown(hint: str, number: int, total: int) -> str:
     the answer's code, fenced or bare: a fence starts its own line, and bare Python goes
     in a code block, or Markdown would run its lines together and read ``__name__`` as
     bold."""
-    label = f"**Hint {number} of {total}.**"
+    label = "**" + _("Hint {n} of {total}.").format(n=number, total=total) + "**"
     text = hint.strip("\n")
     if text.startswith(("```", "~~~")):
         return f"{label}\n\n{text}"  # a fence must start its own line
@@ -95,7 +98,7 @@ class ExerciseScreen(Screen[None]):
         self.exercise = exercise
         self.session = session
         self.watch_interval = watch_interval
-        self.sub_title = f"exercise {exercise.id}"
+        self.sub_title = _("exercise {id}").format(id=exercise.id)
         self._saved_text = ""
         self._stamp: FileStamp | None = None
         self._say_timer: Timer | None = None
@@ -125,7 +128,7 @@ class ExerciseScreen(Screen[None]):
             # Soft wrap: long comment lines stay readable at 80 columns.
             yield CodeEditor.code_editor("", language="python", soft_wrap=True, theme="css", id="editor")
             report = CheckReport(id="report")
-            report.border_title = "check"
+            report.border_title = _("check")
             yield report
         # ctrl+p still opens the palette; its footer label would push "Help" off 80 columns.
         yield Footer(show_command_palette=False)
@@ -134,7 +137,7 @@ class ExerciseScreen(Screen[None]):
         try:
             text = self.session.open_exercise(self.exercise)
         except TutorError as exc:
-            self.post_message(ShowError("cannot open the exercise", exc.msg))
+            self.post_message(ShowError(_("cannot open the exercise"), exc.msg))
             text = self.exercise.starter
         self._load(text)
         self._unsubscribe = self.session.subscribe(lambda event: self.post_message(SessionEvent(event)))
@@ -173,7 +176,7 @@ class ExerciseScreen(Screen[None]):
 
     def _mark_modified(self) -> None:
         modified = self.editor.text != self._saved_text
-        self.editor.border_title = str(self.path.name) + (" • modified" if modified else "")
+        self.editor.border_title = str(self.path.name) + (fmt.narrow(_(" • modified")) if modified else "")
         self.editor.set_class(modified, "-modified")
 
     def say(self, message: str, severity: str = "information") -> None:
@@ -233,7 +236,7 @@ class ExerciseScreen(Screen[None]):
         try:
             self.session.save(self.exercise, text)
         except TutorError as exc:
-            self.say(f"not saved: {exc.msg}", "error")
+            self.say(_("not saved: {error}").format(error=exc.msg), "error")
             return False
         self._saved_text = text
         self._stamp = file_stamp(self.path)
@@ -263,9 +266,9 @@ class ExerciseScreen(Screen[None]):
         lost = self.editor.text != self._saved_text
         self._load(text, keep_place=True)
         if lost:
-            self.say("reloaded from disk (edits made here were replaced); checking", "warning")
+            self.say(_("reloaded from disk (edits made here were replaced); checking"), "warning")
         else:
-            self.say("reloaded from disk; checking")
+            self.say(_("reloaded from disk; checking"))
         self.run_check(text)
 
     # -- checking -------------------------------------------------------------------
@@ -324,13 +327,13 @@ class ExerciseScreen(Screen[None]):
     def action_cancel_or_back(self) -> None:
         if cancel_sandbox_work(self, self.session):
             self.report.checking = False
-            self.say("check cancelled")
+            self.say(_("check cancelled"))
             return
         if self.has_class("-reading"):
             self.action_read()  # out of the reading view first, as a learner expects
             return
         if self.editor.text != self._saved_text and self.action_save():
-            self.notify(f"Saved {self.path.name}.", timeout=2)
+            self.notify(_("Saved {name}.").format(name=self.path.name), timeout=2)
         self.app.pop_screen()
 
     # -- hints, reset, solution, $EDITOR -----------------------------------------
@@ -380,27 +383,27 @@ class ExerciseScreen(Screen[None]):
                 backup = self.session.reset(self.exercise)
                 text = self.session.read(self.exercise)
             except TutorError as exc:
-                self.say(f"reset failed: {exc.msg}", "error")
+                self.say(_("reset failed: {error}").format(error=exc.msg), "error")
                 return
             self._load(text)
             self.show_report(None)
-            self.say("the starter is back" + (f"; yours is kept as {backup.name}" if backup else ""))
+            self.say(_("the starter is back") + (_("; yours is kept as {name}").format(name=backup.name) if backup else ""))
 
         self.app.push_screen(
-            ConfirmDialog("reset", f"Put the starter back in {self.path.name}? The current file is kept as a backup."),
+            ConfirmDialog(_("reset"), _("Put the starter back in {name}? The current file is kept as a backup.").format(name=self.path.name)),
             reset,
         )
 
     def action_compare(self) -> None:
         if not self.session.solution_unlocked(self.exercise):
-            self.say("the reference solution opens once your solution passes")
+            self.say(_("the reference solution opens once your solution passes"))
             return
-        self.app.push_screen(CompareDialog(f"{self.exercise.title}: yours and the reference", self.editor.text, self.exercise.solution))
+        self.app.push_screen(CompareDialog(_("{title}: yours and the reference").format(title=self.exercise.title), self.editor.text, self.exercise.solution))
 
     def action_open_editor(self) -> None:
         command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not command:
-            self.say("set $EDITOR (or $VISUAL) to your editor, e.g. export EDITOR=vim", "warning")
+            self.say(_("set $EDITOR (or $VISUAL) to your editor, e.g. export EDITOR=vim"), "warning")
             return
         if not self.action_save():
             return
@@ -408,6 +411,6 @@ class ExerciseScreen(Screen[None]):
             with self.app.suspend():
                 subprocess.run([*shlex.split(command), str(self.path)], check=False)
         except Exception as exc:  # noqa: BLE001 - SuspendNotSupported, a missing editor binary
-            self.say(f"could not open {command}: {exc}", "error")
+            self.say(_("could not open {command}: {error}").format(command=command, error=exc), "error")
             return
         self.poll_file()

@@ -10,14 +10,17 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import get_current_worker
 
+from tutor import present as fmt
 from tutor.app.messages import SANDBOX_GROUP, OpenEntry, cancel_sandbox_work
 from tutor.app.widgets.code_cell import CodeCell
 from tutor.app.widgets.code_view import CodeMarkdown
+from tutor.app.widgets.footer import Footer
 from tutor.app.widgets.graph_view import GraphScreen, TensorGraph, tensor_graphs
 from tutor.errors import TutorError
+from tutor.i18n import N_, _
 from tutor.lessons import Exercise, Lesson, Prose, Snippet
 from tutor.session import Session
 from tutor.workspace import CellEdit
@@ -27,7 +30,7 @@ from tutor.workspace.store import sha256
 ANCHOR_SECONDS = 1.5
 #: Seconds after the last keystroke in a try-it cell before the edit is written.
 SAVE_DELAY = 0.5
-SCRATCH_NOTE = "**Scratch.** A cell of your own at the end of every lesson: `e` edits it, ctrl+r runs it."
+SCRATCH_NOTE = N_("**Scratch.** A cell of your own at the end of every lesson: `e` edits it, ctrl+r runs it.")
 
 
 class ExerciseCard(Static, can_focus=True):
@@ -38,13 +41,14 @@ class ExerciseCard(Static, can_focus=True):
     def __init__(self, exercise: Exercise, status: str, label: str | None = None) -> None:
         super().__init__(markup=False)
         self.exercise = exercise
-        self.border_title = "exercise"
+        self.border_title = _("exercise")
         self.show_status(status, label)
 
     def show_status(self, status: str, label: str | None = None) -> None:
         """``label`` is the status in honest words ("visible checks pass" for a local
         pass with hidden checks unrun); ``status`` picks the colour."""
-        self.update(Text(f"{self.exercise.title} · {label or status} · enter opens it"))
+        words = fmt.status_word(label or status)
+        self.update(Text(fmt.sep().join((self.exercise.title, words, _("enter opens it")))))
         for name in ("passed", "failed"):
             self.set_class(status == name, f"-{name}")
 
@@ -114,7 +118,7 @@ class LessonScreen(Screen[None]):
                                    stale=edit is not None and not edit.made_from(block.code))
                 elif isinstance(block, Exercise):
                     yield ExerciseCard(block, board.status(block), board.label(block))
-            yield CodeMarkdown(SCRATCH_NOTE, classes="scratch-note")
+            yield CodeMarkdown(_(SCRATCH_NOTE), classes="scratch-note")
             yield CodeCell(Snippet(index=len(self.lesson.snippets), code="", line=0), scratch=True,
                            edited=edits.scratch)
         # ctrl+p still opens the palette (help lists it); its footer label pushed
@@ -149,7 +153,7 @@ class LessonScreen(Screen[None]):
             self.session.save_try_it(self.lesson, self._edits)
             self._edits_dirty = False
         except TutorError as exc:
-            self.notify(exc.msg, title="try-it edits not kept", severity="error")
+            self.notify(exc.msg, title=_("try-it edits not kept"), severity="error")
 
     def on_mount(self) -> None:
         self.watch(self.query_one("#lesson-body"), "virtual_size", self._body_resized, init=False)
@@ -225,7 +229,7 @@ class LessonScreen(Screen[None]):
         if isinstance(self.focused, CodeCell):
             self.focused.action_run()
         else:
-            self.notify("Focus a cell first (tab moves between cells).")
+            self.notify(_("Focus a cell first (tab moves between cells)."))
 
     def action_run_all(self) -> None:
         # The lesson's cells, as the learner has them; the scratch cell runs on its own.
@@ -260,11 +264,11 @@ class LessonScreen(Screen[None]):
     @on(RunFailed)
     def _run_failed(self, event: RunFailed) -> None:
         event.cell.set_running(False)
-        self.notify(event.message, title="sandbox unavailable", severity="error")
+        self.notify(event.message, title=_("sandbox unavailable"), severity="error")
 
     def action_cancel_or_back(self) -> None:
         if cancel_sandbox_work(self, self.session):
-            self.notify("Run cancelled.")
+            self.notify(_("Run cancelled."))
         else:
             self.app.pop_screen()
 
@@ -300,6 +304,6 @@ class LessonScreen(Screen[None]):
         """Open the first exercise not passed yet (the first one when all are)."""
         exercises = self.lesson.exercises
         if not exercises:
-            self.notify("This lesson has no exercise.")
+            self.notify(_("This lesson has no exercise."))
             return
         self.post_message(OpenEntry(self.session.first_open(exercises)))

@@ -7,12 +7,14 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, Tree
+from textual.widgets import Header, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tutor import present as fmt
 from tutor.app.messages import OpenEntry
+from tutor.app.widgets.footer import Footer
 from tutor.errors import LessonError
+from tutor.i18n import _
 from tutor.lessons import Exercise, Lesson
 from tutor.session import Session, StatusBoard
 from tutor.session.status import MARKS
@@ -99,17 +101,17 @@ class LessonListScreen(Screen[None]):
         label = Text(f"{lesson.order:>2}. {lesson.title}")
         if total:
             colour = self._colour("passed") if done == total else self._colour("not started")
-            label.append(f"  {done}/{total} passed", style=colour)
+            label.append("  " + _("{done}/{total} passed").format(done=done, total=total), style=colour)
             visible = board.visible_only(lesson)
             if visible:
-                label.append(f" · {visible} visible only", style=self._colour("not started"))
+                label.append(fmt.sep() + _("{n} visible only").format(n=visible), style=self._colour("not started"))
         return label
 
     def _exercise_label(self, exercise: Exercise, board: StatusBoard) -> Text:
         status = board.label(exercise)
-        label = Text(MARKS[status] + " ", style=self._colour(status))
-        label.append(f"exercise: {exercise.title}")
-        label.append(f"  {status}", style=self._colour(status))
+        label = Text(fmt.narrow(MARKS[status]) + " ", style=self._colour(status))
+        label.append(_("exercise: {title}").format(title=exercise.title))
+        label.append("  " + fmt.status_word(status), style=self._colour(status))
         return label
 
     def fill(self) -> None:
@@ -125,11 +127,11 @@ class LessonListScreen(Screen[None]):
             for exercise in lesson.exercises:
                 node.add_leaf(self._exercise_label(exercise, board), data=exercise)
         for error in lessons.errors:
-            label = Text("⚠ broken: ", style=self._colour("failed"))
+            label = Text("⚠ " + _("broken: "), style=self._colour("failed"))
             label.append(f"{error.path.name}:{error.line}: {error.message}")
             tree.root.add_leaf(label, data=error)
         if not lessons.lessons and not lessons.errors:
-            tree.root.add_leaf(Text("no lessons found"), data=None)
+            tree.root.add_leaf(Text(_("no lessons found")), data=None)
 
     def refresh_labels(self) -> None:
         """Statuses change while the learner works; labels follow without a rebuild."""
@@ -156,17 +158,21 @@ class LessonListScreen(Screen[None]):
         details = self.query_one("#details", Static)
         if isinstance(data, Lesson):
             done, total = self.board.lesson_progress(data)
-            summary = f"{data.title}: {data.summary}" if data.summary else data.title
-            text = f"{summary}\n{fmt.count(len(data.snippets), 'cell')} · {fmt.count(total, 'exercise')}, {done} passed · enter: open"
+            summary = _("{title}: {summary}").format(title=data.title, summary=data.summary) if data.summary else data.title
+            text = summary + "\n" + fmt.sep().join((fmt.count(len(data.snippets), "cell"),
+                                                    _("{exercises}, {done} passed").format(exercises=fmt.count(total, "exercise"), done=done),
+                                                    _("enter: open")))
         elif isinstance(data, Exercise):
             state = self.board.state(data)
             checks = fmt.count(len(data.visible_checks), "check")
             hidden = data.hidden_count
             if hidden:
-                checks += f" (+{hidden} hidden)"
-            text = f"{data.id}: {state.label} · {checks} · {state.hints_shown}/{len(data.hints)} hints seen · enter: open"
+                checks += _(" (+{n} hidden)").format(n=hidden)
+            text = f"{data.id}: " + fmt.sep().join((fmt.status_word(state.label), checks,
+                                                    _("{seen}/{total} hints seen").format(seen=state.hints_shown, total=len(data.hints)),
+                                                    _("enter: open")))
         elif isinstance(data, LessonError):
-            text = f"{data.msg}\nFix the file and restart tutor; `tutor check-lessons` lists every problem."
+            text = data.msg + "\n" + _("Fix the file and restart tutor; `tutor check-lessons` lists every problem.")
         else:
             text = ""
         details.update(Text(text))

@@ -19,6 +19,7 @@ from textual.widgets import TextArea
 from tutor.app.widgets.code_editor import CodeEditor
 from tutor.app.widgets.code_view import CodeView
 from tutor.app.widgets.result_panel import ResultPanel
+from tutor.i18n import _
 from tutor.lessons import Snippet
 from tutor.sandbox.api import RunResult
 
@@ -152,17 +153,17 @@ class CodeCell(Vertical, can_focus=True):
     def _show_titles(self) -> None:
         snippet = self.snippet
         if self.scratch:
-            self.border_title = "scratch · your own code"
-            self.border_subtitle = "ctrl+r runs · esc leaves the editor" if self.has_class("-editing") else "e edits"
+            self.border_title = _("scratch · your own code")
+            self.border_subtitle = _("ctrl+r runs · esc leaves the editor") if self.has_class("-editing") else _("e edits")
             return
-        title = f"cell {snippet.index + 1}"
+        title = _("cell {n}").format(n=snippet.index + 1)
         if self.edited is not None:
-            title += " · your copy" + (" (the lesson's cell has changed since)" if self.stale else "")
-            self.border_subtitle = "ctrl+t restores the lesson's code"
+            title += _(" · your copy") + (_(" (the lesson's cell has changed since)") if self.stale else "")
+            self.border_subtitle = _("ctrl+t restores the lesson's code")
         else:
             if not snippet.run:
-                title += " · not runnable"
-            self.border_subtitle = "needs " + ", ".join(snippet.requires) if snippet.requires else ""
+                title += _(" · not runnable")
+            self.border_subtitle = _("needs {packages}").format(packages=", ".join(snippet.requires)) if snippet.requires else ""
         self.border_title = title
         self.set_class(self.edited is not None, "-edited")
         self.set_class(not snippet.run and self.edited is None, "-norun")
@@ -207,8 +208,8 @@ class CodeCell(Vertical, can_focus=True):
         if self.runnable:
             self.post_message(self.RunRequested(self))
         else:
-            self.notify("This cell is shown, not run: it illustrates a mistake. Press e to try your own copy.",
-                        title="not runnable")
+            self.notify(_("This cell is shown, not run: it illustrates a mistake. Press e to try your own copy."),
+                        title=_("not runnable"))
 
     async def action_edit(self) -> None:
         """Edit the learner's copy, making it from the lesson's code the first time."""
@@ -244,7 +245,7 @@ class CodeCell(Vertical, can_focus=True):
                 self.focus(scroll_visible=False)
         self._show_titles()
         self.post_message(self.Edited(self, self.edited if self.scratch else None))
-        self.notify("The scratch cell is empty again." if self.scratch else "The lesson's code is back.")
+        self.notify(_("The scratch cell is empty again.") if self.scratch else _("The lesson's code is back."))
 
     @on(TextArea.Changed)
     def _changed(self, event: TextArea.Changed) -> None:

@@ -10,6 +10,7 @@ printout) wrap the same way instead of running off the right edge.
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.highlight import highlight
@@ -63,7 +64,7 @@ class CodeView(Widget):
         return sum(len(code_pieces(line, max(1, width))) for line in self.code.split("\n")[:row])
 
     def get_content_width(self, container: object, viewport: object) -> int:
-        return max((len(line) for line in self.code.split("\n")), default=0)
+        return max((cell_len(line) for line in self.code.split("\n")), default=0)  # a CJK comment: 2 cells a character
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return len(self.wrapped(width).plain.split("\n"))

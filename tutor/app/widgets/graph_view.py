@@ -24,9 +24,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from tutor import present as fmt
+from tutor.i18n import N_
 from tutor.sandbox.api import GraphJson, GraphNodeJson, VariableJson
 
-HINT = "g shows the autograd graph"
+HINT = N_("g shows the autograd graph")
 LEGEND = "● requires grad: backward() fills its .grad   ○ no grad: a constant"
 
 

@@ -17,6 +17,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from tutor.i18n import _
+
 #: The narrowest a wrapping column is worth showing; narrower, it is left out if it may be.
 WRAP_MIN = 12
 #: Cells between two columns: the box's blank divider and a column's right padding.
@@ -24,7 +26,8 @@ GAP = 2
 
 
 class InfoTable(Static):
-    """``headers`` over ``rows`` of plain strings. Cells are ``Text``, never markup:
+    """``headers`` over ``rows`` of plain strings (the headers are shown translated, and
+    name the columns in ``wrap`` and ``drop`` in English). Cells are ``Text``, never markup:
     names and previews come from learner code, and ``[red]`` in them shows as typed.
 
     ``wrap`` names the columns that may wrap onto several lines; the others are kept
@@ -57,7 +60,7 @@ class InfoTable(Static):
 
     def _natural(self, column: int) -> int:
         """The width of a column with every cell on its own lines, unwrapped."""
-        cells = [self.headers[column], *(row[column] for row in self.rows if column < len(row))]
+        cells = [_(self.headers[column]), *(row[column] for row in self.rows if column < len(row))]
         return max(cell_len(line) for cell in cells for line in (cell.split("\n") or [""]))
 
     def shown_columns(self, width: int) -> list[int]:
@@ -79,11 +82,12 @@ class InfoTable(Static):
         left_out = [h for c, h in enumerate(self.headers) if c not in shown]
         table = Table(box=box.SIMPLE_HEAD, padding=(0, 1, 0, 0), pad_edge=False, show_edge=False, expand=False,
                       header_style="bold", caption_justify="left", caption_style="dim",
-                      caption=f"not shown at this width: {', '.join(left_out)}" if left_out else None)
+                      caption=_("not shown at this width: {columns}").format(columns=", ".join(_(h) for h in left_out))
+                      if left_out else None)
         for c in shown:
             header = self.headers[c]
             wraps = header in self.wrap or not fits  # a last resort: fold, never "…"
-            table.add_column(header, no_wrap=not wraps, overflow="fold")
+            table.add_column(_(header), no_wrap=not wraps, overflow="fold")
         for row in self.rows:
             table.add_row(*(Text(row[c]) if c < len(row) else Text("") for c in shown))
         return table

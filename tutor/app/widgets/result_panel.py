@@ -23,12 +23,13 @@ from tutor.app.widgets.graph_view import tensor_graphs
 from tutor.app.widgets.info_table import InfoTable
 from tutor.app.widgets.plot import Plot
 from tutor.explain import explain_result
+from tutor.i18n import N_, _
 from tutor.sandbox.api import RunResult
 
 #: An lr table longer than this shows its first and last steps; the plot shows all.
 LR_ROWS = 9
-SERIES_HINT = "series · p plots them"
-SERIES_HINT_SHOWN = "series · p hides the plots"
+SERIES_HINT = N_("series · p plots them")
+SERIES_HINT_SHOWN = N_("series · p hides the plots")
 
 
 class ResultPanel(Vertical):
@@ -87,14 +88,14 @@ class ResultPanel(Vertical):
         self.toggle_class("-plots")
         if self.has_plots:
             for label in self.query(".series-heading").results(Label):
-                label.update(SERIES_HINT_SHOWN if self.plots_shown else SERIES_HINT)
+                label.update(_(SERIES_HINT_SHOWN if self.plots_shown else SERIES_HINT))
         return self.plots_shown
 
     def compose(self) -> ComposeResult:
         if self.running:
             with Horizontal(classes="running"):
                 yield LoadingIndicator()
-                yield Label("running · esc cancels", classes="note")
+                yield Label(_("running · esc cancels"), classes="note")
             return
         result = self.result
         if result is None:
@@ -103,7 +104,7 @@ class ResultPanel(Vertical):
         if result.stdout:
             yield Static(Text(result.stdout.rstrip("\n")), classes="stdout")
         if result.truncated:
-            yield Label("(output truncated)", classes="note")
+            yield Label(_("(output truncated)"), classes="note")
         if result.error is not None and result.error.traceback and not result.missing_package:
             tail = fmt.traceback_tail(result.error.traceback)
             if tail:
@@ -111,19 +112,19 @@ class ResultPanel(Vertical):
         explanation = explain_result(result)
         if explanation is not None:
             with Vertical(classes="explanation"):
-                yield Static(Text(f"why: {explanation.title}"), classes="why")
+                yield Static(Text(_("why: {title}").format(title=explanation.title)), classes="why")
                 yield Static(Text(explanation.text), classes="because")
-                yield Static(Text(f"learn more: {explanation.section}"), classes="where")
+                yield Static(Text(_("learn more: {section}").format(section=explanation.section)), classes="where")
         tensors = fmt.tensor_rows(result.variables)
         if tensors:
-            yield Label("tensors" + (f" · {GRAPH_HINT}" if tensor_graphs(result.variables) else ""), classes="section")
+            yield Label(_("tensors") + (fmt.sep() + _(GRAPH_HINT) if tensor_graphs(result.variables) else ""), classes="section")
             yield InfoTable(fmt.TENSOR_COLUMNS, tensors, wrap=("grad",), drop=fmt.TENSOR_DROP, classes="tensors")
         values = fmt.value_rows(result.variables)
         if values:
-            yield Label("other values", classes="section")
+            yield Label(_("other values"), classes="section")
             yield InfoTable(fmt.VALUE_COLUMNS, values, wrap=("value",), classes="values")
         if result.modules:
-            yield Label("modules", classes="section")
+            yield Label(_("modules"), classes="section")
             for module in result.modules:
                 if not isinstance(module, dict):
                     continue
@@ -134,10 +135,11 @@ class ResultPanel(Vertical):
                 if note:
                     yield Label(note, markup=False, classes="module-note")
         if result.optimizers:
-            yield Label("optimizers", classes="section")
+            yield Label(_("optimizers"), classes="section")
             yield Static(Text("\n".join(fmt.optimizer_lines(result.optimizers))), classes="optimizers")
         for schedule in result.schedules:
-            yield Label(f"lr schedule: {schedule.get('name', '?')} ({schedule.get('type', '?')})", markup=False, classes="section")
+            yield Label(_("lr schedule: {name} ({type})").format(name=schedule.get("name", "?"), type=schedule.get("type", "?")),
+                        markup=False, classes="section")
             headers, rows = fmt.lr_table(schedule)
             lines = fmt.step_lines(fmt.lr_series(schedule))
             with Horizontal(classes="lr-schedule"):
@@ -145,13 +147,13 @@ class ResultPanel(Vertical):
                 yield Plot(lines)
             if any(len(xs) >= 2 for xs, _ in lines):  # p: the lr per step, full width, as for a loss
                 with Vertical(classes="series-plot"):
-                    yield Label(f"lr per step: {schedule.get('name', '?')}", markup=False, classes="plot-title")
+                    yield Label(_("lr per step: {name}").format(name=schedule.get("name", "?")), markup=False, classes="plot-title")
                     yield Plot(lines)
         series = [(item, row) for item in result.series if (row := fmt.series_row(item)) is not None]
         if series:
             plots = [(row[0], fmt.series_points(item)) for item, row in series]
             plots = [(name, (xs, ys)) for name, (xs, ys) in plots if len(xs) >= 2]
-            heading = (SERIES_HINT_SHOWN if self.plots_shown else SERIES_HINT) if plots else "series"
+            heading = _(SERIES_HINT_SHOWN if self.plots_shown else SERIES_HINT) if plots else _("series")
             yield Label(heading, markup=False, classes="section series-heading")
             yield InfoTable(fmt.SERIES_COLUMNS, [row for _, row in series], classes="series")
             for name, (xs, ys) in plots:
