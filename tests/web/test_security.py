@@ -140,7 +140,8 @@ async def test_each_learner_app_opens_their_own_workspace_whatever_the_url(serve
                                         allow_redirects=False)
             assert signed.status == 303
             await _connect(served, session)
-    workspaces = [argv[argv.index("--workspace") + 1] for argv in served.commands()]
+    commands = served.commands()
+    workspaces = [argv[argv.index("--workspace") + 1] for argv in commands]
     assert workspaces == [str(data / "learners" / "alice"), str(data / "learners" / "bob")]
 
     # Nothing in the URL picks a workspace: extra query parameters and paths are ignored or 404.
@@ -215,3 +216,12 @@ async def test_a_second_tab_ends_the_first_ones_app_before_its_own_starts(served
     assert len(served.commands()) == 2
     assert list(served.server.running) == ["alice"]
     await second.close()
+
+
+def test_an_apps_command_line_comes_from_the_name_and_the_servers_options(tmp_path: Path) -> None:
+    server = TutorServer(ServeOptions(data_dir=tmp_path, roster=["alice"], lang="zh-CN", device="cpu",
+                                      app_command=("tutor",)))
+    assert server.app_argv("alice") == ["tutor", "--workspace", str(tmp_path / "learners" / "alice"),
+                                        "--device", "cpu", "--lang", "zh-CN"]
+    with pytest.raises(UsageError):
+        server.app_argv("../alice")

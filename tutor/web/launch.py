@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
         data_dir=directory, host=args.host, port=args.port, roster=roster,
         workspace=getattr(args, "workspace", None), lessons=args.lessons,
         device=getattr(args, "device", "auto") or "auto", public_url=args.public_url,
-        shared_sandbox=not args.sandbox_per_learner,
+        shared_sandbox=not args.sandbox_per_learner, lang=getattr(args, "lang", None),
     )
     TutorServer(options).serve()
     return 0

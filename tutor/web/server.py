@@ -92,6 +92,8 @@ class ServeOptions:
     roster: Sequence[str] | None = None
     workspace: Path | None = None
     lessons: Path | None = None
+    #: The course's language for every learner's app (None: each app's $TUTOR_LANG, else locale).
+    lang: str | None = None
     device: str = "auto"
     public_url: str | None = None
     #: The app's command line, before ``--workspace DIR`` (default: this interpreter's tutor).
@@ -225,6 +227,8 @@ class TutorServer(Server):
         argv = [*self.options.app_command, "--workspace", str(self.workspace(name)), "--device", self.options.device]
         if self.options.lessons is not None:
             argv += ["--lessons", str(self.options.lessons)]
+        if self.options.lang is not None:
+            argv += ["--lang", self.options.lang]
         return argv
 
     # -- the web application ------------------------------------------------------
