@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import stat
+import sys
 import zipfile
 from pathlib import Path
 
@@ -225,3 +226,12 @@ def test_an_apps_command_line_comes_from_the_name_and_the_servers_options(tmp_pa
                                         "--device", "cpu", "--lang", "zh-CN"]
     with pytest.raises(UsageError):
         server.app_argv("../alice")
+
+
+async def test_an_app_that_dies_closes_the_page_socket(served: Served) -> None:
+    """A crash sends no exit packet: the page must still learn the session ended."""
+    served.server.options.app_command = (sys.executable, "-c", "import sys; sys.exit(3)")
+    await served.sign_in(served.tokens["alice"])
+    ws = await served.client.ws_connect("/ws")
+    message = await ws.receive(timeout=30)
+    assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)

@@ -147,6 +147,15 @@ class LearnerAppService(AppService):
         self.pid = process.pid
         return process
 
+    async def run(self) -> None:
+        """textual-serve's pump; when the process ends, however it ends (a crash sends
+        no exit packet), the page is told, so it offers to start again."""
+        try:
+            await super().run()
+        finally:
+            with contextlib.suppress(Exception):
+                await self.remote_close()
+
     async def on_meta(self, data: bytes) -> None:
         meta = json.loads(data)
         if meta.get("type") == UNSAVED_META:
