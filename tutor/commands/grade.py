@@ -62,7 +62,7 @@ def main(args: argparse.Namespace) -> int:
         passed=summary["passed"], failed=summary["failed"], errored=summary["errored"] - not_started)
     if not_started:
         counts += _(", {n} not started").format(n=not_started)
-    print(counts + " " + _("({exercises} in {seconds} s; seed {seed}: `--seed {seed}` grades again with the same inputs)").format(
+    print(counts + _(" ({exercises} in {seconds} s; seed {seed}: `--seed {seed}` grades again with the same inputs)").format(
         exercises=count(len(reports), "exercise"), seconds=f"{elapsed:.1f}", seed=seed))
     return 0 if payload["status"] == "pass" else 1
 

@@ -41,17 +41,19 @@ def cmd_init(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor init``: write the starters and say which files were written or kept."""
     report = workspace.init()
     console = _console()
-    console.print(f"Workspace: [b]{workspace.root}[/]", markup=True)
-    for label, paths in (("wrote", report.written), ("updated", report.updated), ("kept", report.kept)):
+    from rich.cells import cell_len
+    from rich.markup import escape
+
+    console.print(_("Workspace: {root}").format(root=f"[b]{escape(str(workspace.root))}[/]"), markup=True)
+    for label, paths in ((_("wrote"), report.written), (_("updated"), report.updated), (_("kept"), report.kept)):
         for path in paths:
-            console.print(f"  {label:<8} {_relative(path, workspace.root)}", markup=False, soft_wrap=True)
-    console.print(
-        f"{len(report.written)} written, {len(report.updated)} updated, {len(report.kept)} kept "
-        "(files you changed are never overwritten)."
-    )
+            padded = label + " " * max(0, 8 - cell_len(label))  # padded by cells: 写入 is four
+            console.print(f"  {padded} {_relative(path, workspace.root)}", markup=False, soft_wrap=True)
+    console.print(_("{written} written, {updated} updated, {kept} kept (files you changed are never overwritten).").format(
+        written=len(report.written), updated=len(report.updated), kept=len(report.kept)))
     if report.written or report.updated:
         first = (report.written or report.updated)[0]
-        console.print(f"Next: open {first} in your editor, then run `tutor grade`.", markup=False, soft_wrap=True)
+        console.print(_("Next: open {file} in your editor, then run `tutor grade`.").format(file=first), markup=False, soft_wrap=True)
     return 0
 
 
@@ -78,23 +80,25 @@ def cmd_reset(args: argparse.Namespace, workspace: Workspace) -> int:
     else:
         targets = workspace.lessons.exercises()
         if not args.yes and not _confirm(len(targets), workspace.root):
-            print("tutor: nothing reset", file=sys.stderr)
+            print("tutor: " + _("nothing reset"), file=sys.stderr)
             return 1
     console = _console()
     for exercise in targets:
         backup = workspace.reset(exercise)
         path = workspace.path_for(exercise)
         if backup is None:
-            console.print(f"reset {exercise.id}: starter at {path}", markup=False, soft_wrap=True)
+            console.print(_("reset {id}: starter at {path}").format(id=exercise.id, path=path), markup=False, soft_wrap=True)
         else:
-            console.print(f"reset {exercise.id}: starter at {path}; your old file is kept at {backup}", markup=False, soft_wrap=True)
+            console.print(_("reset {id}: starter at {path}; your old file is kept at {backup}").format(id=exercise.id, path=path, backup=backup),
+                          markup=False, soft_wrap=True)
     return 0
 
 
 def _confirm(count: int, root: Path) -> bool:
     if not sys.stdin.isatty():
         raise UsageError("reset --all asks for confirmation; stdin is not a terminal, so pass --yes")
-    answer = input(f"Put the starter back in all {count} exercises in {root}? Changed files are kept as backups. [y/N] ")
+    answer = input(_("Put the starter back in all {count} exercises in {root}? Changed files are kept as backups. [y/N] ").format(
+        count=count, root=root))
     return answer.strip().lower() in ("y", "yes")
 
 

@@ -9,12 +9,17 @@ and get a hint, and why the imports are there.
 
 from __future__ import annotations
 
+from tutor.i18n import N_, _
 from tutor.lessons import Exercise
 
-HEADER = """\
+# The comment lines are in the learner's language; whether a file is still the untouched
+# starter is decided without its comments (either language's header reads as untouched).
+COMMENT = N_("""\
 # {title}: check with `tutor grade {id}`,
 # the next hint with `tutor hint {id}`.
 # tutor predefines torch, nn, F, DEVICE; the imports are for your editor.
+""")
+IMPORTS = """\
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -23,7 +28,7 @@ import torch.nn.functional as F
 
 def starter_text(exercise: Exercise) -> str:
     """The file a learner starts from: the header, the imports, the lesson's starter code."""
-    header = HEADER.format(title=exercise.title, id=exercise.id)
+    header = _(COMMENT).format(title=exercise.title, id=exercise.id) + IMPORTS
     return header + exercise.starter.rstrip("\n") + "\n"
 
 

@@ -21,14 +21,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tutor import present as fmt
-from tutor.i18n import N_
+from tutor.app.widgets.footer import Footer
+from tutor.i18n import N_, _
 from tutor.sandbox.api import GraphJson, GraphNodeJson, VariableJson
 
 HINT = N_("g shows the autograd graph")
-LEGEND = "● requires grad: backward() fills its .grad   ○ no grad: a constant"
+LEGEND = N_("● requires grad: backward() fills its .grad   ○ no grad: a constant")
 
 
 @dataclass(frozen=True)
@@ -64,32 +65,32 @@ def _node_label(node: GraphNodeJson) -> Text:
     shape = _shape(leaf.get("shape"))
     label = Text()
     if leaf.get("requires_grad"):
-        label.append("● ", style="green")
-        label.append(str(name) if name else "a leaf", style="bold green")
+        label.append(fmt.narrow("● "), style="green")
+        label.append(str(name) if name else _("a leaf"), style="bold green")
         label.append(f" {shape}".rstrip())
-        label.append(" · requires grad", style="green")
+        label.append(fmt.sep() + _("requires grad"), style="green")
         if op:
             label.append(f" ({op})", style="dim")
     else:
-        label.append("○ ", style="dim")
+        label.append(fmt.narrow("○ "), style="dim")
         # Without a name or a shape it was not a tensor of the snippet's: the 1 in w + 1.
-        label.append(str(name) if name else "a tensor" if shape else "a constant", style="bold")
+        label.append(str(name) if name else _("a tensor") if shape else _("a constant"), style="bold")
         label.append(f" {shape}".rstrip())
-        label.append(" · no grad", style="dim")
+        label.append(fmt.sep() + _("no grad"), style="dim")
     return label
 
 
 def graph_tree(item: TensorGraph) -> Tree:
     """The graph as a Rich tree, rooted at the tensor itself."""
     nodes = item.graph.get("nodes", [])
-    root = Tree(Text.assemble((item.name, "bold"), f" {_shape(item.shape)}".rstrip(), ("  the result", "dim")),
+    root = Tree(Text.assemble((item.name, "bold"), f" {_shape(item.shape)}".rstrip(), ("  " + _("the result"), "dim")),
                 guide_style="dim")
     drawn: set[int] = set()
 
     def draw(parent: Tree, index: int) -> None:
         node = nodes[index]
         if index in drawn:
-            parent.add(Text.assemble(_node_label(node), ("  ↑ drawn above", "dim")))
+            parent.add(Text.assemble(_node_label(node), ("  " + fmt.narrow(_("↑ drawn above")), "dim")))
             return
         drawn.add(index)
         branch = parent.add(_node_label(node))
@@ -100,7 +101,7 @@ def graph_tree(item: TensorGraph) -> Tree:
     if nodes:
         draw(root, 0)
     if item.graph.get("truncated"):
-        root.add(Text(f"… the graph goes on: only its first {len(nodes)} nodes are kept", style="dim italic"))
+        root.add(Text(fmt.narrow("… ") + _("the graph goes on: only its first {n} nodes are kept").format(n=len(nodes)), style="dim italic"))
     return root
 
 
@@ -136,7 +137,7 @@ class GraphScreen(ModalScreen[None]):
             yield Static(id="graph-title", markup=False)
             with VerticalScroll(id="graph-scroll"):
                 yield Static(id="graph-tree")
-            yield Static(LEGEND, id="graph-legend", markup=False)
+            yield Static(_(LEGEND), id="graph-legend", markup=False)
         yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -149,9 +150,9 @@ class GraphScreen(ModalScreen[None]):
 
     def _show(self) -> None:
         item = self.graphs[self.current]
-        count = f" ({self.current + 1} of {len(self.graphs)})" if len(self.graphs) > 1 else ""
+        count = _(" ({n} of {total})").format(n=self.current + 1, total=len(self.graphs)) if len(self.graphs) > 1 else ""
         self.query_one("#graph-title", Static).update(
-            f"autograd graph of {item.name}{count} · backward() flows down to the leaves")
+            _("autograd graph of {name}{count}").format(name=item.name, count=count) + fmt.sep() + _("backward() flows down to the leaves"))
         self.query_one("#graph-tree", Static).update(graph_tree(item))
         self.query_one("#graph-scroll").scroll_home(animate=False)
 

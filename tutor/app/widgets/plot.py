@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widget import Widget
 
-MISSING_PLOTEXT = "plots need the plotext package: pip install plotext"
+from tutor.i18n import N_, _
+
+MISSING_PLOTEXT = N_("plots need the plotext package: pip install plotext")
 
 
 def plot_text(lines: Sequence[tuple[Sequence[float], Sequence[float]]], width: int, height: int) -> str:
@@ -69,6 +71,6 @@ class Plot(Widget):
         try:
             text = Text(plot_text(self.lines, *size), no_wrap=True, overflow="crop")
         except ImportError:
-            text = Text(MISSING_PLOTEXT)
+            text = Text(_(MISSING_PLOTEXT))
         self._cache = (size, text)
         return text
