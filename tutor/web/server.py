@@ -33,6 +33,7 @@ import logging
 import os
 import secrets
 import sys
+import tempfile
 import time
 import zipfile
 from collections.abc import Sequence
@@ -285,6 +286,8 @@ class TutorServer(Server):
         await asyncio.gather(*(service.end() for service in list(self.running.values())), return_exceptions=True)
         if self.relay is not None:
             self.relay.close()
+            with contextlib.suppress(OSError):
+                self.relay.address.parent.rmdir()
             await asyncio.to_thread(self.relay.client.close)
 
     def _start_shared_sandbox(self) -> Any:
@@ -301,7 +304,8 @@ class TutorServer(Server):
                                warm_modules=GRADING_TASK_MODULES, log_path=data / "sandbox.log")
         client.start()
         client.wait_ready(120)
-        relay = RelayServer(client, data / "relay" / "sandbox.sock")
+        # A short private path (a Unix socket's is limited to about 100 bytes), mode 700.
+        relay = RelayServer(client, Path(tempfile.mkdtemp(prefix="tutor-relay-")) / "sandbox.sock")
         relay.start()
         return relay
 
