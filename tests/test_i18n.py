@@ -206,3 +206,11 @@ def test_a_translated_code_comment_wraps_by_cells():
     wrapped = fmt.wrap_code("x = 1  # 这是一个很长的中文注释，用来检查换行是否按照单元格宽度来计算而不是按照字符数", 40)
     assert all(cell_len(line) <= 40 for line in wrapped.splitlines())
     assert fmt.wrap_code("x = 1  # " + "a" * 60, 40) == "x = 1  #\n↪ " + "a" * 38 + "\n↪ " + "a" * 22
+
+
+def test_a_chinese_string_value_is_cut_to_its_cells():
+    from rich.cells import cell_len
+
+    preview = fmt.one_line("'" + "张量的形状" * 20 + "'", 40)
+    assert cell_len(preview) <= 40 and preview.endswith("…")
+    assert fmt.one_line("x" * 50, 40) == "x" * 39 + "…"

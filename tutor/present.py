@@ -138,9 +138,15 @@ def shape_text(shape: Sequence[int] | None) -> str:
 
 
 def one_line(text: Any, limit: int = 40) -> str:
-    """A preview squeezed onto one table cell."""
+    """A preview squeezed onto one table cell, at most ``limit`` cells wide (a CJK
+    character in a string value takes two)."""
     flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    mark = narrow("…")  # "..." in Chinese: the ellipsis is of ambiguous width
+    if flat.isascii():
+        return flat if len(flat) <= limit else flat[: limit - len(mark)] + mark
+    if chars_within(flat, 0, limit) >= len(flat):
+        return flat
+    return flat[: chars_within(flat, 0, limit - len(mark))] + mark
 
 
 def tensor_values(preview: str, limit: int = 60) -> str:
