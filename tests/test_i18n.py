@@ -214,3 +214,23 @@ def test_a_chinese_string_value_is_cut_to_its_cells():
     preview = fmt.one_line("'" + "张量的形状" * 20 + "'", 40)
     assert cell_len(preview) <= 40 and preview.endswith("…")
     assert fmt.one_line("x" * 50, 40) == "x" * 39 + "…"
+
+
+def test_a_stale_compiled_catalogue_is_passed_over_for_the_po(tmp_path, monkeypatch):
+    """An edited .po whose .mo was not recompiled is read itself, plurals included."""
+    from tutor import i18n
+
+    folder = tmp_path / "zh_CN" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = catalogue_path("zh-CN").read_text(encoding="utf-8").replace('msgstr "未开始"', 'msgstr "还没开始"')
+    (folder / "tutor.po").write_text(po, encoding="utf-8")
+    shutil.copy(catalogue_path("zh-CN").with_suffix(".mo"), folder / "tutor.mo")  # compiled from the other text
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    try:
+        words = i18n.translations("zh-CN")
+        assert words.gettext("not started") == "还没开始"
+        assert words.ngettext("{n} check", "{n} checks", 3) == "{n} 项检查"
+        assert not i18n.compiled_is_current("zh-CN")
+    finally:
+        i18n.translations.cache_clear()
