@@ -171,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--roster", type=Path, metavar="FILE", default=None,
                    help="the learners who may sign in, one name a line; each without a token is issued one")
     p.add_argument("--public-url", metavar="URL", default=None, help="the address learners use (https://... makes the cookie Secure)")
+    p.add_argument("--instructor", action="append", default=[], metavar="NAME",
+                   help="a name on the roster whose page offers the class's gradebook (repeatable)")
     p.add_argument("--sandbox-per-learner", action="store_true",
                    help="each learner's app starts its own sandbox (default: one warm sandbox for all, taken in turns)")
     p.add_argument("--workspace", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="without --roster: the one workspace served")

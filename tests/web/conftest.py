@@ -40,6 +40,16 @@ while (chunk := sys.stdin.buffer.read1(4096)) and b"quit" not in chunk:
 """
 
 
+#: Stands in for `tutor grade --batch DIR --gradebook FILE`: a gradebook row per folder.
+GRADER = """
+import os, sys
+args = sys.argv[1:]
+learners, book = args[args.index("--batch") + 1], args[args.index("--gradebook") + 1]
+with open(book, "w") as out:
+    out.write("student,score\\n" + "".join(f"{name},0\\n" for name in sorted(os.listdir(learners))))
+"""
+
+
 @dataclass
 class Served:
     server: TutorServer  # noqa: F821 - with the web extra
@@ -66,6 +76,7 @@ async def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterat
     monkeypatch.setenv("RECORD", str(record))
     options = ServeOptions(
         data_dir=data, roster=("alice", "bob"), app_command=(sys.executable, "-c", RECORDER),
+        instructors=("alice",), grade_command=(sys.executable, "-c", GRADER),
         limiter=SignInLimiter(failures=3, window=60.0),
     )
     server = TutorServer(options)

@@ -235,3 +235,23 @@ async def test_an_app_that_dies_closes_the_page_socket(served: Served) -> None:
     ws = await served.client.ws_connect("/ws")
     message = await ws.receive(timeout=30)
     assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+
+
+async def test_only_an_instructor_downloads_the_gradebook(served: Served) -> None:
+    learners = served.server.options.data_dir / "learners"
+    for name in ("alice", "bob"):
+        (learners / name).mkdir(parents=True)
+    assert (await served.client.get("/gradebook.csv")).status == 403  # not signed in
+    await served.sign_in(served.tokens["bob"])
+    assert (await served.client.get("/gradebook.csv")).status == 403
+    assert "gradebook.csv" not in await (await served.client.get("/")).text()
+    await served.sign_in(served.tokens["alice"])
+    assert "gradebook.csv" in await (await served.client.get("/")).text()
+    book = await served.client.get("/gradebook.csv")
+    assert book.status == 200 and book.headers["Content-Type"].startswith("text/csv")
+    assert (await book.text()).splitlines() == ["student,score", "alice,0", "bob,0"]
+
+
+def test_an_instructor_is_on_the_roster(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="--instructor carol: not on the roster"):
+        TutorServer(ServeOptions(data_dir=tmp_path, roster=["alice"], instructors=["carol"]))

@@ -68,6 +68,7 @@ def main(args: argparse.Namespace) -> int:
         workspace=getattr(args, "workspace", None), lessons=args.lessons,
         device=getattr(args, "device", "auto") or "auto", public_url=args.public_url,
         shared_sandbox=not args.sandbox_per_learner, lang=getattr(args, "lang", None),
+        instructors=tuple(args.instructor),
     )
     TutorServer(options).serve()
     return 0

@@ -15,7 +15,7 @@ process; this module adds what a class needs around it:
 * a page that loads nothing from other hosts (textual-serve's own page fetches a web
   font from a public font host: the template here serves the bundled font instead)
   and asks before leaving while the editor holds unsaved text;
-* the learner's workspace as a zip, to hand in.
+* the learner's workspace as a zip, to hand in; an instructor's gradebook of the class.
 
 Without a roster (one learner, e.g. inside a JupyterHub container or on a laptop)
 there is no sign-in and the app opens the one workspace; that mode only binds to a
@@ -100,10 +100,17 @@ class ServeOptions:
     #: The app's command line, before ``--workspace DIR`` (default: this interpreter's tutor).
     app_command: Sequence[str] = field(default_factory=lambda: (sys.executable, "-m", "tutor"))
     limiter: SignInLimiter = field(default_factory=SignInLimiter)
+    #: Who may download the class's gradebook (names on the roster).
+    instructors: Sequence[str] = ()
+    #: The command that grades the class, before ``grade --batch`` (default: ``app_command``).
+    grade_command: Sequence[str] | None = None
     #: One warm sandbox in this process for every learner's app, instead of one each (the CLI's default).
     shared_sandbox: bool = False
 
     def check(self) -> None:
+        outside = sorted(set(self.instructors) - set(self.roster or ()))
+        if outside:
+            raise UsageError(f"--instructor {outside[0]}: not on the roster (an instructor signs in like a learner)")
         if self.roster is None and not is_loopback(self.host):
             raise UsageError(
                 f"--host {self.host}: without --roster there is no sign-in and everyone who reaches the server "
@@ -205,6 +212,7 @@ class TutorServer(Server):
         self.running: dict[str, LearnerAppService] = {}
         self.secure_cookies = (options.public_url or "").startswith("https:")
         self.relay: Any = None  # the RelayServer of the shared sandbox, once started
+        self._grading = asyncio.Lock()
 
     # -- who is asking ------------------------------------------------------------
 
@@ -252,6 +260,7 @@ class TutorServer(Server):
             web.post("/signout", self.handle_signout, name="signout"),
             web.get("/ws", self.handle_websocket, name="websocket"),
             web.get("/workspace.zip", self.handle_zip, name="zip"),
+            web.get("/gradebook.csv", self.handle_gradebook, name="gradebook"),
             web.get("/download/{key}", self.handle_download, name="download"),
             web.static("/static", self.statics_path, name="static"),
         ])
@@ -318,7 +327,7 @@ class TutorServer(Server):
             return self._page(request, "signin.html")
         return self._page(
             request, "app_index.html",
-            learner=name, signed_in=not self.open_mode,
+            learner=name, signed_in=not self.open_mode, instructor=name in self.options.instructors,
             font_size=max(8, min(40, _to_int(request.query.get("fontsize", "16"), 16))),
         )
 
@@ -364,6 +373,32 @@ class TutorServer(Server):
         filename = f"tutor-workspace-{name}.zip" if name else "tutor-workspace.zip"
         return web.Response(body=data, content_type="application/zip",
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    async def handle_gradebook(self, request: web.Request) -> web.StreamResponse:
+        """The class's gradebook, for an instructor: ``tutor grade --batch`` over every
+        learner's workspace (resumable: what has not changed since the last download is
+        not graded again), one grading at a time."""
+        name = self.learner(request)
+        if name is None or name not in self.options.instructors:
+            raise web.HTTPForbidden(text="the gradebook is for instructors")
+        data = self.options.data_dir
+        book = data / "gradebook.csv"
+        command = [*(self.options.grade_command or self.options.app_command), "grade", "--batch", str(data / "learners"),
+                   "--gradebook", str(book), "--device", self.options.device]
+        if self.options.lessons is not None:
+            command += ["--lessons", str(self.options.lessons)]
+        async with self._grading:
+            (data / "learners").mkdir(parents=True, exist_ok=True, mode=0o700)
+            book.unlink(missing_ok=True)
+            process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.DEVNULL,
+                                                           stderr=asyncio.subprocess.PIPE)
+            _, errors = await process.communicate()
+            if not book.is_file():
+                log.error("grading the class failed: %s", errors.decode("utf-8", "replace")[-2000:])
+                raise web.HTTPInternalServerError(text="grading the class failed: see the server's log")
+            body = book.read_bytes()
+        return web.Response(body=body, content_type="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="gradebook.csv"'})
 
     async def handle_download(self, request: web.Request) -> web.StreamResponse:
         if self.learner(request) is None:
