@@ -4,6 +4,7 @@ refusals, through the CLI's entry point."""
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,8 @@ def test_the_server_imports_neither_torch_nor_textual() -> None:
 
 
 def test_tutor_serve_with_a_roster_hands_out_tokens_once_and_asks_for_them(tmp_path: Path) -> None:
-    """The instructor's first start: tokens printed for the roster, then the sign-in page."""
+    """The instructor's first start: tokens for the roster in a file only they read (a
+    server's output often ends up in a log), never on the console; then the sign-in page."""
     import subprocess
     import sys
     import urllib.request
@@ -70,8 +72,11 @@ def test_tutor_serve_with_a_roster_hands_out_tokens_once_and_asks_for_them(tmp_p
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert server.stdout is not None
-        assert server.stdout.readline().startswith("tutor: 2 new sign-in tokens")
-        issued = dict(server.stdout.readline().strip().split("\t") for _ in range(2))
+        said = server.stdout.readline()
+        assert said.startswith("tutor: 2 new sign-in tokens in ")
+        handout = Path(said.split(" in ", 1)[1].split(":", 1)[0])
+        assert stat.S_IMODE(handout.stat().st_mode) == 0o600
+        issued = dict(line.split("\t") for line in handout.read_text().splitlines())
         assert sorted(issued) == ["alice", "bob"]
         assert "serving on" in server.stdout.readline()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as page:
@@ -87,5 +92,5 @@ def test_tutor_serve_with_a_roster_hands_out_tokens_once_and_asks_for_them(tmp_p
     finally:
         again.terminate()
         again.wait(30)
-    stderr = again.stderr.read() if again.stderr else ""
-    assert all(token not in stderr for token in issued.values())
+    output = "".join(stream.read() for process in (server, again) for stream in (process.stdout, process.stderr) if stream)
+    assert all(token not in output + said for token in issued.values())

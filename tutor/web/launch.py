@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
+from tutor.atomic import atomic_write
 from tutor.errors import UsageError
 
 
@@ -57,9 +59,11 @@ def main(args: argparse.Namespace) -> int:
         held = set(store.names())
         new = [store.issue(name) for name in roster if name not in held]
         if new:
-            print(f"tutor: {len(new)} new sign-in tokens (shown once; `tutor serve tokens issue NAME` makes another):")
-            for issued in new:
-                print(f"{issued.name}\t{issued.token}")
+            # Into a file only its owner reads, not onto the console: a server's output
+            # often ends up in a log (systemd's journal), and tokens are never logged.
+            path = directory / time.strftime("new-tokens-%Y%m%d-%H%M%S.tsv")
+            atomic_write(path, "".join(f"{issued.name}\t{issued.token}\n" for issued in new).encode(), mode=0o600)
+            print(f"tutor: {len(new)} new sign-in tokens in {path}: hand them out, then delete the file")
             sys.stdout.flush()
     if not 0 < args.port < 65536:
         raise UsageError(f"--port {args.port}: not a port")
