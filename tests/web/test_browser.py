@@ -1,6 +1,7 @@
 """A class in the browser (issue 30), in a real headless Chromium: a learner signs in
-with their token, opens a lesson, runs a cell and sees its tensor table, types in an
-exercise, reloads the page and lands where they were with their text kept, checks
+with their token, opens a lesson, runs a cell and sees its tensor table, edits their
+copy of it and reloads to find it there, types in an exercise, reloads the page and
+lands where they were with their text kept, checks
 with F9 and fails, takes a hint, passes; a wrong token is refused; a second learner
 sees none of the first one's work. Screenshots of
 each step are kept under the test's tmp_path (shots/)."""
@@ -55,6 +56,14 @@ def test_a_class_in_the_browser(tmp_path: Path) -> None:
             first.wait_text("float64", since=seen)
             first.wait_text("(2, 3)", since=seen)
             first.shot("cell-result")
+
+            first.keys("e")  # try it: the learner's own copy of the cell
+            first.wait_text("Back to cell")
+            first.keys("# tried in the browser")
+            first.driver.refresh()  # at once: the copy is kept on the way out
+            first.wait_text("What a tensor carries")
+            first.wait_text("# tried in the browser")  # back in the lesson, their copy in the cell
+            first.shot("lesson-after-reload")
 
             first.keys("x")  # the lesson's exercise
             first.wait_text("describe")
