@@ -234,3 +234,27 @@ def test_a_stale_compiled_catalogue_is_passed_over_for_the_po(tmp_path, monkeypa
         assert not i18n.compiled_is_current("zh-CN")
     finally:
         i18n.translations.cache_clear()
+
+
+def test_chinese_wraps_between_characters_and_other_text_as_before():
+    """Rich breaks lines at spaces only; in Chinese the app lets it break between
+    characters (never before a closing mark), and text without wide characters is divided
+    exactly as Rich divides it."""
+    import random
+
+    from rich._wrap import divide_line
+
+    fmt.wrap_chinese_by_character()
+    old = re.compile(r"\s*\S+\s*")
+    rng = random.Random(0)
+    for _round in range(500):
+        text = "".join(rng.choice(string.ascii_letters + string.punctuation + "   ") for _char in range(rng.randint(0, 80)))
+        assert [m.span() for m in old.finditer(text)] == [m.span() for m in fmt._CJK_WORD.finditer(text)]
+    text = "逐元素运算从右往左对齐两个形状。在第 1 维，一个张量的大小是 3，另一个是 4；两者都不是 1。"
+    rows = [text[a:b] for a, b in zip([0, *divide_line(text, 30)], [*divide_line(text, 30), len(text)])]
+    from rich.cells import cell_len
+
+    # 28 cells: 状 would fit, but not with the full stop that must stay beside it.
+    assert rows[0] == "逐元素运算从右往左对齐两个形" and rows[1].startswith("状。")
+    assert all(cell_len(row.rstrip()) <= 30 for row in rows)
+    assert not any(row.startswith(("，", "。", "；")) for row in rows)

@@ -621,3 +621,28 @@ def wrap_code(code: str, width: int) -> str:
         for n, (start, end) in enumerate(code_pieces(line, width)):
             out.append(line[start:end] if n == 0 else lead + line[start:end])
     return "\n".join(out)
+
+
+# --- Chinese text in Rich and Textual ---------------------------------------------------
+
+# Rich (and Textual's Content, which wraps with it) breaks lines only at spaces, so a run
+# of Chinese, which has none, goes to the next line whole and leaves the row above half
+# empty. Chinese may break between any two characters, except before closing punctuation
+# or after opening punctuation: so each wide character is a word of its own, with the
+# punctuation that must stay beside it.
+_WIDE = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+_OPENING = "（「『【《〈〔"
+_CLOSING = "，。、；：！？）」』】》〉〕"
+_CJK_WORD = re.compile(rf"\s*[{_OPENING}]*(?:[{_WIDE}]|[^\s{_WIDE}]+)[{_CLOSING}]*\s*")
+
+
+def wrap_chinese_by_character() -> None:
+    """Let Rich's line wrapping break Chinese text between characters (see above). Text
+    without wide characters is divided exactly as before. Done only where Rich divides
+    words as this expects (its private ``rich._wrap.re_word``); otherwise left alone."""
+    try:
+        from rich import _wrap
+    except ImportError:
+        return
+    if getattr(_wrap, "re_word", None) is not None and _wrap.re_word.pattern in (r"\s*\S+\s*", _CJK_WORD.pattern):
+        _wrap.re_word = _CJK_WORD

@@ -26,7 +26,7 @@ from tutor.app.palette import LessonSearch
 from tutor.app.screens.lesson_list import LessonListScreen
 from tutor.core import GradeFunction, Tutor
 from tutor.errors import LessonError, TutorError
-from tutor.i18n import _
+from tutor.i18n import _, is_english
 from tutor.lessons import Exercise, Lesson, LessonSet, Snippet
 from tutor.sandbox.api import SandboxClientProtocol
 from tutor.session import LessonPlace, SandboxChanged, Session
@@ -57,6 +57,8 @@ class TutorApp(App[None]):
             from tutor.app.driver import QuickExitDriver
 
             self.driver_class = QuickExitDriver
+        if not is_english():
+            fmt.wrap_chinese_by_character()  # lines of Chinese filled to the edge, not cut at spaces
         self.session = session
         self.core: Tutor = session.core
         #: Seconds between two looks at an exercise file for changes made in another editor.

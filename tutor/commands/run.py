@@ -22,7 +22,7 @@ from tutor import present as fmt
 from tutor.commands.common import start_tutor
 from tutor.errors import UsageError
 from tutor.explain import explain_result
-from tutor.i18n import _
+from tutor.i18n import _, is_english
 from tutor.lessons import LessonSet, default_lessons_dir
 from tutor.sandbox.api import ErrorInfo, ModuleJson, RunResult
 from tutor.sandbox.sanitize import clean_text
@@ -91,6 +91,8 @@ def render(path: Path, result: RunResult) -> None:
     from rich.text import Text
 
     console = Console(highlight=False)
+    if not is_english():
+        fmt.wrap_chinese_by_character()
     colour = "green" if result.ok else "red"
     # A name from the command line may hold undecodable bytes (as lone surrogates).
     console.rule(Text.assemble((clean_text(str(path)), "bold"), "  ", (result.status, f"bold {colour}"),
