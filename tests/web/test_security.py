@@ -35,6 +35,7 @@ def test_the_token_file_holds_hashes_only_and_only_its_owner_reads_it(tmp_path: 
     assert issued.token not in text
     assert json.loads(text)["alice"]["sha256"] == token_hash(issued.token)
     assert stat.S_IMODE(os.stat(store.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(store.data_dir).st_mode) == 0o700  # runs as another uid read nothing here
     assert len(issued.token) >= 43  # 32 random bytes, URL-safe base64
     assert store.learner_for(issued.token) == "alice"
     assert store.learner_for(issued.token[:-1] + ("A" if issued.token[-1] != "A" else "B")) is None
@@ -59,6 +60,13 @@ def test_a_roster_is_names_one_a_line(tmp_path: Path) -> None:
     roster.write_text("alice\n../etc\n")
     with pytest.raises(UsageError, match=r"class.csv:2:"):
         read_roster(roster)
+
+
+def test_a_class_servers_data_is_its_owners_alone(tmp_path: Path) -> None:
+    data = tmp_path / "existing"
+    data.mkdir(mode=0o755)
+    TutorServer(ServeOptions(data_dir=data, roster=["alice"]))
+    assert stat.S_IMODE(os.stat(data).st_mode) == 0o700
 
 
 def test_without_a_roster_the_server_only_listens_on_this_machine(tmp_path: Path) -> None:

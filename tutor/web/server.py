@@ -52,7 +52,7 @@ from textual_serve.server import Server
 
 from tutor.errors import UsageError
 from tutor.web.limits import SignInLimiter
-from tutor.web.tokens import TokenStore, token_hash
+from tutor.web.tokens import TokenStore, make_private, token_hash
 
 log = logging.getLogger("tutor.web")
 
@@ -204,6 +204,8 @@ class TutorServer(Server):
             templates_path=TEMPLATES,
         )
         self.options = options
+        if options.roster is not None:
+            make_private(options.data_dir)  # every learner's workspace lives under it
         self.tokens = TokenStore(options.data_dir)
         self.limiter = options.limiter
         self.roster = frozenset(options.roster) if options.roster is not None else None
@@ -308,7 +310,7 @@ class TutorServer(Server):
 
         lessons = load_lessons([self.options.lessons or default_lessons_dir()])
         data = self.options.data_dir
-        data.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private(data)
         client = SandboxClient(hide_paths=hidden_paths(lessons), device=self.options.device,
                                warm_modules=GRADING_TASK_MODULES, log_path=data / "sandbox.log")
         client.start()

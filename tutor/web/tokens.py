@@ -35,6 +35,15 @@ def check_name(name: str) -> str:
     return name
 
 
+def make_private(directory: Path) -> None:
+    """Create ``directory`` if needed and make it its owner's alone (mode 700). Where a
+    run gets no filesystem view of its own (in some containers) it still runs as
+    another uid without the capability to read past permissions: this mode is then
+    what keeps learners' code out of every workspace and the token file."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    directory.chmod(0o700)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -83,7 +92,7 @@ class TokenStore:
         return raw if isinstance(raw, dict) else {}
 
     def _write(self, entries: dict[str, dict[str, object]]) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(self.data_dir)
         atomic_write(self.path, json.dumps(entries, indent=1, sort_keys=True).encode(), mode=0o600)
 
     def names(self) -> list[str]:
