@@ -249,7 +249,7 @@ def test_chinese_wraps_between_characters_and_other_text_as_before():
     rng = random.Random(0)
     for _round in range(500):
         text = "".join(rng.choice(string.ascii_letters + string.punctuation + "   ") for _char in range(rng.randint(0, 80)))
-        assert [m.span() for m in old.finditer(text)] == [m.span() for m in fmt._CJK_WORD.finditer(text)]
+        assert [m.span() for m in old.finditer(text)] == [m.span() for m in fmt.CJK_WORD.finditer(text)]
     text = "逐元素运算从右往左对齐两个形状。在第 1 维，一个张量的大小是 3，另一个是 4；两者都不是 1。"
     rows = [text[a:b] for a, b in zip([0, *divide_line(text, 30)], [*divide_line(text, 30), len(text)])]
     from rich.cells import cell_len

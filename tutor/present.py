@@ -633,7 +633,7 @@ def wrap_code(code: str, width: int) -> str:
 _WIDE = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 _OPENING = "（「『【《〈〔"
 _CLOSING = "，。、；：！？）」』】》〉〕"
-_CJK_WORD = re.compile(rf"\s*[{_OPENING}]*(?:[{_WIDE}]|[^\s{_WIDE}]+)[{_CLOSING}]*\s*")
+CJK_WORD = re.compile(rf"\s*[{_OPENING}]*(?:[{_WIDE}]|[^\s{_WIDE}]+)[{_CLOSING}]*\s*")
 
 
 def wrap_chinese_by_character() -> None:
@@ -644,5 +644,5 @@ def wrap_chinese_by_character() -> None:
         from rich import _wrap
     except ImportError:
         return
-    if getattr(_wrap, "re_word", None) is not None and _wrap.re_word.pattern in (r"\s*\S+\s*", _CJK_WORD.pattern):
-        _wrap.re_word = _CJK_WORD
+    if getattr(_wrap, "re_word", None) is not None and _wrap.re_word.pattern in (r"\s*\S+\s*", CJK_WORD.pattern):
+        _wrap.re_word = CJK_WORD

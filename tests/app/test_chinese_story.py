@@ -84,3 +84,39 @@ async def test_a_learner_solves_an_exercise_in_chinese(chinese_app: TutorApp) ->
         label = str(app.screen.query_one(Tree).root.children[0].children[0].label)
         assert label == "✓ 练习：加上一行  已通过"
         assert app.screen.query_one("#details", Static) is not None
+
+
+def test_tutor_watch_lays_out_a_chinese_exercise_in_80x24(tmp_path) -> None:
+    """A shipped exercise with a long Chinese prompt, checked and failed, then with its
+    first hint and the list: every row within 80 cells, in Chinese, with no character
+    of ambiguous width (the keys line, the marks and the cuts included)."""
+    from rich.cells import cell_len
+
+    from tutor.commands.watch import WatchView
+    from tutor.core import Tutor
+    from tutor.lessons import load_lessons
+    from tutor.lessons.discover import default_lessons_dir
+    from tutor.session import Session
+    from tutor.workspace import Workspace
+
+    choose_language("zh-CN")
+    try:
+        lessons = load_lessons([default_lessons_dir()])
+        core = Tutor(lessons, Workspace(tmp_path / "ws", lessons), client=FakeSandbox(), grade=fake_grade, device="cpu")
+        core.start()
+        view = WatchView(Session(core), lessons.resolve("autograd/zero-grad"))
+        view.check(first=True)
+        screens = [view.lines(80, 24)]
+        for key in ("h", "l"):
+            view.key(key)
+            screens.append(view.lines(80, 24))
+    finally:
+        choose_language(None)
+    for rows in screens:
+        assert len(rows) == 24 and all(cell_len(row.text) <= 80 for row in rows)
+        assert not ambiguous("".join(row.text for row in rows))
+    exercise = "\n".join(row.text for row in screens[0])
+    assert "tutor watch | autograd/zero-grad" in exercise and "在你的编辑器里保存，这里就会检查" in exercise
+    assert "✗ 通过 0/" in exercise
+    assert "提示 1/" in "\n".join(row.text for row in screens[1])
+    assert "◂ 正在监视" in "\n".join(row.text for row in screens[2])

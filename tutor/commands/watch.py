@@ -344,30 +344,27 @@ def _fit(text: str, width: int) -> str:
 
 
 def _wrap_cells(paragraph: str, room: int, indent: str) -> list[str]:
-    """``paragraph`` in rows of ``room`` cells, broken at spaces, and anywhere inside a
-    run of CJK text (which has no spaces; each character takes two cells)."""
+    """``paragraph`` in rows of ``room`` cells, broken at spaces and between two CJK
+    characters (Chinese has no spaces; each character takes two cells), never before a
+    closing mark (the words of :data:`tutor.present.CJK_WORD`)."""
     from rich.cells import cell_len
 
     rows: list[str] = []
     row = ""
-    for word in paragraph.split():
-        gap = 1 if row else 0
-        if cell_len(row) + gap + cell_len(word) <= room:
-            row += " " * gap + word
+    for found in fmt.CJK_WORD.finditer(" ".join(paragraph.split())):
+        word = found.group()
+        if cell_len((row + word).rstrip()) <= room:
+            row += word
             continue
-        left = room - cell_len(row) - gap
-        if not word.isascii() and left >= 2:  # Chinese flows on: fill the row first
-            n = fmt.chars_within(word, 0, left)
-            row, word = row + " " * gap + word[:n], word[n:]
-        if row:
-            rows.append(row)
-        while cell_len(word) > room:
-            n = fmt.chars_within(word, 0, room)
-            rows.append(word[:n])
-            word = word[n:]
-        row = word
-    if row or not rows:
-        rows.append(row)
+        if row.strip():
+            rows.append(row.rstrip())
+        row = word.lstrip()
+        while cell_len(row.rstrip()) > room:  # a word wider than a row
+            n = fmt.chars_within(row, 0, room)
+            rows.append(row[:n])
+            row = row[n:]
+    if row.strip() or not rows:
+        rows.append(row.rstrip())
     return [indent + r for r in rows]
 
 
