@@ -9,9 +9,9 @@ sandbox (``client_factory``).
 Fair by construction: runs wait in one queue per app process and are started round-robin
 across processes, at most ``slots`` at once and ``per_app`` per process, so a learner
 who starts many runs (or loops) delays only their own. Cancelling (Esc) answers that
-learner's queued and running runs at once as ``killed``; a running child is not killed
-(the shared client can only kill every learner's runs), it finishes or meets its
-timeout and its result is dropped, still holding that learner's slot until then.
+learner's queued and running runs at once as ``killed``, and kills the children of the
+running ones (the runs of each app share a sandbox ``group``, so no other learner's run is
+touched).
 
 The socket is ``multiprocessing.connection`` with an HMAC handshake on a random key
 given to the app processes in their environment; the learners' code runs in sandbox
@@ -21,6 +21,7 @@ children that see neither the socket's directory nor that environment.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 import threading
@@ -52,6 +53,8 @@ class _App:
     #: Runs answered as killed while still running: their results are dropped.
     dropped: set[int] = field(default_factory=set)
     closed: bool = False
+    #: The sandbox group of this app's runs: cancelling them kills no other learner's.
+    group: str = field(default_factory=lambda: f"relay-{secrets.token_hex(8)}")
 
     def send(self, message: tuple[Any, ...]) -> None:
         with self.send_lock:
@@ -150,6 +153,8 @@ class RelayServer:
             app.queue.clear()
             running = sorted(app.running - app.dropped)
             app.dropped.update(running)
+        if running:
+            self.client.cancel(app.group)  # their children die now, not at their timeout
         for rid in queued + running:
             app.send(("result", rid, RunResult(status="killed")))
 
@@ -182,7 +187,7 @@ class RelayServer:
 
     def _run(self, app: _App, rid: int, request: RunRequest) -> None:
         try:
-            result = self.client.run(request)
+            result = self.client.run(dataclasses.replace(request, group=app.group))
         except Exception as exc:  # noqa: BLE001 - the app gets an error result, never a hang
             from tutor.sandbox.api import ErrorInfo
 

@@ -104,6 +104,29 @@ def test_cancel_all_kills_the_running_child(sandbox: SandboxClient) -> None:
     assert_recovered(sandbox)
 
 
+def test_cancel_kills_the_runs_of_one_group_and_no_other(sandbox: SandboxClient) -> None:
+    """A class shares one server (tutor serve): Esc in one learner's app kills that
+    learner's runs, never another learner's."""
+    fifos = {group: signal_fifo(visible_dir(sandbox)) for group in ("mine", "theirs")}
+    outcome: dict[str, RunResult] = {}
+
+    def start(group: str, code: str) -> threading.Thread:
+        request = RunRequest(code=code, timeout=60, inspect=False, group=group)
+        thread = threading.Thread(target=lambda: outcome.__setitem__(group, sandbox.run(request)))
+        thread.start()
+        return thread
+
+    mine = start("mine", f"open({str(fifos['mine'])!r}, 'w').write('go')\nwhile True: pass\n")
+    theirs = start("theirs", f"open({str(fifos['theirs'])!r}, 'w').write('go')\nimport time\ntime.sleep(1)\nprint('done')\n")
+    assert fifos["mine"].read_text() == "go" and fifos["theirs"].read_text() == "go"  # both children run
+    sandbox.cancel("mine")
+    mine.join(timeout=30)
+    theirs.join(timeout=30)
+    assert outcome["mine"].status == "killed"
+    assert outcome["theirs"].status == "ok" and outcome["theirs"].stdout == "done\n"
+    assert_recovered(sandbox)
+
+
 def test_each_run_gets_a_fresh_empty_working_directory(sandbox: SandboxClient) -> None:
     first = run(sandbox, "import os\nopen('mine.txt', 'w').write('x')\nhere = os.getcwd()\n")
     second = run(sandbox, "import os\nleft = os.listdir('.')\nhere = os.getcwd()\n")

@@ -19,10 +19,19 @@ class GatedSandbox:
     def __init__(self) -> None:
         self.started: list[str] = []
         self.gates: dict[str, threading.Event] = {}
+        self.groups: dict[str, str | None] = {}
+        self.cancelled: list[str] = []
         self.lock = threading.Condition()
+
+    def cancel(self, group: str) -> None:
+        self.cancelled.append(group)
+        for code, request_group in self.groups.items():
+            if request_group == group:
+                self.release(code)
 
     def run(self, request: RunRequest) -> RunResult:
         with self.lock:
+            self.groups[request.code] = request.group
             self.started.append(request.code)
             gate = self.gates.setdefault(request.code, threading.Event())
             self.lock.notify_all()
@@ -99,7 +108,8 @@ def test_cancel_answers_only_that_learners_runs(relay) -> None:
     sandbox.wait_started(2)
     a.cancel_all()
     threads[0].join(30)
-    assert results["a0"].status == "killed"  # at once, though the child still runs
+    assert results["a0"].status == "killed"  # at once
+    assert sandbox.cancelled == [sandbox.groups["a0"]] != [sandbox.groups["b0"]]  # a's child is killed, b's not
     assert "b0" not in results
     sandbox.release("b0")
     threads[1].join(30)

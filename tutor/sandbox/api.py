@@ -192,6 +192,9 @@ class RunRequest:
     #: The most bytes the run's result may take (its values, encoded); past it the run
     #: fails with ``ResultTooLarge``. None: the server's own cap.
     max_result_bytes: int | None = None
+    #: Runs that share a group are cancelled together (``SandboxClient.cancel``): one
+    #: learner's runs on a server shared by a class, without touching the others'.
+    group: str | None = None
 
 
 @dataclass
@@ -259,7 +262,8 @@ class SandboxClientProtocol:
 
     ``run`` is blocking and thread-safe: call it from worker threads; several runs may be
     in flight at once (the grader uses that for parallel grading). ``cancel_all`` kills
-    every running child (its run then returns ``status="killed"``).
+    every running child (its run then returns ``status="killed"``); ``cancel`` only those
+    of the runs whose request names that ``group``.
     """
 
     state: str  # "starting" | "ready" | "dead"
@@ -271,6 +275,7 @@ class SandboxClientProtocol:
         raise NotImplementedError
 
     def cancel_all(self) -> None: ...
+    def cancel(self, group: str) -> None: ...
     def close(self) -> None: ...
 
     def cuda_available(self) -> bool:

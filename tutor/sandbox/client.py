@@ -23,7 +23,7 @@ from typing import Any
 
 from tutor.errors import SandboxError
 from tutor.sandbox.api import STATUSES, ErrorInfo, RunRequest, RunResult, SandboxClientProtocol, resolve_device
-from tutor.sandbox.messages import ControlOp, RequestJson, RunOp, ServerConfig
+from tutor.sandbox.messages import CancelOp, ControlOp, RequestJson, RunOp, ServerConfig
 from tutor.sandbox.protocol import FrameDecoder, Json, JsonObject, ProtocolError, encode
 
 START_TIMEOUT = 120.0
@@ -117,8 +117,9 @@ def _failed(kind: str, message: str, device: str) -> RunResult:
 class _Pending:
     """A run waiting for its result."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], group: str | None = None) -> None:
         self.proc = proc
+        self.group = group
         self.done = threading.Event()
         self.result: RunResult | None = None
 
@@ -351,7 +352,7 @@ class SandboxClient(SandboxClientProtocol):
             proc = self._proc
             if proc is None or self.state != "ready":
                 return _failed("SandboxDied", "the sandbox server is not running", device)
-            pending = self._pending[run_id] = _Pending(proc)
+            pending = self._pending[run_id] = _Pending(proc, request.group)
         with self._write_lock:
             sent = _send(proc, frame)
         if not sent:
@@ -364,6 +365,17 @@ class SandboxClient(SandboxClientProtocol):
             return _failed("SandboxDied", "the sandbox server stopped answering", device)
         assert pending.result is not None
         return pending.result
+
+    def cancel(self, group: str) -> None:
+        """Kill the children of the runs in flight whose request has this ``group``;
+        they return status ``killed``, every other run goes on."""
+        with self._lock:
+            proc = self._proc
+            ids = [run_id for run_id, item in self._pending.items() if item.group == group and item.proc is proc]
+            if proc is None or self.state != "ready" or not ids:
+                return
+        with self._write_lock:
+            _send(proc, encode(CancelOp(op="cancel", ids=ids)))
 
     def cancel_all(self) -> None:
         """Kill every running child; their runs return status ``killed``."""

@@ -54,6 +54,21 @@ class ControlOp(TypedDict):
     op: Literal["cancel_all", "shutdown"]
 
 
+class CancelOp(TypedDict):
+    """Kill the children of these runs (the others go on)."""
+
+    op: Literal["cancel"]
+    ids: list[int]
+
+
+def cancel_op(header: JsonObject) -> list[int]:
+    """The run ids of a ``cancel`` request from the front."""
+    ids = header.get("ids")
+    if not isinstance(ids, list) or not all(type(i) is int for i in ids):
+        raise BadMessage("cancel.ids is not a list of run ids")
+    return cast(list[int], ids)
+
+
 class Job(TypedDict):
     """What the server hands one child (with the request's blobs)."""
 

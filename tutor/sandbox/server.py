@@ -184,6 +184,14 @@ class Server:
             elif op == "cancel_all":
                 for run in self.runs.values():
                     self._kill(run, "killed")
+            elif op == "cancel":
+                try:
+                    ids = set(messages.cancel_op(frame.header))
+                except messages.BadMessage:
+                    return False
+                for run in self.runs.values():
+                    if run.id in ids:
+                        self._kill(run, "killed")
             elif op == "shutdown":
                 return False
         return True
