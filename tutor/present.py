@@ -511,7 +511,8 @@ _JUDGE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"(?P<what>.+?): requires grad, but the reference's does not \(should it be detached, or made under torch\.no_grad\(\)\?\)",
      N_("{what}: requires grad, but the reference's does not (should it be detached, or made under torch.no_grad()?)")),
     (r"(?P<what>[^:]+?): expected (?P<a>[^,]+), got (?P<b>[^,]+)", N_("{what}: expected {a}, got {b}")),
-    # A verdict's summary (tutor.grading.grade).
+    # A verdict's summary (tutor.grading.grade, tutor.core).
+    (r"no solution file at (?P<path>.+) \(run `tutor init`\)", N_("no solution file at {path} (run `tutor init`)")),
     (r"all (?P<n>\d+) checks passed", N_("all {n} checks passed")),
     (r"(?P<n>\d+) of (?P<total>\d+) checks failed; first: (?P<name>[^:]+): (?P<what>.+)",
      N_("{n} of {total} checks failed; first: {name}: {what}")),

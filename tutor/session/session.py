@@ -20,6 +20,7 @@ from pathlib import Path
 from tutor.core import Tutor
 from tutor.errors import TutorError, UsageError, WorkspaceError
 from tutor.grading.results import CheckResult, ExerciseReport
+from tutor.i18n import _
 from tutor.lessons import Exercise, Lesson, Snippet
 from tutor.sandbox.api import RunResult
 from tutor.session.events import Event, HintShown, Listener, Notice, ProgressChanged, SandboxChanged, SandboxState
@@ -176,7 +177,7 @@ class Session:
         try:
             self.workspace.record_result(report.id, report.status, report.hidden_unrun)
         except WorkspaceError as exc:
-            self._emit(Notice(f"progress not saved: {exc.msg}"))
+            self._emit(Notice(_("progress not saved: {error}").format(error=exc.msg)))
             return
         self._progress_stamp = file_stamp(self.workspace.progress_path)
         self._emit(ProgressChanged(report.id))
