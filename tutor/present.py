@@ -121,7 +121,7 @@ def status_word(label: str) -> str:
 # two cells wide, and what a non-English UI shows instead; tests/app/test_chinese.py
 # checks that the catalogue's words use none.
 _NARROW = str.maketrans({"·": "-", "•": "-", "…": "...", "◀": "◂", "—": "-", "–": "-", "“": '"', "”": '"',
-                         "‘": "'", "’": "'", "×": "x", "●": "▪", "○": "▫", "↑": "^", "↓": "v", "→": "->", "←": "<-"})
+                         "‘": "'", "’": "'", "×": "x", "●": "▪", "○": "▫", "⭘": "◉", "↑": "^", "↓": "v", "→": "->", "←": "<-"})
 
 
 def narrow(text: str) -> str:

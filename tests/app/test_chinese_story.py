@@ -39,7 +39,7 @@ async def test_a_learner_solves_an_exercise_in_chinese(chinese_app: TutorApp) ->
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        assert app.sub_title == "cpu | 沙箱就绪"
+        assert app.format_title(app.title, app.sub_title).plain == "tutor | cpu | 沙箱就绪"  # no em dash
         tree = app.screen.query_one(Tree)
         first = tree.root.children[0]
         assert str(first.label) == " 1. 第一步  已通过 0/1"

@@ -16,6 +16,7 @@ from typing import cast
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
 from textual.message_pump import MessagePump
 from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
@@ -107,6 +108,13 @@ class TutorApp(App[None]):
         label = {"starting": _("sandbox starting…"), "ready": _("sandbox ready"), "dead": _("sandbox dead"),
                  "unavailable": _("sandbox unavailable")}.get(state, f"sandbox {state}")
         self.sub_title = self.device + fmt.sep() + label
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """The header's line; outside English without Textual's em dash, whose width
+        terminals disagree on (East-Asian ambiguous)."""
+        if is_english() or not sub_title:
+            return super().format_title(title, sub_title)
+        return Content.assemble(Content(title), (fmt.sep(), "dim"), Content(sub_title).stylize("dim"))
 
     def on_unmount(self) -> None:
         self._unsubscribe()

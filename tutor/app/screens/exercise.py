@@ -118,7 +118,7 @@ class ExerciseScreen(Screen[None]):
         return self.query_one(CheckReport)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=fmt.narrow("⭘"))
         with Container(id="exercise-body"):
             with VerticalScroll(id="prompt-pane") as prompt:
                 prompt.border_title = self.exercise.title

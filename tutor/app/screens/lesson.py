@@ -104,7 +104,7 @@ class LessonScreen(Screen[None]):
         self._save_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=fmt.narrow("⭘"))
         board = self.session.board()
         edits = self._edits
         with VerticalScroll(id="lesson-body"):

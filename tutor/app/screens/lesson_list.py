@@ -47,7 +47,7 @@ class LessonListScreen(Screen[None]):
         self.session = session
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield Header(icon=fmt.narrow("⭘"))
         tree = LessonTree("lessons", id="lessons")
         tree.show_root = False
         tree.auto_expand = False
