@@ -178,9 +178,11 @@ def test_grade_lines_pad_a_chinese_verdict_by_its_cells(chinese):
     from tutor.commands.grade import _line
     from tutor.grading.results import ExerciseReport
 
-    line = _line(ExerciseReport(id="first-steps/add-row", status="fail", message="all 2 checks passed", duration_ms=120), set())
-    # 未通过 is six cells: wider than the five an English verdict gets, so no padding.
-    assert re.match(r"^未通过 first-steps/add-row  \(0\.12 s\)\n      2 项检查全部通过$", line)
+    failed = _line(ExerciseReport(id="first-steps/add-row", status="fail", message="all 2 checks passed", duration_ms=120), set())
+    passed = _line(ExerciseReport(id="first-steps/add-row", status="pass", duration_ms=120), set())
+    # 未通过 is six cells, 通过 four: the ids start in one column.
+    assert re.match(r"^未通过 first-steps/add-row  \(0\.12 s\)\n      2 项检查全部通过$", failed)
+    assert passed == "通过   first-steps/add-row  (0.12 s)"
 
 
 # --- wide characters -----------------------------------------------------------------------

@@ -73,7 +73,7 @@ def _warn(event: Event) -> None:
 
 
 NOT_STARTED = N_("NOT STARTED")
-#: A verdict's word, in capitals in English (padded to one width by cells: see _label).
+#: A verdict's word, in capitals in English (padded to the widest one's cells: see _label).
 VERDICTS = {"pass": N_("PASS"), "fail": N_("FAIL"), "error": N_("ERROR")}
 
 
@@ -83,7 +83,8 @@ def _label(report: ExerciseReport, missing: set[str]) -> str:
     if report.id in missing:
         return _(NOT_STARTED)
     word = _(VERDICTS.get(report.status, report.status.upper()))
-    return word + " " * max(0, 5 - cell_len(word))
+    width = max(cell_len(_(verdict)) for verdict in VERDICTS.values())  # 5 in English, 6 in Chinese
+    return word + " " * max(0, width - cell_len(word))
 
 
 def _line(report: ExerciseReport, missing: set[str]) -> str:
