@@ -181,9 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     q = actions.add_parser("tokens", help="issue, revoke and list learners' sign-in tokens (instructors)")
     tokens = q.add_subparsers(dest="tokens_action", metavar="ACTION", required=True)
     r = tokens.add_parser("issue", parents=[data], help="a new token for each NAME (an older one stops working); shown once")
-    r.add_argument("names", nargs="+", metavar="NAME")
+    r.add_argument("names", nargs="+", metavar="NAME",
+                   help="learners' names: lowercase letters, digits, '.', '_' and '-' (their workspace's folder)")
     r = tokens.add_parser("revoke", parents=[data], help="NAME can no longer sign in (their workspace stays)")
-    r.add_argument("names", nargs="+", metavar="NAME")
+    r.add_argument("names", nargs="+", metavar="NAME", help="the learners whose tokens stop working")
     tokens.add_parser("list", parents=[data], help="the names that hold a token")
 
     p = sub.add_parser("new", parents=[common], help="scaffold a lesson or an exercise (authors)")
