@@ -30,6 +30,12 @@ def test_init_says_where_and_what_it_wrote(tutor, root: Path) -> None:
     assert (root / "beta" / "triple.py").is_file()
 
 
+def test_a_long_workspace_path_is_printed_whole_on_one_line(tutor, tmp_path: Path) -> None:
+    target = tmp_path / ("a-folder-with-a-long-name-" * 4) / "ws"
+    result = tutor("init", str(target))
+    assert result.out.splitlines()[0] == f"Workspace: {target}"
+
+
 def test_init_into_a_named_directory_then_again_keeps_the_changed_file(tutor, tmp_path: Path) -> None:
     target = tmp_path / "course"
     tutor("init", str(target))

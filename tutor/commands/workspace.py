@@ -44,7 +44,9 @@ def cmd_init(args: argparse.Namespace, workspace: Workspace) -> int:
     from rich.cells import cell_len
     from rich.markup import escape
 
-    console.print(_("Workspace: {root}").format(root=f"[b]{escape(str(workspace.root))}[/]"), markup=True)
+    # soft_wrap: a long path stays on one line, whole, to copy or to read in a script.
+    console.print(_("Workspace: {root}").format(root=f"[b]{escape(str(workspace.root))}[/]"), markup=True,
+                  soft_wrap=True)
     for label, paths in ((_("wrote"), report.written), (_("updated"), report.updated), (_("kept"), report.kept)):
         for path in paths:
             padded = label + " " * max(0, 8 - cell_len(label))  # padded by cells: 写入 is four
