@@ -29,3 +29,13 @@ def sandbox() -> Iterator[SandboxClient]:
         yield client
     finally:
         client.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The course's tests share warm sandboxes (one per CPU kernel set) and results graded
+    ahead (tests/course/conftest.py): in a parallel run they all go to one worker, which
+    grades the course once, instead of each worker grading it again."""
+    course = REPO / "tests" / "course"
+    for item in items:
+        if course in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.xdist_group("course"))
