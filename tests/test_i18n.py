@@ -260,3 +260,79 @@ def test_chinese_wraps_between_characters_and_other_text_as_before():
     assert rows[0] == "逐元素运算从右往左对齐两个形" and rows[1].startswith("状。")
     assert all(cell_len(row.rstrip()) <= 30 for row in rows)
     assert not any(row.startswith(("，", "。", "；")) for row in rows)
+
+
+# --- the command line's own words ------------------------------------------------------------
+
+
+def help_of(capsys, monkeypatch, *argv: str) -> str:
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_tutor_grade_help_in_chinese_fits_80_columns(capsys, monkeypatch, chinese):
+    """--lang is read before the parser is built, so the help (argparse's own words too)
+    is in Chinese; wrapped by cells, no row of Chinese passes 80 columns, and the usage's
+    next rows line up under the command though 用法： is two cells a character."""
+    from rich.cells import cell_len
+
+    out = help_of(capsys, monkeypatch, "--lang", "zh-CN", "grade")
+    rows = out.splitlines()
+    assert rows[0].startswith("用法：tutor grade [-h]")
+    assert rows[1].startswith(" " * cell_len("用法：tutor grade ") + "[")
+    assert "显示这条帮助信息并退出" in out
+    assert "同时评分的练习数（默认：CPU 核数）" in out
+    assert "这次运行的随机种子（默认：随机抽取；" in out
+    assert "with --batch: the gradebook" in out  # the instructors' options stay English
+    wide = [row for row in rows if cell_len(row) != len(row)]
+    assert wide and all(cell_len(row) <= 80 for row in wide)
+    assert not any(row.lstrip().startswith(("，", "。", "；", "）")) for row in rows)
+    assert not [c for c in out if unicodedata.east_asian_width(c) == "A"]
+
+
+def test_tutor_lang_env_gives_chinese_help(capsys, monkeypatch):
+    monkeypatch.setenv("TUTOR_LANG", "zh-CN")
+    try:
+        out = help_of(capsys, monkeypatch)
+    finally:
+        choose_language(None)
+    assert "在终端里学习 PyTorch。不带命令时打开交互式教程。" in out
+    assert "    hint                显示练习的下一条提示" in out
+
+
+def test_english_help_is_unchanged(capsys, monkeypatch):
+    monkeypatch.delenv("TUTOR_LANG", raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    out = help_of(capsys, monkeypatch, "grade")
+    assert out.startswith("usage: tutor grade [-h] [--lessons DIR] [--lang LANG] [--workspace DIR]\n"
+                          "                   [--json FILE]")
+    assert "\npositional arguments:\n" in out and "\noptions:\n" in out
+    assert "  --jobs N              exercises graded at once (default: cores)\n" in out
+    assert out.isascii()
+
+
+def test_usage_errors_in_chinese(capsys, chinese, course, tmp_path):
+    """A mistyped option (argparse's error) and a missing workspace (tutor's): one line
+    each, exit 2, in Chinese."""
+    with pytest.raises(SystemExit) as exited:
+        main(["--lang", "zh-CN", "grade", "--bogus"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == "tutor: 错误：无法识别的参数：--bogus"
+    missing = tmp_path / "nowhere"
+    assert main(["--lang", "zh-CN", "grade", "--lessons", str(course), "--workspace", str(missing)]) == 2
+    assert capsys.readouterr().err == f"tutor: {missing}：这里没有工作区（用 `tutor init {missing}` 创建一个）\n"
+    assert main(["--lang", "zh-CN", "run", str(tmp_path / "absent.py")]) == 2
+    assert capsys.readouterr().err == f"tutor: {tmp_path / 'absent.py'}：没有这个文件\n"
+
+
+def test_grading_failures_and_hidden_checks_read_in_chinese(chinese):
+    assert fmt.judge_words("grading failed: RuntimeError: boom") == "评分失败：RuntimeError: boom"
+    assert fmt.judge_words("timed out after 10 s (an endless loop, or too much work?)") == "10 秒后超时（死循环，还是计算量太大？）"
+    assert fmt.judge_words("your code exited early with sys.exit(3) before the checks could run") == (
+        "你的代码在检查运行之前就用 sys.exit(3) 提前退出了")
+    assert fmt.judge_words("hidden check 2") == "隐藏检查 2"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, cast
 
 from tutor.errors import LessonsExposed, SandboxError, TutorError, WorkspaceError
 from tutor.grading.results import ExerciseReport
+from tutor.i18n import _
 from tutor.lessons import Exercise, LessonSet, default_lessons_dir
 from tutor.sandbox.api import HIDING_LAYERS, RunRequest, RunResult, SandboxClientProtocol, resolve_device
 
@@ -109,7 +110,7 @@ def _real_client(hide: Sequence[Path], device: str, log_path: Path | None = None
     try:
         from tutor.sandbox.client import SandboxClient
     except ImportError as exc:
-        raise SandboxUnavailable(f"the sandbox package is missing ({exc})") from None
+        raise SandboxUnavailable(_("the sandbox package is missing ({error})").format(error=exc)) from None
     return SandboxClient(hide_paths=hide, device=device, warm_modules=GRADING_TASK_MODULES, log_path=log_path)
 
 
@@ -172,7 +173,7 @@ class Tutor:
         with self._start_lock:
             if self._ready.is_set():
                 if self._unavailable is not None:
-                    raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}")
+                    raise SandboxUnavailable(_("sandbox unavailable: {reason}").format(reason=self._unavailable))
                 return
             try:
                 if self._client is None:
@@ -188,7 +189,7 @@ class Tutor:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure means "no sandbox", never a crash
                 self._unavailable = str(exc) or type(exc).__name__
-                raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}") from None
+                raise SandboxUnavailable(_("sandbox unavailable: {reason}").format(reason=self._unavailable)) from None
             finally:
                 self._ready.set()
 
@@ -200,7 +201,8 @@ class Tutor:
         if result.status == "ok" and HIDING_LAYERS & set(result.isolation):
             return
         if result.status != "ok":
-            raise SandboxUnavailable(f"sandbox unavailable: {result.error.message if result.error else result.status}")
+            reason = result.error.message if result.error else result.status
+            raise SandboxUnavailable(_("sandbox unavailable: {reason}").format(reason=reason))
         raise LessonsExposed(exposure(result.isolation, self.hidden_paths), title="tutor grade")
 
     @property
@@ -226,9 +228,9 @@ class Tutor:
     def client(self) -> SandboxClientProtocol:
         """The started sandbox client; waits for :meth:`start` (run by another thread)."""
         if not self._ready.wait(SANDBOX_START_TIMEOUT):
-            raise SandboxUnavailable("the sandbox is still starting; try again in a moment")
+            raise SandboxUnavailable(_("the sandbox is still starting; try again in a moment"))
         if self._unavailable is not None or self._client is None:
-            raise SandboxUnavailable(f"sandbox unavailable: {self._unavailable}")
+            raise SandboxUnavailable(_("sandbox unavailable: {reason}").format(reason=self._unavailable))
         return self._client
 
     def cancel_all(self) -> None:

@@ -519,6 +519,13 @@ _JUDGE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(patter
     (r"visible checks pass; (?P<n>\d+) hidden checks? at grading", N_("visible checks pass; {n} hidden checks at grading")),
     (r"(?P<n>\d+) of (?P<total>\d+) checks passed; (?P<hidden>\d+) hidden checks? \((?P<points>\S+) points?\) runs? only when "
      r"graded \(tutor grade\)", N_("{n} of {total} checks passed; {hidden} hidden checks ({points} points) run only when graded (tutor grade)")),
+    (r"grading failed: (?P<error>.+)", N_("grading failed: {error}")),
+    (r"timed out after (?P<s>\S+) s \(an endless loop, or too much work\?\)",
+     N_("timed out after {s} s (an endless loop, or too much work?)")),
+    (r"timed out after (?P<s>\S+) s", N_("timed out after {s} s")),
+    (r"your code exited early with sys\.exit\((?P<code>.*)\) before the checks could run",
+     N_("your code exited early with sys.exit({code}) before the checks could run")),
+    (r"hidden check (?P<n>\d+)", N_("hidden check {n}")),
     (r"the right values transposed \(yours\.T matches\)", N_("the right values transposed (yours.T matches)")),
     (r"the right values with the opposite sign \(a minus sign, or a subtraction the other way round\?\)",
      N_("the right values with the opposite sign (a minus sign, or a subtraction the other way round?)")),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tutor.core import Tutor
 from tutor.errors import LessonErrors, UsageError
+from tutor.i18n import _
 from tutor.lessons import LessonSet, load_lessons
 from tutor.workspace import Workspace, default_workspace
 
@@ -24,14 +25,14 @@ def lessons_from(args: argparse.Namespace, *, strict: bool = True) -> LessonSet:
 def print_warnings(workspace: Workspace) -> None:
     """What the workspace repaired on the way (a corrupt progress file), on stderr."""
     for warning in workspace.warnings:
-        print(f"tutor: warning: {warning}", file=sys.stderr)
+        print(_("tutor: warning: {warning}").format(warning=warning), file=sys.stderr)
 
 
 def existing_workspace(args: argparse.Namespace, lessons: LessonSet) -> Workspace:
     """The workspace ``--workspace`` names (else the default); it must exist already."""
     root: Path = getattr(args, "workspace", None) or default_workspace()
     if not root.is_dir():
-        raise UsageError(f"{root}: no workspace here (create one with `tutor init {root}`)")
+        raise UsageError(_("{root}: no workspace here (create one with `tutor init {root}`)").format(root=root))
     return Workspace(root, lessons)
 
 

@@ -31,10 +31,10 @@ def main(args: argparse.Namespace) -> int:
     workspace = existing_workspace(args, lessons)
     exercises = list(dict.fromkeys(e for i in args.ids for e in lessons.select(i))) if args.ids else lessons.exercises()
     if not exercises:
-        raise UsageError("no exercises to grade")
+        raise UsageError(_("no exercises to grade"))
     for target in (args.json_file, args.junit, args.gradescope):
         if target is not None and target.is_dir():
-            raise UsageError(f"{target}: is a directory; give a file name for the report")
+            raise UsageError(_("{target}: is a directory; give a file name for the report").format(target=target))
     started = time.perf_counter()
     seed = args.seed if args.seed is not None else draw_seed()
     # No file: not started. Still an error in the reports (nothing was handed in), but

@@ -46,13 +46,13 @@ def read_source(path: Path) -> Source:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
+        raise UsageError(_("{path}: no such file").format(path=path)) from None
     except IsADirectoryError:
-        raise UsageError(f"{path}: is a directory, not a Python file") from None
+        raise UsageError(_("{path}: is a directory, not a Python file").format(path=path)) from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+        raise UsageError(_("{path}: cannot read ({error})").format(path=path, error=exc.strerror)) from None
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        encoding, _lines = tokenize.detect_encoding(io.BytesIO(raw).readline)
         return Source(path, raw.decode(encoding))
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
         reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)

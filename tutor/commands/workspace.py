@@ -76,7 +76,7 @@ def cmd_hint(args: argparse.Namespace, workspace: Workspace) -> int:
 def cmd_reset(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor reset ID | --all``: starters back, old files kept as backups."""
     if args.all == bool(args.id):
-        raise UsageError("give one exercise id, or --all (not both)")
+        raise UsageError(_("give one exercise id, or --all (not both)"))
     if args.id:
         targets = [workspace.lessons.resolve(args.id)]
     else:
@@ -98,7 +98,7 @@ def cmd_reset(args: argparse.Namespace, workspace: Workspace) -> int:
 
 def _confirm(count: int, root: Path) -> bool:
     if not sys.stdin.isatty():
-        raise UsageError("reset --all asks for confirmation; stdin is not a terminal, so pass --yes")
+        raise UsageError(_("reset --all asks for confirmation; stdin is not a terminal, so pass --yes"))
     answer = input(_("Put the starter back in all {count} exercises in {root}? Changed files are kept as backups. [y/N] ").format(
         count=count, root=root))
     return answer.strip().lower() in ("y", "yes")
@@ -108,8 +108,8 @@ def cmd_solution(args: argparse.Namespace, workspace: Workspace) -> int:
     """``tutor solution ID``: the reference, only once the learner's solution has passed."""
     exercise = workspace.lessons.resolve(args.id)
     if exercise.reference is not None:
-        raise UsageError(f"{exercise.id}: this copy of the lessons has no solutions (a public copy); "
-                         "ask your instructor")
+        raise UsageError(_("{id}: this copy of the lessons has no solutions (a public copy); "
+                           "ask your instructor").format(id=exercise.id))
     if not _session(workspace).solution_unlocked(exercise):
         print(
             "tutor: " + _("the solution of {id} unlocks once your solution passes: "

@@ -62,7 +62,7 @@ class Session:
 
     def __init__(self, core: Tutor) -> None:
         if core.workspace is None:
-            raise UsageError("a learner session needs a workspace")
+            raise UsageError(_("a learner session needs a workspace"))
         self.core = core
         self.lessons = core.lessons
         self.workspace: Workspace = core.workspace
@@ -237,7 +237,7 @@ class Session:
         the first one not passed; else the first one."""
         exercises = self.lessons.exercises()
         if not exercises:
-            raise UsageError("no exercises to watch")
+            raise UsageError(_("no exercises to watch"))
         if ident:
             return self.lessons.resolve(ident)
         resumed = self.resume()

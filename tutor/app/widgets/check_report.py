@@ -76,7 +76,7 @@ class CheckReport(VerticalScroll):
             yield Static(Text(_("Stuck? ctrl+g shows the next hint.")), classes="hint detail")
 
     def _check(self, check: CheckResult) -> ComposeResult:
-        label = check.name + (_(" (hidden: runs only in `tutor grade`)") if check.status == "hidden"
+        label = fmt.judge_words(check.name) + (_(" (hidden: runs only in `tutor grade`)") if check.status == "hidden"
                               else _(" (hidden)") if check.hidden else "")
         yield Static(Text(f"{fmt.narrow(MARKS.get(check.status, '?'))} {label}"), classes=f"check -{check.status}")
         if check.status not in ("fail", "error"):
