@@ -51,6 +51,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from tutor.errors import UsageError
+from tutor.i18n import ENGLISH, N_, current_language, is_english, translations
 from tutor.web.limits import SignInLimiter
 from tutor.web.tokens import TokenStore, make_private, token_hash
 
@@ -216,6 +217,16 @@ class TutorServer(Server):
         self.relay: Any = None  # the RelayServer of the shared sandbox, once started
         self._grading = asyncio.Lock()
 
+    @property
+    def language(self) -> str:
+        """The class's language: ``--lang``, else this process's (``TUTOR_LANG``, the
+        locale), which the learners' apps inherit."""
+        return self.options.lang or (ENGLISH if is_english() else current_language())
+
+    def words(self, message: str) -> str:
+        """``message`` (marked with ``N_``) in the class's language."""
+        return translations(self.language).gettext(message)
+
     # -- who is asking ------------------------------------------------------------
 
     @property
@@ -255,7 +266,13 @@ class TutorServer(Server):
 
     async def _make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._headers])
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path))
+        env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(self.templates_path),
+                                   extensions=["jinja2.ext.i18n"])
+        # The pages speak the class's language: its words are the app's catalogue's.
+        words = translations(self.language)
+        # The i18n extension adds this method to the environment; its stubs do not say so.
+        env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
+        env.globals["html_lang"] = self.language
         app.add_routes([
             web.get("/", self.handle_index, name="index"),
             web.post("/signin", self.handle_signin, name="signin"),
@@ -340,7 +357,7 @@ class TutorServer(Server):
         wait = self.limiter.retry_after(address)
         if wait > 0:
             response = self._page(request, "signin.html", status=429,
-                                  error=f"Too many wrong tokens from here: try again in {int(wait) + 1} s.")
+                                  error=self.words(N_("Too many wrong tokens from here: try again in {s} s.")).format(s=int(wait) + 1))
             response.headers["Retry-After"] = str(int(wait) + 1)
             return response
         form = await request.post()
@@ -349,7 +366,7 @@ class TutorServer(Server):
         if name is None or (self.roster is not None and name not in self.roster):
             self.limiter.failed(address)
             log.info("sign-in refused from %s", address)  # never the token itself
-            return self._page(request, "signin.html", status=403, error="That token is not valid here.")
+            return self._page(request, "signin.html", status=403, error=self.words(N_("That token is not valid here.")))
         self.limiter.succeeded(address)
         sid = secrets.token_urlsafe(32)
         self.sessions[sid] = SignedIn(name, token_hash(token), time.time() + SESSION_SECONDS)
@@ -370,7 +387,7 @@ class TutorServer(Server):
     async def handle_zip(self, request: web.Request) -> web.Response:
         name = self.learner(request)
         if name is None:
-            raise web.HTTPForbidden(text="sign in first")
+            raise web.HTTPForbidden(text=self.words(N_("sign in first")))
         data = await asyncio.to_thread(zip_workspace, self.workspace(name))
         filename = f"tutor-workspace-{name}.zip" if name else "tutor-workspace.zip"
         return web.Response(body=data, content_type="application/zip",
@@ -382,7 +399,7 @@ class TutorServer(Server):
         not graded again), one grading at a time."""
         name = self.learner(request)
         if name is None or name not in self.options.instructors:
-            raise web.HTTPForbidden(text="the gradebook is for instructors")
+            raise web.HTTPForbidden(text=self.words(N_("the gradebook is for instructors")))
         data = self.options.data_dir
         book = data / "gradebook.csv"
         command = [*(self.options.grade_command or self.options.app_command), "grade", "--batch", str(data / "learners"),
@@ -404,7 +421,7 @@ class TutorServer(Server):
 
     async def handle_download(self, request: web.Request) -> web.StreamResponse:
         if self.learner(request) is None:
-            raise web.HTTPForbidden(text="sign in first")
+            raise web.HTTPForbidden(text=self.words(N_("sign in first")))
         return await super().handle_download(request)
 
     def _same_origin(self, request: web.Request) -> bool:
@@ -419,7 +436,7 @@ class TutorServer(Server):
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         name = self.learner(request)
         if name is None:
-            raise web.HTTPForbidden(text="sign in first")
+            raise web.HTTPForbidden(text=self.words(N_("sign in first")))
         if not self._same_origin(request):
             raise web.HTTPForbidden(text="cross-origin connection refused")
         previous = self.running.pop(name, None)
