@@ -1,7 +1,9 @@
 """A trivial snippet through the warm sandbox server vs a fresh ``python snippet.py``.
 
 Run: ``.venv/bin/python benchmarks/bench_run.py [--runs N]``. Prints p50/p95 of both,
-their ratio (target >= 50), the server's RSS and one child's unique memory (USS).
+their ratio (target >= 50), the warm run against a bare fork+op+exit of a torch process
+measured in the same run (target <= 1.5x), the server's RSS and one child's unique
+memory (USS).
 """
 
 from __future__ import annotations
@@ -59,6 +61,30 @@ def child_uss_mb(client: SandboxClient) -> float:
     return uss
 
 
+# The floor a warm run is measured against: a process that has imported torch forks, the
+# child does the snippet's op and exits, the parent waits. Run in a process of its own so
+# that this one stays free of torch, like the front.
+BARE_FORK = """
+import os, sys, time, torch
+x = torch.ones(3)
+times = []
+for _ in range(int(sys.argv[1]) + 1):
+    t = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        (x * 2).sum().item()
+        os._exit(0)
+    os.waitpid(pid, 0)
+    times.append((time.perf_counter() - t) * 1000)
+print(" ".join(f"{v:.3f}" for v in times[1:]))
+"""
+
+
+def bare_fork_ms(runs: int) -> list[float]:
+    done = subprocess.run([sys.executable, "-c", BARE_FORK, str(runs)], capture_output=True, text=True, check=True)
+    return [float(v) for v in done.stdout.split()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=30)
@@ -88,12 +114,16 @@ def main() -> None:
             cold.append((time.perf_counter() - t) * 1000)
             assert done.stdout == "6.0\n"
 
+    fork = bare_fork_ms(runs)
     w50, w95, c50, c95 = percentile(warm, .5), percentile(warm, .95), percentile(cold, .5), percentile(cold, .95)
+    f50, f95 = percentile(fork, .5), percentile(fork, .95)
     print(f"runs each:             {runs}")
     print(f"server start (ready):  {ready_s * 1000:8.1f} ms")
     print(f"warm server    p50 {w50:8.1f} ms   p95 {w95:8.1f} ms   mean {statistics.mean(warm):8.1f} ms")
     print(f"fresh python   p50 {c50:8.1f} ms   p95 {c95:8.1f} ms   mean {statistics.mean(cold):8.1f} ms")
+    print(f"bare fork+op+exit p50 {f50:8.1f} ms   p95 {f95:8.1f} ms   (a torch process forks, the child runs the op)")
     print(f"ratio (p50):           {c50 / w50:8.1f}x   (target >= 50)")
+    print(f"warm / bare fork (p50):{w50 / f50:8.2f}x   (target <= 1.5)")
     print(f"p50 through server:    {'OK' if w50 <= 20 else 'OVER'} (target <= 20 ms)")
     print(f"server RSS:            {server_rss:8.1f} MB")
     print(f"child USS:             {uss:8.1f} MB")
