@@ -328,6 +328,8 @@ def test_usage_errors_in_chinese(capsys, chinese, course, tmp_path):
     assert capsys.readouterr().err == f"tutor: {missing}：这里没有工作区（用 `tutor init {missing}` 创建一个）\n"
     assert main(["--lang", "zh-CN", "run", str(tmp_path / "absent.py")]) == 2
     assert capsys.readouterr().err == f"tutor: {tmp_path / 'absent.py'}：没有这个文件\n"
+    assert main(["--lang", "zh-CN", "hint", "add-rows", "--lessons", str(course), "--workspace", str(missing)]) == 2
+    assert capsys.readouterr().err == "tutor: 没有练习「add-rows」；你是不是要找 first-steps/add-row？\n"
 
 
 def test_grading_failures_and_hidden_checks_read_in_chinese(chinese):

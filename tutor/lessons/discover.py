@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tutor.errors import LessonError, UsageError
+from tutor.i18n import _
 from tutor.lessons.model import Exercise, Lesson
 from tutor.lessons.parser import parse_lesson_file
 from tutor.lessons.translate import current_language, translated_lesson
@@ -70,14 +71,15 @@ class LessonSet:
         if len(short) == 1:
             return short[0]
         if len(short) > 1:
-            raise UsageError(f"'{ident}' is ambiguous: {', '.join(e.id for e in short)}")
+            raise UsageError(_("'{ident}' is ambiguous: {ids}").format(ident=ident, ids=", ".join(e.id for e in short)))
         by_name = {e.id: e.id for e in exercises}
         for e in exercises:
             by_name.setdefault(e.short_id, e.id)
         close = difflib.get_close_matches(ident, list(by_name), n=5, cutoff=0.5)
         close_ids = list(dict.fromkeys(by_name[c] for c in close))
-        hint = f"; did you mean {', '.join(close_ids)}?" if close_ids else "; `tutor list` shows them all"
-        raise UsageError(f"unknown exercise '{ident}'{hint}")
+        if close_ids:
+            raise UsageError(_("unknown exercise '{ident}'; did you mean {ids}?").format(ident=ident, ids=", ".join(close_ids)))
+        raise UsageError(_("unknown exercise '{ident}'; `tutor list` shows them all").format(ident=ident))
 
     def select(self, ident: str) -> list[Exercise]:
         """The exercises ``ident`` names: a lesson id gives every exercise of the lesson,
@@ -105,11 +107,11 @@ def lesson_files(paths: list[Path]) -> list[Path]:
         if path.is_dir():
             found = sorted(p for p in path.glob("*.md") if p.name not in SKIP_NAMES)
             if not found:
-                raise UsageError(f"{path}: no lesson files (*.md) in this directory")
+                raise UsageError(_("{path}: no lesson files (*.md) in this directory").format(path=path))
         elif path.exists():
             found = [path]
         else:
-            raise UsageError(f"{path}: no such file or directory")
+            raise UsageError(_("{path}: no such file or directory").format(path=path))
         for file in found:
             if file.resolve() not in seen:
                 seen.add(file.resolve())

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from tutor.atomic import atomic_write, fsync_dir
 from tutor.errors import UsageError, WorkspaceError
+from tutor.i18n import _
 from tutor.lessons import Exercise, LessonSet
 from tutor.workspace.starters import starter_text
 from tutor.workspace.store import (
@@ -122,9 +123,9 @@ class Workspace:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except FileExistsError:
-            raise WorkspaceError(f"{directory}: exists and is not a directory") from None
+            raise WorkspaceError(_("{path}: exists and is not a directory").format(path=directory)) from None
         except OSError as exc:
-            raise WorkspaceError(f"{directory}: cannot create the workspace ({exc.strerror})") from None
+            raise WorkspaceError(_("{path}: cannot create the workspace ({error})").format(path=directory, error=exc.strerror)) from None
 
     # -- solution files -------------------------------------------------------
 
@@ -197,7 +198,7 @@ class Workspace:
                 try:
                     atomic_write(backup, old)
                 except OSError as exc:
-                    raise WorkspaceError(f"{backup}: cannot write the backup ({exc.strerror})") from None
+                    raise WorkspaceError(_("{path}: cannot write the backup ({error})").format(path=backup, error=exc.strerror)) from None
             entry = entries.setdefault(exercise.id, ExerciseProgress())
             entry.touch()
             self._write_starter(path, fresh, entry)
@@ -278,7 +279,7 @@ class Workspace:
         """The next hint as ``(number, text)``, numbered from 1, and record it. After
         the last hint, the last one again."""
         if not exercise.hints:
-            raise UsageError(f"{exercise.id} has no hints")
+            raise UsageError(_("{id} has no hints").format(id=exercise.id))
         with self._progress() as entries:
             entry = entries.setdefault(exercise.id, ExerciseProgress())
             entry.touch()
