@@ -283,6 +283,7 @@ def test_tutor_grade_help_in_chinese_fits_80_columns(capsys, monkeypatch, chines
     rows = out.splitlines()
     assert rows[0].startswith("用法：tutor grade [-h]")
     assert rows[1].startswith(" " * cell_len("用法：tutor grade ") + "[")
+    assert "\n位置参数：\n" in out and "\n选项：\n" in out  # argparse's headings, a full-width colon
     assert "显示这条帮助信息并退出" in out
     assert "同时评分的练习数（默认：CPU 核数）" in out
     assert "这次运行的随机种子（默认：随机抽取；" in out

@@ -79,6 +79,8 @@ def _cells(text: str) -> int:
 _PIECE = re.compile(r"[^\s\u1100-\uffff]+|\S|\s+")
 # Never at a row's start: a closing mark.
 _CLOSING = tuple("，。；：）、！？」』")
+# A section's heading: a line of its own, unindented, its last word wide, then ':'.
+_WIDE_HEADING = re.compile(r"^(\S[^\n]*[\u1100-\uffff]):$", re.MULTILINE)
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -97,6 +99,10 @@ class _Formatter(argparse.HelpFormatter):
             if row or not piece.isspace():
                 row += piece
         return [*rows, row.rstrip()] if row.strip() else rows
+
+    def format_help(self) -> str:
+        # argparse ends a section's heading with ':'; a Chinese heading takes a full-width one.
+        return _WIDE_HEADING.sub("\\1：", super().format_help())
 
     def _format_usage(self, usage: str | None, actions: Iterable[argparse.Action],
                       groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None) -> str:
