@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tutor.checks.base import CheckKind, Common, Fail, Probe, Sides, Spec, Table, names_list
+from tutor.checks.placement import MAX_TENSORS, tensors_in
 
 if TYPE_CHECKING:
     from tutor.values.compare import Difference
 
-MAX_TENSORS = 1000
 
 #: What torch says when tensors of two devices meet.
 _DEVICE_CLASH = ("is not on the expected device", "same device", "Cannot copy out of meta tensor")
@@ -194,34 +194,6 @@ def _to_meta(value: Any, depth: int) -> Any:
     if type(value) is dict:
         return {k: _to_meta(v, depth + 1) for k, v in value.items()}
     return value
-
-
-def tensors_in(value: Any, with_layout: bool = False) -> list[list[Any]]:
-    """``[where, device]`` (and the shape and dtype, ``with_layout``) of every tensor in
-    ``value``: a tensor, a module's parameters and buffers, the items of a list, tuple
-    or dict."""
-    import torch
-
-    found: list[list[Any]] = []
-
-    def walk(item: Any, where: str, depth: int) -> None:
-        if len(found) >= MAX_TENSORS or depth > 8:
-            return
-        if isinstance(item, torch.Tensor):
-            found.append([where, item.device.type, [int(s) for s in item.shape], str(item.dtype)] if with_layout
-                         else [where, item.device.type])
-        elif isinstance(item, torch.nn.Module):
-            for name, tensor in [*item.named_parameters(), *item.named_buffers()]:
-                walk(tensor, f"{where}.{name}", depth + 1)
-        elif isinstance(item, (list, tuple)):
-            for i, part in enumerate(item):
-                walk(part, f"{where}[{i}]", depth + 1)
-        elif isinstance(item, dict):
-            for key, part in item.items():
-                walk(part, f"{where}[{key!r}]", depth + 1)
-
-    walk(value, "result", 0)
-    return found
 
 
 def _read(data: Any) -> dict[str, tuple[str, list[int], str]]:

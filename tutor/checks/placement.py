@@ -33,27 +33,7 @@ class Placement(CheckKind):
         return PlacementSpec() if wanted else None
 
     def collect(self, spec: PlacementSpec, probe: Probe, state: Any) -> Any:
-        import torch
-
-        found: list[list[str]] = []
-
-        def walk(value: Any, where: str, depth: int) -> None:
-            if len(found) >= MAX_TENSORS or depth > 8:
-                return
-            if isinstance(value, torch.Tensor):
-                found.append([where, value.device.type])
-            elif isinstance(value, torch.nn.Module):
-                for name, tensor in [*value.named_parameters(), *value.named_buffers()]:
-                    walk(tensor, f"{where}.{name}", depth + 1)
-            elif isinstance(value, (list, tuple)):
-                for i, item in enumerate(value):
-                    walk(item, f"{where}[{i}]", depth + 1)
-            elif isinstance(value, dict):
-                for key, item in value.items():
-                    walk(item, f"{where}[{key!r}]", depth + 1)
-
-        walk(probe.value, "result", 0)
-        return found
+        return tensors_in(probe.value)
 
     def judge(self, spec: PlacementSpec, sides: Sides) -> Difference | None:
         from tutor.values.compare import Difference
@@ -78,3 +58,31 @@ class Placement(CheckKind):
 
 
 KIND = Placement()
+
+
+def tensors_in(value: Any, with_layout: bool = False) -> list[list[Any]]:
+    """``[where, device]`` (and the shape and dtype, ``with_layout``) of every tensor in
+    ``value``: a tensor, a module's parameters and buffers, the items of a list, tuple
+    or dict."""
+    import torch
+
+    found: list[list[Any]] = []
+
+    def walk(item: Any, where: str, depth: int) -> None:
+        if len(found) >= MAX_TENSORS or depth > 8:
+            return
+        if isinstance(item, torch.Tensor):
+            found.append([where, item.device.type, [int(s) for s in item.shape], str(item.dtype)] if with_layout
+                         else [where, item.device.type])
+        elif isinstance(item, torch.nn.Module):
+            for name, tensor in [*item.named_parameters(), *item.named_buffers()]:
+                walk(tensor, f"{where}.{name}", depth + 1)
+        elif isinstance(item, (list, tuple)):
+            for i, part in enumerate(item):
+                walk(part, f"{where}[{i}]", depth + 1)
+        elif isinstance(item, dict):
+            for key, part in item.items():
+                walk(part, f"{where}[{key!r}]", depth + 1)
+
+    walk(value, "result", 0)
+    return found
