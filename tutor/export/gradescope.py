@@ -33,7 +33,6 @@ import time
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, TypedDict
 
 from tutor.export.kit import (
     TORCH_INDEX,
@@ -48,6 +47,7 @@ from tutor.export.kit import (
     write_script,
 )
 from tutor.grading import GRADESCOPE_HIDDEN_DEFAULT, GRADESCOPE_VISIBILITIES
+from tutor.grading.formats import GradescopeJson, GradescopeTest
 from tutor.lessons import Exercise, LessonSet
 from tutor.textsafe import for_json, for_terminal_line
 
@@ -140,24 +140,11 @@ Where the runs cannot hide them, tutor refuses to grade: every test scores 0, an
 """
 
 
-class GradescopeTest(TypedDict):
-    name: str
-    score: float
-    max_score: float
-    status: Literal["passed", "failed"]
-    output: str
-    visibility: str
+class GradescopeResults(GradescopeJson):
+    """Gradescope's ``results.json`` as the kit writes it: ``tutor grade``'s shape, with
+    the run's time."""
 
-
-class GradescopeResults(TypedDict):
-    """Gradescope's ``results.json``."""
-
-    score: float
-    output: str
-    visibility: str
-    stdout_visibility: str
     execution_time: int
-    tests: list[GradescopeTest]
 
 
 def export_gradescope(lessons: LessonSet, exercises: Sequence[Exercise], out: Path) -> Path:
