@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import tutor.commands.export as export_command
 from tutor.cli import main
-from tutor.core import Tutor
 from tutor.lessons import load_lessons
 
 pytestmark = pytest.mark.slow
@@ -191,16 +189,6 @@ def test_the_prairielearn_questions_show_the_starter_and_grade_an_upload(tmp_pat
 
 
 # --- GitHub Classroom / Actions ------------------------------------------------------------
-
-
-@pytest.fixture
-def on_shared_sandbox(monkeypatch, sandbox):
-    def start(lessons, args, workspace=None, **_):
-        core = Tutor(lessons, workspace, device="cpu", client=sandbox)
-        core.start()
-        return core
-
-    monkeypatch.setattr(export_command, "start_tutor", start)
 
 
 SHADOW = "import sys\nprint('7 passed, 0 failed, 0 errored')\nsys.exit(0)\n"

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-import tutor.commands.export as export_command
-import tutor.commands.grade as grade_command
 from tutor.cli import main
 from tutor.core import Tutor
 from tutor.grading.grade import grade_source
@@ -122,18 +120,6 @@ BANNED_CLAMP = "def clamp_rows(X, low):\n    return X.clamp(min=low)\n"
 RIGHT_SOFTMAX = "def softmax_rows(X):\n    e = (X - X.max(dim=1, keepdim=True).values).exp()\n    return e / e.sum(dim=1, keepdim=True)\n"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def on_shared_sandbox(monkeypatch, sandbox):
-    """The commands start their core on the session's sandbox, not a server of their own."""
-    def start(lessons, args, workspace=None, **_):
-        core = Tutor(lessons, workspace, device="cpu", client=sandbox)
-        core.start()
-        return core
-
-    monkeypatch.setattr(export_command, "start_tutor", start)
-    monkeypatch.setattr(grade_command, "start_tutor", start)
 
 
 @pytest.fixture
